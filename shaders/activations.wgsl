@@ -1,0 +1,114 @@
+// Element-wise activations and their gradients. Every backward kernel takes
+// the pre-activation input x and the upstream gradient dy, and writes
+// dx = dy · f'(x), so a layer only keeps its input for the backward pass.
+
+struct Params {
+    len: u32,
+    alpha: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+// Forward kernels write y here, backward kernels write dx.
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+
+// Keras' SELU constants (Klambauer et al. 2017).
+const SELU_ALPHA: f32 = 1.6732632423543772;
+const SELU_SCALE: f32 = 1.0507009873554805;
+
+// 256 invocations per workgroup; a 2-D grid lifts the 65535-workgroup limit
+// of one dimension for tensors over 16M elements.
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 256u;
+}
+
+fn sigmoid(v: f32) -> f32 {
+    // Split by sign so exp never overflows.
+    if v >= 0.0 {
+        return 1.0 / (1.0 + exp(-v));
+    }
+    let e = exp(v);
+    return e / (1.0 + e);
+}
+
+// tanh through exp of a non-positive argument: WGSL's tanh is allowed large
+// error for big |v| on some drivers.
+fn stable_tanh(v: f32) -> f32 {
+    let e = exp(-2.0 * abs(v));
+    return sign(v) * (1.0 - e) / (1.0 + e);
+}
+
+@compute @workgroup_size(256)
+fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len { out[i] = max(x[i], 0.0); }
+}
+
+@compute @workgroup_size(256)
+fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len { out[i] = select(0.0, dy[i], x[i] > 0.0); }
+}
+
+@compute @workgroup_size(256)
+fn leaky_relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len { out[i] = select(p.alpha * x[i], x[i], x[i] > 0.0); }
+}
+
+@compute @workgroup_size(256)
+fn leaky_relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len { out[i] = select(p.alpha * dy[i], dy[i], x[i] > 0.0); }
+}
+
+@compute @workgroup_size(256)
+fn selu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len {
+        let v = x[i];
+        out[i] = SELU_SCALE * select(SELU_ALPHA * (exp(v) - 1.0), v, v > 0.0);
+    }
+}
+
+@compute @workgroup_size(256)
+fn selu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len {
+        let v = x[i];
+        out[i] = dy[i] * SELU_SCALE * select(SELU_ALPHA * exp(v), 1.0, v > 0.0);
+    }
+}
+
+@compute @workgroup_size(256)
+fn tanh_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len { out[i] = stable_tanh(x[i]); }
+}
+
+@compute @workgroup_size(256)
+fn tanh_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len {
+        let t = stable_tanh(x[i]);
+        out[i] = dy[i] * (1.0 - t * t);
+    }
+}
+
+@compute @workgroup_size(256)
+fn sigmoid_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len { out[i] = sigmoid(x[i]); }
+}
+
+@compute @workgroup_size(256)
+fn sigmoid_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len {
+        let s = sigmoid(x[i]);
+        out[i] = dy[i] * s * (1.0 - s);
+    }
+}

@@ -1,0 +1,150 @@
+// Batch normalisation over the channels of an NHWC tensor viewed as
+// [rows, channels], rows = batch · height · width, as Keras'
+// BatchNormalization(axis=-1) computes it: ε = 1e-3, biased batch variance,
+// running statistics r ← momentum · r + (1 - momentum) · batch statistic.
+//
+// Forward (training):  x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β
+// Backward, with m = rows:
+//   dβ = Σ dy,  dγ = Σ dy · x̂,  dx = γ / √(σ² + ε) / m · (m·dy - dβ - x̂ · dγ)
+// The per-channel sums use one workgroup per channel and a fixed-order tree,
+// so they are deterministic. The variance is a second pass over (x - μ)²,
+// not E[x²] - μ², which loses every digit when |μ| ≫ σ.
+
+struct Params {
+    rows: u32,
+    channels: u32,
+    eps: f32,
+    momentum: f32,
+    // bn_stats: 1 to update the running statistics
+    update_running: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+// forward: x; bn_backward_reduce, bn_backward_dx: x as well (x̂ is recomputed)
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+// [μ (channels), 1/√(σ² + ε) (channels)]: written by bn_stats, read elsewhere
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+// [γ (channels), β (channels)]
+@group(0) @binding(3) var<storage, read> gamma_beta: array<f32>;
+// bn_stats: [running μ, running σ²] (read-write); bn_normalize: y;
+// bn_backward_reduce: [dγ, dβ]; bn_backward_dx: dx
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// bn_backward_reduce, bn_backward_dx: dy; bn_backward_dx also reads [dγ, dβ] at binding 6
+@group(0) @binding(5) var<storage, read> dy: array<f32>;
+@group(0) @binding(6) var<storage, read> dgamma_beta: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial2: array<f32, 256>;
+
+fn tree_reduce2(lid: u32) {
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        workgroupBarrier();
+        if lid < stride {
+            partial[lid] += partial[lid + stride];
+            partial2[lid] += partial2[lid + stride];
+        }
+    }
+    workgroupBarrier();
+}
+
+// One workgroup per channel: mean, then variance about the mean.
+@compute @workgroup_size(256)
+fn bn_stats(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let lid = lid3.x;
+    let ch = wid.x;
+    let c = p.channels;
+    var s = 0.0;
+    for (var r = lid; r < p.rows; r += WG) {
+        s += x[r * c + ch];
+    }
+    partial[lid] = s;
+    partial2[lid] = 0.0;
+    tree_reduce2(lid);
+    let mean = partial[0] / f32(p.rows);
+    workgroupBarrier();
+    var q = 0.0;
+    for (var r = lid; r < p.rows; r += WG) {
+        let d = x[r * c + ch] - mean;
+        q += d * d;
+    }
+    partial[lid] = q;
+    tree_reduce2(lid);
+    if lid == 0u {
+        let var_ = partial[0] / f32(p.rows);
+        stats[ch] = mean;
+        stats[c + ch] = 1.0 / sqrt(var_ + p.eps);
+        if p.update_running == 1u {
+            out[ch] = p.momentum * out[ch] + (1.0 - p.momentum) * mean;
+            out[c + ch] = p.momentum * out[c + ch] + (1.0 - p.momentum) * var_;
+        }
+    }
+}
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i >= p.rows * p.channels {
+        return;
+    }
+    let ch = i % p.channels;
+    let xhat = (x[i] - stats[ch]) * stats[p.channels + ch];
+    out[i] = gamma_beta[ch] * xhat + gamma_beta[p.channels + ch];
+}
+
+// Inference: `stats` holds the running [μ, σ²] instead.
+@compute @workgroup_size(256)
+fn bn_normalize_running(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i >= p.rows * p.channels {
+        return;
+    }
+    let ch = i % p.channels;
+    let xhat = (x[i] - stats[ch]) / sqrt(stats[p.channels + ch] + p.eps);
+    out[i] = gamma_beta[ch] * xhat + gamma_beta[p.channels + ch];
+}
+
+// One workgroup per channel: dγ = Σ dy · x̂ and dβ = Σ dy.
+@compute @workgroup_size(256)
+fn bn_backward_reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let lid = lid3.x;
+    let ch = wid.x;
+    let c = p.channels;
+    let mean = stats[ch];
+    let inv_std = stats[c + ch];
+    var sg = 0.0;
+    var sb = 0.0;
+    for (var r = lid; r < p.rows; r += WG) {
+        let i = r * c + ch;
+        sg += dy[i] * (x[i] - mean) * inv_std;
+        sb += dy[i];
+    }
+    partial[lid] = sg;
+    partial2[lid] = sb;
+    tree_reduce2(lid);
+    if lid == 0u {
+        out[ch] = partial[0];
+        out[c + ch] = partial2[0];
+    }
+}
+
+@compute @workgroup_size(256)
+fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i >= p.rows * p.channels {
+        return;
+    }
+    let c = p.channels;
+    let ch = i % c;
+    let inv_std = stats[c + ch];
+    let xhat = (x[i] - stats[ch]) * inv_std;
+    let m = f32(p.rows);
+    out[i] = gamma_beta[ch] * inv_std / m * (m * dy[i] - dgamma_beta[c + ch] - xhat * dgamma_beta[ch]);
+}

@@ -1,0 +1,114 @@
+// im2col and col2im: the two data movements that turn a strided 2-D
+// convolution and its transpose into matrix products (matmul.wgsl).
+//
+// Geometry: an NHWC image [n, h, w, c] and a grid of [n, oh, ow] patches of
+// kh × kw pixels, patch (oy, ox) starting at pixel (oy·stride - pad_top,
+// ox·stride - pad_left). The column matrix has one row per patch and one
+// column per (ky, kx, ci), matching Keras' kernel layout [kh, kw, c, ·]:
+//   col[(b·oh + oy)·ow + ox, (ky·kw + kx)·c + ci]
+//       = image[b, oy·stride + ky - pad_top, ox·stride + kx - pad_left, ci]
+// (zero outside the image). im2col builds col from an image; col2im is its
+// exact adjoint, summing every column entry back onto its pixel. col2im is
+// written as a gather (each pixel reads the entries that map to it) so it
+// needs no atomics and is deterministic.
+//
+//   Conv2d forward:           y = im2col(x) · W + b
+//   Conv2d input gradient:    dx = col2im(dy · Wᵀ)
+//   Conv2d weight gradient:   dW = im2col(x)ᵀ · dy
+//   Conv2dTranspose forward:  y = col2im(x · Wᵀ) + b
+//   ... and its gradients:    dx = im2col(dy) · W,  dW = im2col(dy)ᵀ · x
+
+struct Params {
+    n: u32,
+    h: u32,
+    w: u32,
+    c: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+// im2col: the image; col2im: the columns
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+// im2col: the columns; col2im: the image
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+// col2im_bias only: added per image channel
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    let cols = p.kh * p.kw * p.c;
+    if i >= p.n * p.oh * p.ow * cols {
+        return;
+    }
+    let row = i / cols;
+    let col = i % cols;
+    let ci = col % p.c;
+    let tap = col / p.c;
+    let kx = tap % p.kw;
+    let ky = tap / p.kw;
+    let ox = row % p.ow;
+    let oy = (row / p.ow) % p.oh;
+    let b = row / (p.ow * p.oh);
+    // Signed arithmetic: the padding makes the first rows negative.
+    let iy = i32(oy * p.stride + ky) - i32(p.pad_top);
+    let ix = i32(ox * p.stride + kx) - i32(p.pad_left);
+    var v = 0.0;
+    if iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w) {
+        v = src[((b * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ci];
+    }
+    dst[i] = v;
+}
+
+fn gather(i: u32) -> f32 {
+    let ci = i % p.c;
+    let ix = (i / p.c) % p.w;
+    let iy = (i / (p.c * p.w)) % p.h;
+    let b = i / (p.c * p.w * p.h);
+    let cols = p.kh * p.kw * p.c;
+    var s = 0.0;
+    for (var ky = 0u; ky < p.kh; ky++) {
+        // patch row oy covers pixel row iy at tap ky when oy·stride = iy + pad_top - ky
+        let ty = i32(iy + p.pad_top) - i32(ky);
+        if ty < 0 || u32(ty) % p.stride != 0u || u32(ty) / p.stride >= p.oh {
+            continue;
+        }
+        let oy = u32(ty) / p.stride;
+        for (var kx = 0u; kx < p.kw; kx++) {
+            let tx = i32(ix + p.pad_left) - i32(kx);
+            if tx < 0 || u32(tx) % p.stride != 0u || u32(tx) / p.stride >= p.ow {
+                continue;
+            }
+            let ox = u32(tx) / p.stride;
+            s += src[((b * p.oh + oy) * p.ow + ox) * cols + (ky * p.kw + kx) * p.c + ci];
+        }
+    }
+    return s;
+}
+
+@compute @workgroup_size(256)
+fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c {
+        dst[i] = gather(i);
+    }
+}
+
+@compute @workgroup_size(256)
+fn col2im_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c {
+        dst[i] = gather(i) + bias[i % p.c];
+    }
+}

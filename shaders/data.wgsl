@@ -1,0 +1,38 @@
+// Gathers a training batch on the GPU: the whole data set lives on the
+// device as bytes (four pixels per u32), the epoch's shuffled order as
+// indices, and each step reads its batch start from the step counter buffer,
+// so the recorded training program needs no upload per step. Pixels are
+// scaled from [0, 255] to [-1, 1] for the generator's tanh range.
+
+struct Params {
+    // images in the batch
+    count: u32,
+    // pixels per image
+    pixels: u32,
+    // first element of `out` to write
+    dst_offset: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dataset: array<u32>;
+@group(0) @binding(2) var<storage, read> order: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// counter[1]: position in `order` of this step's first image
+@group(0) @binding(4) var<storage, read> counter: array<u32>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn gather_images(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i >= p.count * p.pixels {
+        return;
+    }
+    let image = order[counter[1] + i / p.pixels];
+    let byte_index = image * p.pixels + i % p.pixels;
+    let byte = (dataset[byte_index / 4u] >> (8u * (byte_index % 4u))) & 0xffu;
+    out[p.dst_offset + i] = f32(byte) / 127.5 - 1.0;
+}

@@ -1,0 +1,76 @@
+// Binary cross-entropy on logits, its gradient and the discriminator's
+// metrics, in one workgroup so the sums are deterministic.
+//
+// For a logit z and label y, with σ the sigmoid:
+//   loss = max(z, 0) - z·y + log(1 + exp(-|z|))      (= -y·log σ(z) - (1-y)·log(1-σ(z)))
+//   dloss/dz = σ(z) - y
+// The first form never overflows; it is what Keras computes for a sigmoid
+// output followed by binary cross-entropy. The mean over the batch is the
+// loss, so the gradient is scaled by 1/n.
+
+struct Params {
+    n: u32,
+    // metrics[slot .. slot + 8] accumulates this call's statistics
+    slot: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+// Per slot: [mean loss, accuracy, mean σ(z) over label-1 samples,
+// mean σ(z) over label-0 samples, number of calls, 0, 0, 0], each added to.
+@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+
+const WG: u32 = 256u;
+// loss, correct, Σσ over y=1, count y=1, Σσ over y=0, count y=0
+var<workgroup> partial: array<array<f32, 6>, 256>;
+
+fn sigmoid(v: f32) -> f32 {
+    if v >= 0.0 {
+        return 1.0 / (1.0 + exp(-v));
+    }
+    let e = exp(v);
+    return e / (1.0 + e);
+}
+
+@compute @workgroup_size(256)
+fn bce_with_logits(@builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    var acc: array<f32, 6>;
+    let inv_n = 1.0 / f32(p.n);
+    for (var i = lid; i < p.n; i += WG) {
+        let z = logits[i];
+        let y = labels[i];
+        let s = sigmoid(z);
+        acc[0] += max(z, 0.0) - z * y + log(1.0 + exp(-abs(z)));
+        acc[1] += select(0.0, 1.0, (z > 0.0) == (y > 0.5));
+        let positive = y > 0.5;
+        acc[2] += select(0.0, s, positive);
+        acc[3] += select(0.0, 1.0, positive);
+        acc[4] += select(s, 0.0, positive);
+        acc[5] += select(1.0, 0.0, positive);
+        grad[i] = (s - y) * inv_n;
+    }
+    partial[lid] = acc;
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        workgroupBarrier();
+        if lid < stride {
+            for (var j = 0u; j < 6u; j++) {
+                partial[lid][j] += partial[lid + stride][j];
+            }
+        }
+    }
+    workgroupBarrier();
+    if lid == 0u {
+        let t = partial[0];
+        let o = p.slot;
+        metrics[o] += t[0] * inv_n;
+        metrics[o + 1u] += t[1] * inv_n;
+        metrics[o + 2u] += select(0.0, t[2] / t[3], t[3] > 0.0);
+        metrics[o + 3u] += select(0.0, t[4] / t[5], t[5] > 0.0);
+        metrics[o + 4u] += 1.0;
+    }
+}

@@ -1,0 +1,48 @@
+//! Reference for `shaders/loss.wgsl`.
+
+pub struct Bce {
+    pub loss: f64,
+    pub grad: Vec<f64>,
+    pub accuracy: f64,
+    /// mean σ(z) over samples labelled 1 (D(x) for real images)
+    pub mean_prob_pos: f64,
+    /// mean σ(z) over samples labelled 0 (D(G(z)))
+    pub mean_prob_neg: f64,
+}
+
+fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+/// Mean binary cross-entropy of sigmoid(z) against labels y, written as
+/// -y·log σ(z) - (1-y)·log(1-σ(z)) (the definition, not the stable form the
+/// shader uses), with its gradient and metrics.
+pub fn bce_with_logits(z: &[f64], y: &[f64]) -> Bce {
+    let n = z.len() as f64;
+    let mut loss = 0.0;
+    let mut correct = 0.0;
+    let (mut pos, mut npos, mut neg, mut nneg) = (0.0, 0.0, 0.0, 0.0);
+    let mut grad = Vec::with_capacity(z.len());
+    for (&zi, &yi) in z.iter().zip(y) {
+        let s = sigmoid(zi);
+        loss += -(yi * s.ln() + (1.0 - yi) * (1.0 - s).ln());
+        if (zi > 0.0) == (yi > 0.5) {
+            correct += 1.0;
+        }
+        if yi > 0.5 {
+            pos += s;
+            npos += 1.0;
+        } else {
+            neg += s;
+            nneg += 1.0;
+        }
+        grad.push((s - yi) / n);
+    }
+    Bce {
+        loss: loss / n,
+        grad,
+        accuracy: correct / n,
+        mean_prob_pos: if npos > 0.0 { pos / npos } else { 0.0 },
+        mean_prob_neg: if nneg > 0.0 { neg / nneg } else { 0.0 },
+    }
+}

@@ -1,0 +1,54 @@
+//! One error type for the crate: every failure a user can cause names the
+//! thing at fault (the op and its shapes, the file and what is wrong with it).
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "no GPU adapter found{filter}. Adapters seen: {seen}. On Linux without a GPU install \
+         Mesa's software Vulkan driver: `apt-get install -y mesa-vulkan-drivers libvulkan1`; \
+         elsewhere install your GPU's Vulkan, Metal or DX12 driver"
+    )]
+    NoAdapter { filter: String, seen: String },
+
+    #[error("could not open a device on adapter '{adapter}': {msg}")]
+    Device { adapter: String, msg: String },
+
+    #[error("{op}: {msg}")]
+    Shape { op: String, msg: String },
+
+    #[error("GPU error in {context}: {msg}")]
+    Gpu { context: String, msg: String },
+
+    #[error("{}: {msg}", path.display())]
+    Data { path: PathBuf, msg: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("checkpoint {}: {msg}", path.display())]
+    Checkpoint { path: PathBuf, msg: String },
+
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Builds a shape error for `op`.
+pub fn shape_err<T>(op: &str, msg: impl Into<String>) -> Result<T> {
+    Err(Error::Shape {
+        op: op.to_string(),
+        msg: msg.into(),
+    })
+}
+
+/// Attaches a path to an I/O error.
+pub fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

@@ -1,0 +1,279 @@
+//! The GPU context: adapter choice, device with the adapter's own limits,
+//! tensors, the kernel registry and recorded programs of dispatches.
+
+mod program;
+mod tensor;
+
+pub use program::Program;
+pub use tensor::Tensor;
+
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How to choose an adapter. `name` is a case-insensitive substring of the
+/// adapter's name; without it `WGPU_ADAPTER_NAME` is honoured, then the
+/// fastest kind of device (discrete > integrated > virtual > CPU).
+#[derive(Debug, Clone, Default)]
+pub struct AdapterChoice {
+    pub name: Option<String>,
+}
+
+/// One line of `gan-gpu info` per adapter.
+pub fn describe_adapter(info: &wgpu::AdapterInfo) -> String {
+    format!(
+        "{} ({:?}, {:?}, driver: {} {})",
+        info.name, info.backend, info.device_type, info.driver, info.driver_info
+    )
+}
+
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    pub features: wgpu::Features,
+    modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
+}
+
+/// A compiled kernel: pipeline plus the bind group layout it was built with.
+pub struct Pipeline {
+    pub name: String,
+    pub pipeline: wgpu::ComputePipeline,
+    pub layout: wgpu::BindGroupLayout,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PipelineKey {
+    shader: &'static str,
+    entry: &'static str,
+    bindings: Vec<u32>,
+}
+
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    if std::env::var_os("WGPU_BACKEND").is_none() {
+        desc.backends = wgpu::Backends::PRIMARY;
+    }
+    wgpu::Instance::new(desc)
+}
+
+/// Every adapter wgpu can see with the current environment.
+pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
+    let instance = instance();
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(|a| a.get_info())
+        .collect()
+}
+
+fn device_rank(t: wgpu::DeviceType) -> u32 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+impl Gpu {
+    /// Opens the chosen adapter with its own limits (not `Limits::default()`,
+    /// which caps workgroups at 256 invocations) and the optional features
+    /// the kernels can use.
+    pub fn new(choice: &AdapterChoice) -> Result<Gpu> {
+        let instance = instance();
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let filter = choice
+            .name
+            .clone()
+            .or_else(|| std::env::var("WGPU_ADAPTER_NAME").ok())
+            .map(|s| s.to_lowercase());
+        let seen = if adapters.is_empty() {
+            "none".to_string()
+        } else {
+            adapters
+                .iter()
+                .map(|a| describe_adapter(&a.get_info()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let adapter = adapters
+            .into_iter()
+            .filter(|a| {
+                filter
+                    .as_ref()
+                    .is_none_or(|f| a.get_info().name.to_lowercase().contains(f))
+            })
+            .min_by_key(|a| device_rank(a.get_info().device_type))
+            .ok_or_else(|| Error::NoAdapter {
+                filter: filter
+                    .as_ref()
+                    .map(|f| format!(" matching '{f}'"))
+                    .unwrap_or_default(),
+                seen,
+            })?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("gan-gpu"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| Error::Device {
+            adapter: info.name.clone(),
+            msg: e.to_string(),
+        })?;
+        log::info!("adapter: {}", describe_adapter(&info));
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            limits,
+            features,
+            modules: Mutex::new(HashMap::new()),
+            pipelines: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The kernel `entry` of `shader` (a file in `shaders/`) with the given
+    /// storage bindings, compiled once and cached. Binding 0 is always the
+    /// kernel's uniform parameters.
+    pub fn pipeline(
+        &self,
+        shader: &'static str,
+        entry: &'static str,
+        bindings: &[u32],
+    ) -> Result<Arc<Pipeline>> {
+        let key = PipelineKey {
+            shader,
+            entry,
+            bindings: bindings.to_vec(),
+        };
+        if let Some(p) = self.pipelines.lock().unwrap().get(&key) {
+            return Ok(p.clone());
+        }
+        let name = format!("{shader}::{entry}");
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.module(shader)?;
+        let mut entries = vec![wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        }];
+        let writes = crate::shaders::storage_writes(shader);
+        for &binding in bindings {
+            let Some(&w) = writes.get(&binding) else {
+                return Err(Error::Gpu {
+                    context: format!("building kernel {name}"),
+                    msg: format!("the shader declares no storage buffer at binding {binding}"),
+                });
+            };
+            entries.push(wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only: !w },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            });
+        }
+        let layout = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(&name),
+                entries: &entries,
+            });
+        let pipeline_layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(&name),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&name),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu {
+                context: format!("building kernel {name}"),
+                msg: e.to_string(),
+            });
+        }
+        let p = Arc::new(Pipeline {
+            name,
+            pipeline,
+            layout,
+        });
+        self.pipelines.lock().unwrap().insert(key, p.clone());
+        Ok(p)
+    }
+
+    fn module(&self, shader: &'static str) -> Result<Arc<wgpu::ShaderModule>> {
+        if let Some(m) = self.modules.lock().unwrap().get(shader) {
+            return Ok(m.clone());
+        }
+        let source = crate::shaders::source(shader).ok_or_else(|| Error::Gpu {
+            context: format!("shader {shader}"),
+            msg: "no such shader file".into(),
+        })?;
+        let module = Arc::new(
+            self.device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                }),
+        );
+        self.modules.lock().unwrap().insert(shader, module.clone());
+        Ok(module)
+    }
+
+    /// Checks that a binding of `bytes` fits the device; `op` names the caller.
+    pub fn check_binding_size(&self, op: &str, what: &str, bytes: u64) -> Result<()> {
+        let max = self.limits.max_storage_buffer_binding_size;
+        if bytes > max {
+            return crate::error::shape_err(
+                op,
+                format!(
+                    "{what} needs {bytes} bytes, over this device's storage binding limit of {max} bytes; use a smaller batch"
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Waits until all submitted work is done.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu {
+                context: "waiting for the device".into(),
+                msg: e.to_string(),
+            })
+    }
+
+    /// The largest number of workgroups one dispatch dimension may have.
+    pub fn max_workgroups(&self) -> u32 {
+        self.limits.max_compute_workgroups_per_dimension
+    }
+}

@@ -1,0 +1,164 @@
+//! A program is a recorded list of dispatches. Ops record into it once; the
+//! training step replays the same program every step, encoded into one
+//! compute pass and one submit (a submit per dispatch costs ~4x more on
+//! lavapipe and stalls real GPUs).
+
+use super::{Gpu, Pipeline, Tensor};
+use crate::error::{shape_err, Error, Result};
+use std::sync::Arc;
+use wgpu::util::DeviceExt;
+
+struct Dispatch {
+    pipeline: Arc<Pipeline>,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+#[derive(Default)]
+pub struct Program {
+    dispatches: Vec<Dispatch>,
+}
+
+impl Program {
+    pub fn new() -> Program {
+        Program::default()
+    }
+
+    /// Number of dispatches recorded.
+    pub fn len(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dispatches.is_empty()
+    }
+
+    /// Appends another program's dispatches after this one's.
+    pub fn extend(&mut self, other: Program) {
+        self.dispatches.extend(other.dispatches);
+    }
+
+    /// Names of the kernels in dispatch order.
+    pub fn kernel_names(&self) -> Vec<&str> {
+        self.dispatches
+            .iter()
+            .map(|d| d.pipeline.name.as_str())
+            .collect()
+    }
+
+    /// Records one dispatch of `shader::entry` with uniform `params` at
+    /// binding 0 and `args` at bindings 1, 2, ... in order. Whether each
+    /// binding is read-only or read-write comes from the shader's declaration.
+    pub fn dispatch<P: bytemuck::Pod>(
+        &mut self,
+        gpu: &Gpu,
+        kernel: (&'static str, &'static str),
+        params: &P,
+        args: &[&Tensor],
+        workgroups: [u32; 3],
+    ) -> Result<()> {
+        let numbered: Vec<(u32, &Tensor)> = (1..).zip(args.iter().copied()).collect();
+        self.dispatch_at(gpu, kernel, params, &numbered, workgroups)
+    }
+
+    /// Like [`Program::dispatch`], with explicit binding numbers for kernels
+    /// whose entry points use different subsets of a file's bindings.
+    pub fn dispatch_at<P: bytemuck::Pod>(
+        &mut self,
+        gpu: &Gpu,
+        (shader, entry): (&'static str, &'static str),
+        params: &P,
+        args: &[(u32, &Tensor)],
+        workgroups: [u32; 3],
+    ) -> Result<()> {
+        let name = format!("{shader}::{entry}");
+        let max = gpu.max_workgroups();
+        if workgroups.iter().any(|&w| w > max) {
+            return shape_err(
+                &name,
+                format!(
+                    "{workgroups:?} workgroups exceed this device's limit of {max} per dimension"
+                ),
+            );
+        }
+        let bindings: Vec<u32> = args.iter().map(|(b, _)| *b).collect();
+        let pipeline = gpu.pipeline(shader, entry, &bindings)?;
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let params = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(&name),
+                contents: bytemuck::bytes_of(params),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: params.as_entire_binding(),
+        }];
+        for &(binding, t) in args {
+            gpu.check_binding_size(&name, &format!("binding {binding}"), t.bytes())?;
+            entries.push(wgpu::BindGroupEntry {
+                binding,
+                resource: t.binding(),
+            });
+        }
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&name),
+            layout: &pipeline.layout,
+            entries: &entries,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu {
+                context: format!("binding kernel {name}"),
+                msg: e.to_string(),
+            });
+        }
+        self.dispatches.push(Dispatch {
+            pipeline,
+            bind_group,
+            workgroups,
+        });
+        Ok(())
+    }
+
+    /// Encodes every dispatch into one compute pass.
+    pub fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("program"),
+            timestamp_writes: None,
+        });
+        for d in &self.dispatches {
+            pass.set_pipeline(&d.pipeline.pipeline);
+            pass.set_bind_group(0, &d.bind_group, &[]);
+            let [x, y, z] = d.workgroups;
+            pass.dispatch_workgroups(x, y, z);
+        }
+    }
+}
+
+impl Gpu {
+    /// Submits `program` as one command buffer without waiting for it.
+    pub fn submit(&self, program: &Program) -> Result<()> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("program"),
+            });
+        program.encode(&mut encoder);
+        self.queue.submit([encoder.finish()]);
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(Error::Gpu {
+                context: format!("program of {} dispatches", program.len()),
+                msg: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Submits `program` and waits for it to finish.
+    pub fn run(&self, program: &Program) -> Result<()> {
+        self.submit(program)?;
+        self.wait()
+    }
+}

@@ -1,0 +1,86 @@
+//! Element-wise activations and their gradients (`shaders/activations.wgsl`;
+//! reference: `cpu::activations`).
+
+use super::{grid_1d, same_len};
+use crate::error::Result;
+use crate::gpu::{Gpu, Program, Tensor};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Relu,
+    LeakyRelu(f32),
+    Selu,
+    Tanh,
+    Sigmoid,
+}
+
+impl Activation {
+    fn entries(self) -> (&'static str, &'static str) {
+        match self {
+            Activation::Relu => ("relu_forward", "relu_backward"),
+            Activation::LeakyRelu(_) => ("leaky_relu_forward", "leaky_relu_backward"),
+            Activation::Selu => ("selu_forward", "selu_backward"),
+            Activation::Tanh => ("tanh_forward", "tanh_backward"),
+            Activation::Sigmoid => ("sigmoid_forward", "sigmoid_backward"),
+        }
+    }
+
+    fn params(self, len: usize) -> Params {
+        Params {
+            len: len as u32,
+            alpha: match self {
+                Activation::LeakyRelu(a) => a,
+                _ => 0.0,
+            },
+            _pad: [0; 2],
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    alpha: f32,
+    _pad: [u32; 2],
+}
+
+/// Records y = f(x).
+pub fn forward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    act: Activation,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<()> {
+    let len = same_len(&format!("{act:?} forward"), &[("x", x), ("y", y)])?;
+    prog.dispatch(
+        gpu,
+        ("activations", act.entries().0),
+        &act.params(len),
+        &[x, y],
+        grid_1d(len),
+    )
+}
+
+/// Records dx = dy · f'(x).
+pub fn backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    act: Activation,
+    x: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+) -> Result<()> {
+    let len = same_len(
+        &format!("{act:?} backward"),
+        &[("x", x), ("dy", dy), ("dx", dx)],
+    )?;
+    prog.dispatch(
+        gpu,
+        ("activations", act.entries().1),
+        &act.params(len),
+        &[x, dx, dy],
+        grid_1d(len),
+    )
+}

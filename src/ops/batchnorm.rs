@@ -1,0 +1,175 @@
+//! Batch normalisation over NHWC channels (`shaders/batchnorm.wgsl`;
+//! reference: `cpu::batchnorm`). γ and β live together in one [2, C]
+//! parameter tensor, and so do their gradients.
+
+use super::grid_1d;
+use crate::error::{shape_err, Result};
+use crate::gpu::{Gpu, Program, Tensor};
+
+/// Keras' BatchNormalization defaults.
+pub const EPS: f32 = 1e-3;
+pub const MOMENTUM: f32 = 0.99;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    rows: u32,
+    channels: u32,
+    eps: f32,
+    momentum: f32,
+    update_running: u32,
+    _pad: [u32; 3],
+}
+
+/// Checks shapes: `per_channel` tensors hold 2 values per channel,
+/// `like_x` tensors as many as x.
+fn params(
+    op: &str,
+    x: &Tensor,
+    gamma_beta: &Tensor,
+    per_channel: &[(&str, &Tensor)],
+    like_x: &[(&str, &Tensor)],
+) -> Result<Params> {
+    if !gamma_beta.len().is_multiple_of(2) || gamma_beta.is_empty() {
+        return shape_err(
+            op,
+            format!("gamma_beta {:?} must be [2, channels]", gamma_beta.shape()),
+        );
+    }
+    let c = gamma_beta.len() / 2;
+    if !x.len().is_multiple_of(c) {
+        return shape_err(
+            op,
+            format!("x {:?} does not have {c} channels last", x.shape()),
+        );
+    }
+    let expected = per_channel
+        .iter()
+        .map(|(n, t)| (n, t, 2 * c))
+        .chain(like_x.iter().map(|(n, t)| (n, t, x.len())));
+    for (name, t, want) in expected {
+        if t.len() != want {
+            return shape_err(
+                op,
+                format!(
+                    "{name} {:?} should have {want} elements (x {:?}, {c} channels)",
+                    t.shape(),
+                    x.shape()
+                ),
+            );
+        }
+    }
+    if c > 65535 {
+        return shape_err(op, format!("{c} channels exceed the workgroup limit"));
+    }
+    Ok(Params {
+        rows: (x.len() / c) as u32,
+        channels: c as u32,
+        eps: EPS,
+        momentum: MOMENTUM,
+        update_running: 0,
+        _pad: [0; 3],
+    })
+}
+
+/// Training mode: batch statistics into `stats` ([μ, 1/√(σ²+ε)] per
+/// channel, kept for backward), optionally folded into `running` ([μ, σ²]),
+/// then y = γ x̂ + β.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_train(
+    gpu: &Gpu,
+    prog: &mut Program,
+    x: &Tensor,
+    gamma_beta: &Tensor,
+    stats: &Tensor,
+    running: &Tensor,
+    update_running: bool,
+    y: &Tensor,
+) -> Result<()> {
+    let op = "batchnorm forward";
+    let mut p = params(
+        op,
+        x,
+        gamma_beta,
+        &[("stats", stats), ("running", running)],
+        &[("y", y)],
+    )?;
+    p.update_running = update_running as u32;
+    prog.dispatch_at(
+        gpu,
+        ("batchnorm", "bn_stats"),
+        &p,
+        &[(1, x), (2, stats), (4, running)],
+        [p.channels, 1, 1],
+    )?;
+    prog.dispatch_at(
+        gpu,
+        ("batchnorm", "bn_normalize"),
+        &p,
+        &[(1, x), (2, stats), (3, gamma_beta), (4, y)],
+        grid_1d(x.len()),
+    )
+}
+
+/// Inference mode: normalise with the running statistics.
+pub fn forward_inference(
+    gpu: &Gpu,
+    prog: &mut Program,
+    x: &Tensor,
+    gamma_beta: &Tensor,
+    running: &Tensor,
+    y: &Tensor,
+) -> Result<()> {
+    let op = "batchnorm inference";
+    let p = params(op, x, gamma_beta, &[("running", running)], &[("y", y)])?;
+    prog.dispatch_at(
+        gpu,
+        ("batchnorm", "bn_normalize_running"),
+        &p,
+        &[(1, x), (2, running), (3, gamma_beta), (4, y)],
+        grid_1d(x.len()),
+    )
+}
+
+/// Backward: [dγ, dβ] into `dgamma_beta`, and dx.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    x: &Tensor,
+    stats: &Tensor,
+    gamma_beta: &Tensor,
+    dy: &Tensor,
+    dgamma_beta: &Tensor,
+    dx: &Tensor,
+) -> Result<()> {
+    let op = "batchnorm backward";
+    let p = params(
+        op,
+        x,
+        gamma_beta,
+        &[("stats", stats), ("dgamma_beta", dgamma_beta)],
+        &[("dy", dy), ("dx", dx)],
+    )?;
+    prog.dispatch_at(
+        gpu,
+        ("batchnorm", "bn_backward_reduce"),
+        &p,
+        &[(1, x), (2, stats), (4, dgamma_beta), (5, dy)],
+        [p.channels, 1, 1],
+    )?;
+    prog.dispatch_at(
+        gpu,
+        ("batchnorm", "bn_backward_dx"),
+        &p,
+        &[
+            (1, x),
+            (2, stats),
+            (3, gamma_beta),
+            (4, dx),
+            (5, dy),
+            (6, dgamma_beta),
+        ],
+        grid_1d(x.len()),
+    )
+}

@@ -1,0 +1,452 @@
+//! Conv2d and Conv2dTranspose as im2col/col2im plus matrix products
+//! (`shaders/conv.wgsl` and `shaders/matmul.wgsl`; reference: `cpu::conv`).
+//!
+//! Layout: activations NHWC, kernels exactly as Keras stores them (Conv2D
+//! `[kh, kw, in, out]`, Conv2DTranspose `[kh, kw, out, in]`), so a kernel
+//! flattened row-major is the [kh·kw·c, ·] matrix the products need and
+//! weights move to and from Keras without any permutation (see
+//! `crate::model::keras`).
+
+use super::matmul::{matmul, Operand};
+use super::reduce::sum_columns;
+use super::{fits_u32, grid_1d};
+use crate::error::{shape_err, Result};
+use crate::gpu::{Gpu, Program, Tensor};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Padding {
+    /// TensorFlow's "same": output = ⌈input / stride⌉, total padding
+    /// max((out-1)·stride + k - in, 0), the smaller half before.
+    Same,
+    /// No padding: output = ⌊(input - k) / stride⌋ + 1.
+    Valid,
+}
+
+/// How patches tile an NHWC image (see `shaders/conv.wgsl`). For a
+/// convolution the image is its input; for a transposed convolution the
+/// image is its output and the patch grid its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+}
+
+impl Geometry {
+    /// Rows of the column matrix: one per patch.
+    pub fn rows(&self) -> usize {
+        self.n * self.oh * self.ow
+    }
+    /// Columns of the column matrix: kh · kw · c.
+    pub fn cols(&self) -> usize {
+        self.kh * self.kw * self.c
+    }
+    pub fn image_shape(&self) -> [usize; 4] {
+        [self.n, self.h, self.w, self.c]
+    }
+}
+
+/// One spatial dimension: (output size, padding before) for a convolution.
+fn conv_dim(
+    layer: &str,
+    size: usize,
+    k: usize,
+    stride: usize,
+    padding: Padding,
+) -> Result<(usize, usize)> {
+    match padding {
+        Padding::Same => {
+            let out = size.div_ceil(stride);
+            let total = ((out - 1) * stride + k).saturating_sub(size);
+            Ok((out, total / 2))
+        }
+        Padding::Valid => {
+            if k > size {
+                return shape_err(
+                    layer,
+                    format!(
+                        "kernel {k} is larger than the unpadded input {size} (padding \"valid\")"
+                    ),
+                );
+            }
+            Ok(((size - k) / stride + 1, 0))
+        }
+    }
+}
+
+fn check_common(
+    layer: &str,
+    batch: usize,
+    hw: (usize, usize),
+    in_c: usize,
+    out_c: usize,
+    k: (usize, usize),
+    stride: usize,
+) -> Result<()> {
+    if stride == 0 {
+        return shape_err(layer, "stride must be at least 1");
+    }
+    if batch == 0 || hw.0 == 0 || hw.1 == 0 || in_c == 0 || out_c == 0 || k.0 == 0 || k.1 == 0 {
+        return shape_err(
+            layer,
+            format!(
+                "zero-sized dimension: batch {batch}, input {}x{}, channels {in_c} -> {out_c}, kernel {}x{}",
+                hw.0, hw.1, k.0, k.1
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A convolution layer's static description: channels, kernel, stride,
+/// padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvSpec {
+    pub in_c: usize,
+    pub out_c: usize,
+    pub kernel: (usize, usize),
+    pub stride: usize,
+    pub padding: Padding,
+}
+
+/// Geometry of a Conv2d reading `[batch, h, w, spec.in_c]`.
+pub fn conv2d_geometry(
+    layer: &str,
+    batch: usize,
+    (h, w): (usize, usize),
+    spec: &ConvSpec,
+) -> Result<Geometry> {
+    let ConvSpec {
+        in_c,
+        out_c,
+        kernel: (kh, kw),
+        stride,
+        padding,
+    } = *spec;
+    check_common(layer, batch, (h, w), in_c, out_c, (kh, kw), stride)?;
+    let (oh, pad_top) = conv_dim(layer, h, kh, stride, padding)?;
+    let (ow, pad_left) = conv_dim(layer, w, kw, stride, padding)?;
+    Ok(Geometry {
+        n: batch,
+        h,
+        w,
+        c: in_c,
+        oh,
+        ow,
+        kh,
+        kw,
+        stride,
+        pad_top,
+        pad_left,
+    })
+}
+
+/// Geometry of a Conv2dTranspose reading `[batch, h, w, in_c]` and writing
+/// `out_c` channels: the geometry of the convolution it is the adjoint of.
+/// Keras' output size: "same" h·stride, "valid" h·stride + max(k - stride, 0).
+pub fn conv2d_transpose_geometry(
+    layer: &str,
+    batch: usize,
+    (h, w): (usize, usize),
+    spec: &ConvSpec,
+) -> Result<Geometry> {
+    let ConvSpec {
+        in_c,
+        out_c,
+        kernel: (kh, kw),
+        stride,
+        padding,
+    } = *spec;
+    check_common(layer, batch, (h, w), in_c, out_c, (kh, kw), stride)?;
+    let dim = |size: usize, k: usize| match padding {
+        Padding::Same => (size * stride, (k.saturating_sub(stride)) / 2),
+        Padding::Valid => (size * stride + k.saturating_sub(stride), 0),
+    };
+    let (big_h, pad_top) = dim(h, kh);
+    let (big_w, pad_left) = dim(w, kw);
+    Ok(Geometry {
+        n: batch,
+        h: big_h,
+        w: big_w,
+        c: out_c,
+        oh: h,
+        ow: w,
+        kh,
+        kw,
+        stride,
+        pad_top,
+        pad_left,
+    })
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    h: u32,
+    w: u32,
+    c: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    _pad: u32,
+}
+
+fn params(g: &Geometry) -> Params {
+    Params {
+        n: g.n as u32,
+        h: g.h as u32,
+        w: g.w as u32,
+        c: g.c as u32,
+        oh: g.oh as u32,
+        ow: g.ow as u32,
+        kh: g.kh as u32,
+        kw: g.kw as u32,
+        stride: g.stride as u32,
+        pad_top: g.pad_top as u32,
+        pad_left: g.pad_left as u32,
+        _pad: 0,
+    }
+}
+
+fn expect(op: &str, what: &str, t: &Tensor, len: usize) -> Result<()> {
+    if t.len() != len {
+        return shape_err(
+            op,
+            format!("{what} {:?} should have {len} elements", t.shape()),
+        );
+    }
+    Ok(())
+}
+
+/// Records col = im2col(image).
+pub fn im2col(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    col: &Tensor,
+) -> Result<()> {
+    let op = "im2col";
+    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    expect(op, "col", col, g.rows() * g.cols())?;
+    fits_u32(op, col.len())?;
+    prog.dispatch(
+        gpu,
+        ("conv", "im2col"),
+        &params(g),
+        &[image, col],
+        grid_1d(col.len()),
+    )
+}
+
+/// Records image = col2im(col) (+ bias per channel).
+pub fn col2im(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    col: &Tensor,
+    bias: Option<&Tensor>,
+    image: &Tensor,
+) -> Result<()> {
+    let op = "col2im";
+    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    expect(op, "col", col, g.rows() * g.cols())?;
+    fits_u32(op, col.len())?;
+    let groups = grid_1d(image.len());
+    match bias {
+        None => prog.dispatch(gpu, ("conv", "col2im"), &params(g), &[col, image], groups),
+        Some(b) => {
+            expect(op, "bias", b, g.c)?;
+            prog.dispatch(
+                gpu,
+                ("conv", "col2im_bias"),
+                &params(g),
+                &[col, image, b],
+                groups,
+            )
+        }
+    }
+}
+
+fn as_2d(t: &Tensor, cols: usize) -> Result<Tensor> {
+    t.reshape(&[t.len() / cols, cols])
+}
+
+fn check_kernel(
+    layer: &str,
+    w: &Tensor,
+    expected: [usize; 4],
+    bias: &Tensor,
+    out_c: usize,
+) -> Result<()> {
+    if w.shape() != expected {
+        return shape_err(
+            layer,
+            format!(
+                "kernel has shape {:?}, the layer needs {expected:?}",
+                w.shape()
+            ),
+        );
+    }
+    expect(layer, "bias", bias, out_c)
+}
+
+/// Tensors of a Conv2d layer: `x` [n, h, w, in] → `y` [n, oh, ow, out],
+/// kernel `w` [kh, kw, in, out], bias `b` [out]; `col` is the im2col
+/// workspace [rows, cols], kept from forward for the weight gradient.
+pub struct Conv2dTensors<'a> {
+    pub x: &'a Tensor,
+    pub w: &'a Tensor,
+    pub b: &'a Tensor,
+    pub col: &'a Tensor,
+    pub y: &'a Tensor,
+}
+
+pub fn conv2d_forward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    out_c: usize,
+    t: &Conv2dTensors,
+) -> Result<()> {
+    let layer = "conv2d forward";
+    check_kernel(layer, t.w, [g.kh, g.kw, g.c, out_c], t.b, out_c)?;
+    expect(layer, "y", t.y, g.rows() * out_c)?;
+    im2col(gpu, prog, g, t.x, t.col)?;
+    let col = t.col.reshape(&[g.rows(), g.cols()])?;
+    matmul(
+        gpu,
+        prog,
+        Operand::plain(&col),
+        Operand::plain(&as_2d(t.w, out_c)?),
+        Some(t.b),
+        &as_2d(t.y, out_c)?,
+    )
+}
+
+/// Gradients of a Conv2d layer: `dw`, `db`, and `dx` when wanted (the first
+/// layer of the discriminator needs none); `dcol` is a [rows, cols]
+/// workspace.
+pub struct Conv2dGrads<'a> {
+    pub dy: &'a Tensor,
+    pub dw: Option<(&'a Tensor, &'a Tensor)>,
+    pub dcol: &'a Tensor,
+    pub dx: Option<&'a Tensor>,
+}
+
+pub fn conv2d_backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    out_c: usize,
+    t: &Conv2dTensors,
+    d: &Conv2dGrads,
+) -> Result<()> {
+    let layer = "conv2d backward";
+    expect(layer, "dy", d.dy, g.rows() * out_c)?;
+    let dy = as_2d(d.dy, out_c)?;
+    let w = as_2d(t.w, out_c)?;
+    if let Some((dw, db)) = d.dw {
+        let col = t.col.reshape(&[g.rows(), g.cols()])?;
+        matmul(
+            gpu,
+            prog,
+            Operand::transposed(&col),
+            Operand::plain(&dy),
+            None,
+            &as_2d(dw, out_c)?,
+        )?;
+        sum_columns(gpu, prog, &dy, db, 1.0)?;
+    }
+    if let Some(dx) = d.dx {
+        let dcol = d.dcol.reshape(&[g.rows(), g.cols()])?;
+        matmul(
+            gpu,
+            prog,
+            Operand::plain(&dy),
+            Operand::transposed(&w),
+            None,
+            &dcol,
+        )?;
+        col2im(gpu, prog, g, &dcol, None, dx)?;
+    }
+    Ok(())
+}
+
+/// Conv2dTranspose: `x` [n, h, w, in] → `y` [n, H, W, out] with kernel `w`
+/// [kh, kw, out, in] (Keras' layout), bias [out]; `col` is the [rows, cols]
+/// workspace of the adjoint convolution described by `g`.
+pub fn conv2d_transpose_forward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    in_c: usize,
+    t: &Conv2dTensors,
+) -> Result<()> {
+    let layer = "conv2d_transpose forward";
+    check_kernel(layer, t.w, [g.kh, g.kw, g.c, in_c], t.b, g.c)?;
+    expect(layer, "x", t.x, g.rows() * in_c)?;
+    let col = t.col.reshape(&[g.rows(), g.cols()])?;
+    matmul(
+        gpu,
+        prog,
+        Operand::plain(&as_2d(t.x, in_c)?),
+        Operand::transposed(&as_2d(t.w, in_c)?),
+        None,
+        &col,
+    )?;
+    col2im(gpu, prog, g, &col, Some(t.b), t.y)
+}
+
+/// Gradients of a Conv2dTranspose; `dcol` holds im2col(dy).
+pub fn conv2d_transpose_backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    in_c: usize,
+    t: &Conv2dTensors,
+    d: &Conv2dGrads,
+) -> Result<()> {
+    let layer = "conv2d_transpose backward";
+    expect(layer, "dy", d.dy, g.n * g.h * g.w * g.c)?;
+    im2col(gpu, prog, g, d.dy, d.dcol)?;
+    let dcol = d.dcol.reshape(&[g.rows(), g.cols()])?;
+    let w = as_2d(t.w, in_c)?;
+    if let Some((dw, db)) = d.dw {
+        matmul(
+            gpu,
+            prog,
+            Operand::transposed(&dcol),
+            Operand::plain(&as_2d(t.x, in_c)?),
+            None,
+            &as_2d(dw, in_c)?,
+        )?;
+        sum_columns(gpu, prog, &as_2d(d.dy, g.c)?, db, 1.0)?;
+    }
+    if let Some(dx) = d.dx {
+        matmul(
+            gpu,
+            prog,
+            Operand::plain(&dcol),
+            Operand::plain(&w),
+            None,
+            &as_2d(dx, in_c)?,
+        )?;
+    }
+    Ok(())
+}

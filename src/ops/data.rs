@@ -1,0 +1,76 @@
+//! Batch gathering from the GPU-resident data set (`shaders/data.wgsl`;
+//! reference: `cpu::data`).
+
+use super::{fits_u32, grid_1d};
+use crate::error::{shape_err, Result};
+use crate::gpu::{Gpu, Program, Tensor};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    count: u32,
+    pixels: u32,
+    dst_offset: u32,
+    _pad: u32,
+}
+
+/// Packs bytes four to a u32 (little-endian), the layout `dataset` uses.
+pub fn pack_bytes(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks(4)
+        .map(|c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            u32::from_le_bytes(w)
+        })
+        .collect()
+}
+
+/// Records out[dst_offset + b·pixels + p] = dataset image order[counter[1] + b],
+/// pixel p, scaled to [-1, 1], for b < count.
+#[allow(clippy::too_many_arguments)]
+pub fn gather_images(
+    gpu: &Gpu,
+    prog: &mut Program,
+    dataset: &Tensor,
+    order: &Tensor,
+    counter: &Tensor,
+    pixels: usize,
+    count: usize,
+    out: &Tensor,
+    dst_offset: usize,
+) -> Result<()> {
+    let op = "gather_images";
+    if dst_offset + count * pixels > out.len() {
+        return shape_err(
+            op,
+            format!(
+                "{count} images of {pixels} pixels at offset {dst_offset} overflow out {:?}",
+                out.shape()
+            ),
+        );
+    }
+    if count > order.len() {
+        return shape_err(
+            op,
+            format!("batch of {count} exceeds the {} indices", order.len()),
+        );
+    }
+    if counter.len() < 2 {
+        return shape_err(op, "counter needs [step, batch start]");
+    }
+    let params = Params {
+        count: count as u32,
+        pixels: pixels as u32,
+        dst_offset: fits_u32(op, dst_offset)?,
+        _pad: 0,
+    };
+    fits_u32(op, dataset.len() * 4)?;
+    prog.dispatch(
+        gpu,
+        ("data", "gather_images"),
+        &params,
+        &[dataset, order, out, counter],
+        grid_1d(count * pixels),
+    )
+}

@@ -1,0 +1,93 @@
+//! Inverted dropout with a counter-based mask (`shaders/dropout.wgsl`;
+//! reference: `cpu::dropout`).
+
+use super::{grid_1d, same_len};
+use crate::error::{shape_err, Result};
+use crate::gpu::{Gpu, Program, Tensor};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    threshold: u32,
+    scale: f32,
+    seed: u32,
+    salt: u32,
+    _pad: [u32; 3],
+}
+
+/// Where a kernel's random numbers come from: the run's seed, a salt that
+/// tells this kernel's draws from every other's, and the step counter
+/// (`counter[0]`, a u32 tensor the training loop advances every step).
+#[derive(Clone, Copy, Debug)]
+pub struct RngSource<'a> {
+    pub seed: u32,
+    pub salt: u32,
+    pub counter: &'a Tensor,
+}
+
+/// The u32 threshold below which an element is dropped.
+pub fn threshold(rate: f32) -> u32 {
+    (rate as f64 * 4294967296.0).min(u32::MAX as f64) as u32
+}
+
+/// Records y = x · mask, mask[i] ∈ {0, 1/(1-rate)}, and stores the mask.
+pub fn forward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    rate: f32,
+    rng: RngSource,
+    x: &Tensor,
+    mask: &Tensor,
+    y: &Tensor,
+) -> Result<()> {
+    let op = "dropout forward";
+    let len = same_len(op, &[("x", x), ("mask", mask), ("y", y)])?;
+    if !(0.0..1.0).contains(&rate) {
+        return shape_err(op, format!("rate {rate} is not in [0, 1)"));
+    }
+    let params = Params {
+        len: len as u32,
+        threshold: threshold(rate),
+        scale: 1.0 / (1.0 - rate),
+        seed: rng.seed,
+        salt: rng.salt,
+        _pad: [0; 3],
+    };
+    prog.dispatch(
+        gpu,
+        ("dropout", "dropout_forward"),
+        &params,
+        &[x, mask, y, rng.counter],
+        grid_1d(len),
+    )
+}
+
+/// Records dx = dy · mask with the mask the forward pass stored.
+pub fn backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    mask: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+) -> Result<()> {
+    let len = same_len(
+        "dropout backward",
+        &[("mask", mask), ("dy", dy), ("dx", dx)],
+    )?;
+    let params = Params {
+        len: len as u32,
+        threshold: 0,
+        scale: 0.0,
+        seed: 0,
+        salt: 0,
+        _pad: [0; 3],
+    };
+    prog.dispatch(
+        gpu,
+        ("dropout", "dropout_backward"),
+        &params,
+        &[dy, mask, dx],
+        grid_1d(len),
+    )
+}

@@ -1,0 +1,70 @@
+//! Deterministic sums (`shaders/reduce.wgsl`; reference: `cpu::reduce`).
+
+use super::fits_u32;
+use crate::error::{shape_err, Result};
+use crate::gpu::{Gpu, Program, Tensor};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    rows: u32,
+    cols: u32,
+    scale: f32,
+    _pad: u32,
+}
+
+/// Records out[c] = scale · Σ_r x[r, c], viewing x as [x.len() / cols, cols].
+pub fn sum_columns(
+    gpu: &Gpu,
+    prog: &mut Program,
+    x: &Tensor,
+    out: &Tensor,
+    scale: f32,
+) -> Result<()> {
+    let op = "sum_columns";
+    let cols = out.len();
+    if !x.len().is_multiple_of(cols) {
+        return shape_err(
+            op,
+            format!(
+                "x {:?} cannot be split into columns of out {:?}",
+                x.shape(),
+                out.shape()
+            ),
+        );
+    }
+    if cols > gpu.max_workgroups() as usize {
+        return shape_err(op, format!("{cols} columns exceed the workgroup limit"));
+    }
+    let params = Params {
+        rows: fits_u32(op, x.len() / cols)?,
+        cols: cols as u32,
+        scale,
+        _pad: 0,
+    };
+    prog.dispatch(
+        gpu,
+        ("reduce", "sum_columns"),
+        &params,
+        &[x, out],
+        [cols as u32, 1, 1],
+    )
+}
+
+/// Records out[0] = scale · Σ x.
+pub fn sum_all(gpu: &Gpu, prog: &mut Program, x: &Tensor, out: &Tensor, scale: f32) -> Result<()> {
+    let op = "sum_all";
+    if out.len() != 1 {
+        return shape_err(
+            op,
+            format!("out must hold one value, got {:?}", out.shape()),
+        );
+    }
+    let params = Params {
+        rows: 1,
+        cols: fits_u32(op, x.len())?,
+        scale,
+        _pad: 0,
+    };
+    prog.dispatch(gpu, ("reduce", "sum_all"), &params, &[x, out], [1, 1, 1])
+}

@@ -1,0 +1,48 @@
+use crate::common::*;
+use gan_gpu::cpu;
+use gan_gpu::gpu::Program;
+use gan_gpu::ops::data::{gather_images, pack_bytes};
+
+#[test]
+fn gather_matches_reference_at_an_offset() {
+    let gpu = gpu();
+    let (images, pixels, batch) = (10, 7 * 7 + 2, 3);
+    let bytes: Vec<u8> = (0..images * pixels).map(|i| (i * 37 % 256) as u8).collect();
+    let order: Vec<u32> = vec![4, 9, 0, 2, 7, 1, 3, 5, 6, 8];
+    let dataset = gpu
+        .upload("dataset", &[bytes.len().div_ceil(4)], &pack_bytes(&bytes))
+        .unwrap();
+    let order_t = gpu.upload("order", &[order.len()], &order).unwrap();
+    let counter = gpu.upload("counter", &[2], &[0u32, 5]).unwrap();
+    let out = gpu.zeros("out", &[2 * batch * pixels]).unwrap();
+    let mut prog = Program::new();
+    gather_images(
+        gpu,
+        &mut prog,
+        &dataset,
+        &order_t,
+        &counter,
+        pixels,
+        batch,
+        &out,
+        batch * pixels,
+    )
+    .unwrap();
+    gpu.run(&prog).unwrap();
+    let got: Vec<f32> = gpu.download(&out).unwrap();
+    assert!(
+        got[..batch * pixels].iter().all(|&v| v == 0.0),
+        "wrote before the offset"
+    );
+    let want = cpu::data::gather_images(&bytes, &order, 5, batch, pixels);
+    assert_close("gathered batch", &got[batch * pixels..], &want, 1e-7);
+}
+
+#[test]
+fn overflowing_batch_is_an_error() {
+    let gpu = gpu();
+    let t = gpu.zeros("t", &[10]).unwrap();
+    let counter = gpu.zeros("counter", &[2]).unwrap();
+    let err = gather_images(gpu, &mut Program::new(), &t, &t, &counter, 4, 3, &t, 0).unwrap_err();
+    assert!(err.to_string().contains("overflow"), "{err}");
+}

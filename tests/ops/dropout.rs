@@ -1,0 +1,119 @@
+use crate::common::*;
+use gan_gpu::cpu;
+use gan_gpu::gpu::Program;
+use gan_gpu::ops::dropout::{backward, forward, RngSource};
+
+fn run_forward(x: &[f32], rate: f32, seed: u32, salt: u32, counter: u32) -> (Vec<f32>, Vec<f32>) {
+    let gpu = gpu();
+    let xt = gpu.upload("x", &[x.len()], x).unwrap();
+    let mask = gpu.zeros("mask", &[x.len()]).unwrap();
+    let y = gpu.zeros("y", &[x.len()]).unwrap();
+    let ctr = gpu.upload("counter", &[1], &[counter]).unwrap();
+    let mut prog = Program::new();
+    forward(
+        gpu,
+        &mut prog,
+        rate,
+        RngSource {
+            seed,
+            salt,
+            counter: &ctr,
+        },
+        &xt,
+        &mask,
+        &y,
+    )
+    .unwrap();
+    gpu.run(&prog).unwrap();
+    (gpu.download(&y).unwrap(), gpu.download(&mask).unwrap())
+}
+
+#[test]
+fn mask_is_bit_identical_to_the_reference() {
+    for len in [1, 7, 100, 70_001] {
+        let x = random(len, len as u64);
+        let (y, mask) = run_forward(&x, 0.3, 1234, 7, 42);
+        let (y_ref, mask_ref) = cpu::dropout::forward(&to64(&x), 0.3, 1234, 7, 42);
+        // The keep decision is an integer comparison: the mask must match
+        // exactly, and y = x · mask is one f32 multiplication.
+        let mask_ref32: Vec<f32> = mask_ref.iter().map(|&m| m as f32).collect();
+        assert_eq!(mask, mask_ref32, "dropout mask, len {len}");
+        assert_close("dropout y", &y, &y_ref, 1e-6);
+    }
+}
+
+#[test]
+fn keeps_the_expected_fraction_and_scales_inversely() {
+    let n = 100_000;
+    let (_, mask) = run_forward(&vec![1.0; n], 0.3, 9, 1, 0);
+    let kept = mask.iter().filter(|&&m| m > 0.0).count() as f64 / n as f64;
+    // Binomial std at n = 1e5 is 0.0015; 0.01 is over 6 sigma.
+    assert!((kept - 0.7).abs() < 0.01, "kept fraction {kept}");
+    assert!(mask
+        .iter()
+        .all(|&m| m == 0.0 || (m - 1.0 / 0.7).abs() < 1e-6));
+}
+
+#[test]
+fn seeded_reproducible_and_new_per_step() {
+    let x = random(1000, 3);
+    assert_eq!(run_forward(&x, 0.5, 5, 1, 3), run_forward(&x, 0.5, 5, 1, 3));
+    assert_ne!(
+        run_forward(&x, 0.5, 5, 1, 3).1,
+        run_forward(&x, 0.5, 5, 1, 4).1
+    );
+    assert_ne!(
+        run_forward(&x, 0.5, 5, 1, 3).1,
+        run_forward(&x, 0.5, 5, 2, 3).1
+    );
+    assert_ne!(
+        run_forward(&x, 0.5, 5, 1, 3).1,
+        run_forward(&x, 0.5, 6, 1, 3).1
+    );
+}
+
+#[test]
+fn rate_zero_is_identity() {
+    let x = random(500, 4);
+    let (y, _) = run_forward(&x, 0.0, 1, 1, 1);
+    assert_eq!(y, x);
+}
+
+#[test]
+fn backward_reuses_the_mask() {
+    let len = 1000;
+    let mask: Vec<f32> = random(len, 1)
+        .iter()
+        .map(|&v| if v > 0.0 { 2.0 } else { 0.0 })
+        .collect();
+    check_op(
+        "dropout backward",
+        &[(vec![len], mask), (vec![len], random(len, 2))],
+        &[vec![len]],
+        1e-7,
+        |gpu, prog, i, o| backward(gpu, prog, &i[0], &i[1], &o[0]),
+        |i| vec![cpu::dropout::backward(&i[0], &i[1])],
+    );
+}
+
+#[test]
+fn bad_rate_is_an_error() {
+    let gpu = gpu();
+    let t = gpu.zeros("t", &[4]).unwrap();
+    let ctr = gpu.upload("counter", &[1], &[0u32]).unwrap();
+    let err = forward(
+        gpu,
+        &mut Program::new(),
+        1.0,
+        RngSource {
+            seed: 0,
+            salt: 0,
+            counter: &ctr,
+        },
+        &t,
+        &t,
+        &t,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("rate 1"), "{err}");
+}

@@ -1,0 +1,83 @@
+use crate::common::*;
+use gan_gpu::cpu;
+use gan_gpu::gpu::Program;
+use gan_gpu::ops::loss::{bce_with_logits, SLOT};
+
+fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
+    let gpu = gpu();
+    let n = z.len();
+    let zt = gpu.upload("z", &[n], z).unwrap();
+    let yt = gpu.upload("y", &[n], y).unwrap();
+    let g = gpu.zeros("grad", &[n]).unwrap();
+    let metrics = gpu.zeros("metrics", &[2 * SLOT]).unwrap();
+    let mut prog = Program::new();
+    for _ in 0..calls {
+        bce_with_logits(gpu, &mut prog, &zt, &yt, &g, &metrics, 1).unwrap();
+    }
+    gpu.run(&prog).unwrap();
+    (gpu.download(&g).unwrap(), gpu.download(&metrics).unwrap())
+}
+
+#[test]
+fn parity_with_the_definition() {
+    for n in [1, 7, 64, 300, 1000] {
+        let z: Vec<f32> = random(n, n as u64).iter().map(|v| v * 6.0).collect();
+        // Half fake (0), half real (1), as the discriminator's batch.
+        let y: Vec<f32> = (0..n).map(|i| if i < n / 2 { 0.0 } else { 1.0 }).collect();
+        let (grad, metrics) = run(&z, &y, 2);
+        let r = cpu::loss::bce_with_logits(&to64(&z), &to64(&y));
+        assert_close("bce grad", &grad, &r.grad, 1e-5);
+        let m = &metrics[SLOT..2 * SLOT];
+        // Two calls accumulate twice the statistics into slot 1; slot 0 is untouched.
+        assert!(metrics[..SLOT].iter().all(|&v| v == 0.0));
+        let want = [
+            2.0 * r.loss,
+            2.0 * r.accuracy,
+            2.0 * r.mean_prob_pos,
+            2.0 * r.mean_prob_neg,
+            2.0,
+        ];
+        assert_close(&format!("bce metrics n={n}"), &m[..5], &want, 1e-5);
+    }
+}
+
+#[test]
+fn huge_logits_are_stable() {
+    let z = [100.0f32, -100.0, 100.0, -100.0];
+    let y = [0.0f32, 1.0, 1.0, 0.0];
+    let (grad, metrics) = run(&z, &y, 1);
+    // Two samples are wrong by a logit of 100: loss = (100 + 100 + 0 + 0) / 4.
+    assert!(
+        (metrics[SLOT] - 50.0).abs() < 1e-4,
+        "loss {}",
+        metrics[SLOT]
+    );
+    assert!((metrics[SLOT + 1] - 0.5).abs() < 1e-6);
+    assert_close("grad", &grad, &[0.25, -0.25, 0.0, 0.0], 1e-6);
+}
+
+#[test]
+fn cpu_gradient_matches_finite_differences() {
+    let z = to64(&random(10, 1))
+        .iter()
+        .map(|v| v * 3.0)
+        .collect::<Vec<_>>();
+    let y: Vec<f64> = (0..10).map(|i| (i % 2) as f64).collect();
+    let r = cpu::loss::bce_with_logits(&z, &y);
+    check_gradient(
+        "bce",
+        &z,
+        |z| cpu::loss::bce_with_logits(z, &y).loss,
+        &r.grad,
+        1e-6,
+    );
+}
+
+#[test]
+fn missing_slot_is_an_error() {
+    let gpu = gpu();
+    let t = gpu.zeros("t", &[4]).unwrap();
+    let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
+    let err = bce_with_logits(gpu, &mut Program::new(), &t, &t, &t, &metrics, 1).unwrap_err();
+    assert!(err.to_string().contains("slot 1"), "{err}");
+}

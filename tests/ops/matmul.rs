@@ -1,0 +1,148 @@
+use crate::common::*;
+use gan_gpu::cpu;
+use gan_gpu::gpu::Program;
+use gan_gpu::ops::matmul::{matmul, Operand};
+
+/// f32 products of K terms accumulate rounding error ~ √K · 2⁻²⁴ relative to
+/// the sum of |terms|; with inputs in [-1, 1] and the RMS floor of
+/// `assert_close`, 1e-4 leaves a wide margin up to K = 1000 yet catches any
+/// wrong index, which errs by O(1).
+const TOL: f64 = 1e-4;
+
+fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
+    let a = random(m * k, 1 + m as u64);
+    let b = random(k * n, 2 + n as u64);
+    let bias_v = random(n, 3);
+    let a_shape = if a_t { vec![k, m] } else { vec![m, k] };
+    let b_shape = if b_t { vec![n, k] } else { vec![k, n] };
+    let mut inputs = vec![(a_shape, a), (b_shape, b)];
+    if bias {
+        inputs.push((vec![n], bias_v));
+    }
+    check_op(
+        &format!("matmul {m}x{k}x{n} a_t={a_t} b_t={b_t} bias={bias}"),
+        &inputs,
+        &[vec![m, n]],
+        TOL,
+        |gpu, prog, i, o| {
+            let a = if a_t {
+                Operand::transposed(&i[0])
+            } else {
+                Operand::plain(&i[0])
+            };
+            let b = if b_t {
+                Operand::transposed(&i[1])
+            } else {
+                Operand::plain(&i[1])
+            };
+            matmul(gpu, prog, a, b, i.get(2), &o[0])
+        },
+        |i| {
+            let a = if a_t {
+                cpu::matmul::transpose(&i[0], k, m)
+            } else {
+                i[0].clone()
+            };
+            let b = if b_t {
+                cpu::matmul::transpose(&i[1], n, k)
+            } else {
+                i[1].clone()
+            };
+            let mut c = cpu::matmul::matmul(&a, &b, m, k, n);
+            if bias {
+                cpu::matmul::add_bias(&mut c, &i[2]);
+            }
+            vec![c]
+        },
+    );
+}
+
+#[test]
+fn parity_over_odd_shapes_and_transposes() {
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (7, 33, 100),
+        (64, 64, 64),
+        (65, 17, 129),
+        (100, 7, 1),
+        (33, 100, 7),
+        (3, 300, 5),
+    ] {
+        for a_t in [false, true] {
+            for b_t in [false, true] {
+                case(m, k, n, a_t, b_t, false);
+            }
+        }
+        case(m, k, n, false, false, true);
+    }
+}
+
+#[test]
+fn backward_matches_finite_differences() {
+    let (m, k, n) = (3, 4, 5);
+    let a = to64(&random(m * k, 10));
+    let b = to64(&random(k * n, 11));
+    let r = to64(&random(m * n, 12));
+    let (da, db) = cpu::matmul::matmul_backward(&a, &b, &r, m, k, n);
+    check_gradient(
+        "matmul dA",
+        &a,
+        |a| dot(&cpu::matmul::matmul(a, &b, m, k, n), &r),
+        &da,
+        1e-6,
+    );
+    check_gradient(
+        "matmul dB",
+        &b,
+        |b| dot(&cpu::matmul::matmul(&a, b, m, k, n), &r),
+        &db,
+        1e-6,
+    );
+}
+
+#[test]
+fn bad_shapes_are_errors_naming_the_op() {
+    let gpu = gpu();
+    let a = gpu.zeros("a", &[3, 4]).unwrap();
+    let b = gpu.zeros("b", &[5, 6]).unwrap();
+    let c = gpu.zeros("c", &[3, 6]).unwrap();
+    let err = matmul(
+        gpu,
+        &mut Program::new(),
+        Operand::plain(&a),
+        Operand::plain(&b),
+        None,
+        &c,
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("matmul") && msg.contains("[3, 4]") && msg.contains("[5, 6]"),
+        "{msg}"
+    );
+    let bias = gpu.zeros("bias", &[5]).unwrap();
+    let b_ok = gpu.zeros("b", &[4, 6]).unwrap();
+    let err = matmul(
+        gpu,
+        &mut Program::new(),
+        Operand::plain(&a),
+        Operand::plain(&b_ok),
+        Some(&bias),
+        &c,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("bias"), "{err}");
+    let err = gpu.zeros("empty", &[0, 4]).unwrap_err();
+    assert!(err.to_string().contains("no elements"), "{err}");
+    let three_d = gpu.zeros("t", &[2, 2, 2]).unwrap();
+    let err = matmul(
+        gpu,
+        &mut Program::new(),
+        Operand::plain(&three_d),
+        Operand::plain(&b_ok),
+        None,
+        &c,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("2-D"), "{err}");
+}
