@@ -1,1 +1,296 @@
-fn main() {}
+//! The `gan-gpu` command line: `info`, `train`, `sample` and `bench`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gan_gpu::gpu::{describe_adapter, list_adapters, AdapterChoice, Gpu};
+use gan_gpu::ops::optim::Optimizer;
+use gan_gpu::train::checkpoint;
+use gan_gpu::train::run::{self, Outcome, RunOptions};
+use gan_gpu::train::TrainConfig;
+use gan_gpu::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "gan-gpu",
+    version,
+    about = "A DCGAN on Fashion-MNIST with every layer a hand-written WGSL compute shader"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OptimizerKind {
+    /// Adam, lr 2e-4, β₁ 0.5, β₂ 0.999, ε 1e-7 (the DCGAN paper's choice)
+    Adam,
+    /// RMSprop, lr 1e-3, ρ 0.9, ε 1e-7 (the seed's Keras default)
+    Rmsprop,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every GPU adapter wgpu sees and the chosen one's limits and features.
+    Info {
+        /// Pick the adapter whose name contains this (case-insensitive); also WGPU_ADAPTER_NAME.
+        #[arg(long)]
+        adapter: Option<String>,
+    },
+    /// Train the DCGAN; writes samples, metrics, a loss plot and checkpoints to --out.
+    Train {
+        /// Epochs to train in total (a resumed run continues up to this).
+        #[arg(long, default_value_t = 50)]
+        epochs: usize,
+        /// Images per batch; the discriminator sees a batch of fake plus a batch of real images.
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Size of the generator's noise vector.
+        #[arg(long)]
+        latent_dim: Option<usize>,
+        /// Optimiser for both networks.
+        #[arg(long, value_enum)]
+        optimizer: Option<OptimizerKind>,
+        /// Learning rate (default: 2e-4 for Adam, 1e-3 for RMSprop).
+        #[arg(long)]
+        lr: Option<f32>,
+        /// Seed of every random number: initial weights, noise, dropout, shuffling.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Directory of IDX files with train-images-idx3-ubyte[.gz] (default: the shipped Fashion-MNIST).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output directory (default: runs/<timestamp>, or the checkpoint's directory when resuming).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue exactly from this checkpoint.
+        #[arg(long)]
+        resume: Option<PathBuf>,
+        /// Pick the adapter whose name contains this (case-insensitive); also WGPU_ADAPTER_NAME.
+        #[arg(long)]
+        adapter: Option<String>,
+        /// Train on the first N images only.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Steps between metric readbacks (each waits for the GPU once).
+        #[arg(long, default_value_t = 20)]
+        log_every: usize,
+    },
+    /// Write a grid of images from a trained generator.
+    Sample {
+        /// A checkpoint written by `gan-gpu train`.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Number of images.
+        #[arg(long, default_value_t = 64)]
+        n: usize,
+        /// Seed of the noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output PNG.
+        #[arg(long, default_value = "grid.png")]
+        out: PathBuf,
+        #[arg(long)]
+        adapter: Option<String>,
+    },
+}
+
+fn default_data_dir() -> PathBuf {
+    let local = PathBuf::from("assets/fashion-mnist");
+    if local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fashion-mnist")
+    }
+}
+
+/// UTC time as YYYYMMDD-HHMMSS (civil-from-days, Howard Hinnant's algorithm).
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn info(adapter: Option<String>) -> Result<()> {
+    println!("adapters:");
+    for a in list_adapters() {
+        println!("  {}", describe_adapter(&a));
+    }
+    let gpu = Gpu::new(&AdapterChoice { name: adapter })?;
+    println!("chosen: {}", describe_adapter(&gpu.info));
+    println!("limits: {:#?}", gpu.limits);
+    println!("features: {:?}", gpu.features);
+    Ok(())
+}
+
+/// Builds the run's config: flags, or the checkpoint's config when resuming
+/// (where a flag that contradicts the checkpoint is an error, since the run
+/// could not continue exactly).
+#[allow(clippy::too_many_arguments)]
+fn train_config(
+    resume: Option<&checkpoint::Checkpoint>,
+    epochs: usize,
+    batch_size: Option<usize>,
+    latent_dim: Option<usize>,
+    optimizer: Option<OptimizerKind>,
+    lr: Option<f32>,
+    seed: Option<u64>,
+    data: Option<PathBuf>,
+    limit: Option<usize>,
+    log_every: usize,
+) -> Result<TrainConfig> {
+    let make_opt = |kind: OptimizerKind, lr: Option<f32>| match kind {
+        OptimizerKind::Adam => Optimizer::adam(lr.unwrap_or(2e-4)),
+        OptimizerKind::Rmsprop => Optimizer::rmsprop(lr.unwrap_or(1e-3)),
+    };
+    let Some(ckpt) = resume else {
+        return Ok(TrainConfig {
+            epochs,
+            batch_size: batch_size.unwrap_or(32),
+            latent_dim: latent_dim.unwrap_or(100),
+            optimizer: make_opt(optimizer.unwrap_or(OptimizerKind::Adam), lr),
+            seed: seed.unwrap_or(42),
+            data: data.unwrap_or_else(default_data_dir),
+            limit,
+            log_every,
+        });
+    };
+    let c = &ckpt.config;
+    let conflict = |flag: &str, ours: String, theirs: String| {
+        Err(Error::Config(format!("--{flag} {ours} contradicts the checkpoint's {theirs}; drop the flag to resume exactly")))
+    };
+    if let Some(b) = batch_size.filter(|&b| b != c.batch_size) {
+        return conflict("batch-size", b.to_string(), c.batch_size.to_string());
+    }
+    if let Some(l) = latent_dim.filter(|&l| l != c.latent_dim) {
+        return conflict("latent-dim", l.to_string(), c.latent_dim.to_string());
+    }
+    if let Some(s) = seed.filter(|&s| s != c.seed) {
+        return conflict("seed", s.to_string(), c.seed.to_string());
+    }
+    if limit.is_some() && limit != c.limit {
+        return conflict("limit", format!("{limit:?}"), format!("{:?}", c.limit));
+    }
+    if let Some(kind) = optimizer {
+        let wanted = make_opt(kind, lr);
+        if wanted != c.optimizer {
+            return conflict(
+                "optimizer",
+                format!("{wanted:?}"),
+                format!("{:?}", c.optimizer),
+            );
+        }
+    }
+    Ok(TrainConfig {
+        epochs,
+        data: data.unwrap_or_else(|| c.data.clone()),
+        log_every,
+        ..c.clone()
+    })
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Info { adapter } => info(adapter),
+        Command::Train {
+            epochs,
+            batch_size,
+            latent_dim,
+            optimizer,
+            lr,
+            seed,
+            data,
+            out,
+            resume,
+            adapter,
+            limit,
+            log_every,
+        } => {
+            let resume = match resume {
+                Some(p) => Some((p.clone(), checkpoint::load(&p)?)),
+                None => None,
+            };
+            let cfg = train_config(
+                resume.as_ref().map(|r| &r.1),
+                epochs,
+                batch_size,
+                latent_dim,
+                optimizer,
+                lr,
+                seed,
+                data,
+                limit,
+                log_every,
+            )?;
+            let out = out.unwrap_or_else(|| match &resume {
+                Some((p, _)) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+                None => PathBuf::from("runs").join(timestamp()),
+            });
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            ctrlc::set_handler(move || {
+                eprintln!("\nCtrl-C: finishing this step and writing a checkpoint...");
+                flag.store(true, Ordering::SeqCst);
+            })
+            .map_err(|e| Error::Config(format!("cannot install the Ctrl-C handler: {e}")))?;
+            println!("writing to {}", out.display());
+            let opts = RunOptions {
+                cfg,
+                out: out.clone(),
+                resume,
+                adapter: AdapterChoice { name: adapter },
+                show_progress: true,
+            };
+            let (outcome, t) = run::train(opts, &stop)?;
+            match outcome {
+                Outcome::Finished => {
+                    println!("done: {} epochs; outputs in {}", t.pos.epoch, out.display())
+                }
+                Outcome::Interrupted => println!(
+                    "stopped at epoch {} step {}; resume with: gan-gpu train --resume {}",
+                    t.pos.epoch + 1,
+                    t.pos.step_in_epoch,
+                    out.join("checkpoint.safetensors").display()
+                ),
+            }
+            Ok(())
+        }
+        Command::Sample {
+            checkpoint,
+            n,
+            seed,
+            out,
+            adapter,
+        } => {
+            run::sample(&checkpoint, n, seed, &out, &AdapterChoice { name: adapter })?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,265 @@
+//! The discriminator: image → real/fake logit, as recorded dispatches.
+
+use super::params::{Init, ParamSet, ParamSpec};
+use super::{ModelShape, DISC_CHANNELS, DROPOUT_RATE, KERNEL, LEAKY_SLOPE};
+use crate::error::Result;
+use crate::gpu::{Gpu, Program, Tensor};
+use crate::ops::activations::{self, Activation};
+use crate::ops::conv::{self, conv2d_geometry, Conv2dGrads, Conv2dTensors, Geometry};
+use crate::ops::dropout::{self, RngSource};
+use crate::ops::matmul::{matmul, Operand};
+use crate::ops::reduce::sum_columns;
+
+pub struct Discriminator {
+    pub shape: ModelShape,
+    pub params: ParamSet,
+}
+
+/// Activations of one batch of `batch` images, kept for the backward pass.
+pub struct DiscWorkspace {
+    pub batch: usize,
+    geo1: Geometry,
+    geo2: Geometry,
+    col1: Tensor,
+    a1: Tensor,
+    l1: Tensor,
+    mask1: Tensor,
+    d1: Tensor,
+    col2: Tensor,
+    a2: Tensor,
+    l2: Tensor,
+    mask2: Tensor,
+    d2: Tensor,
+    /// [batch, 1]
+    pub logits: Tensor,
+    d_d2: Tensor,
+    d_l2: Tensor,
+    d_a2: Tensor,
+    dcol2: Tensor,
+    d_d1: Tensor,
+    d_l1: Tensor,
+    d_a1: Tensor,
+    dcol1: Tensor,
+}
+
+/// What a backward pass computes.
+pub enum DiscGrads<'a> {
+    /// The parameter gradients (the discriminator's own step).
+    Weights,
+    /// Only the gradient with respect to the input images, into this tensor
+    /// (the generator's step, through a frozen discriminator).
+    Input(&'a Tensor),
+}
+
+const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
+
+impl Discriminator {
+    /// Parameters in Keras' layouts (see `model::keras`).
+    pub fn specs(shape: &ModelShape) -> Vec<ParamSpec> {
+        let (c1, c2) = DISC_CHANNELS;
+        let k2 = KERNEL * KERNEL;
+        let flat = shape.disc_flat();
+        vec![
+            ParamSpec::new(
+                "conv1.kernel",
+                &[KERNEL, KERNEL, 1, c1],
+                Init::Glorot {
+                    fan_in: k2,
+                    fan_out: k2 * c1,
+                },
+            ),
+            ParamSpec::new("conv1.bias", &[c1], Init::Zeros),
+            ParamSpec::new(
+                "conv2.kernel",
+                &[KERNEL, KERNEL, c1, c2],
+                Init::Glorot {
+                    fan_in: k2 * c1,
+                    fan_out: k2 * c2,
+                },
+            ),
+            ParamSpec::new("conv2.bias", &[c2], Init::Zeros),
+            ParamSpec::new(
+                "dense.kernel",
+                &[flat, 1],
+                Init::Glorot {
+                    fan_in: flat,
+                    fan_out: 1,
+                },
+            ),
+            ParamSpec::new("dense.bias", &[1], Init::Zeros),
+        ]
+    }
+
+    pub fn new(gpu: &Gpu, shape: ModelShape, optimizer_states: usize) -> Result<Discriminator> {
+        Ok(Discriminator {
+            params: ParamSet::new(gpu, "discriminator", Self::specs(&shape), optimizer_states)?,
+            shape,
+        })
+    }
+
+    pub fn workspace(&self, gpu: &Gpu, batch: usize) -> Result<DiscWorkspace> {
+        let s = &self.shape;
+        let geo1 = conv2d_geometry(
+            "discriminator conv1",
+            batch,
+            (s.height, s.width),
+            &s.disc_conv1(),
+        )?;
+        let geo2 = conv2d_geometry(
+            "discriminator conv2",
+            batch,
+            (geo1.oh, geo1.ow),
+            &s.disc_conv2(),
+        )?;
+        let (c1, c2) = DISC_CHANNELS;
+        let z = |label: &str, shape: &[usize]| gpu.zeros(label, shape);
+        let act1 = [batch, geo1.oh, geo1.ow, c1];
+        let act2 = [batch, geo2.oh, geo2.ow, c2];
+        Ok(DiscWorkspace {
+            batch,
+            col1: z("disc col1", &[geo1.rows(), geo1.cols()])?,
+            a1: z("disc a1", &act1)?,
+            l1: z("disc l1", &act1)?,
+            mask1: z("disc mask1", &act1)?,
+            d1: z("disc d1", &act1)?,
+            col2: z("disc col2", &[geo2.rows(), geo2.cols()])?,
+            a2: z("disc a2", &act2)?,
+            l2: z("disc l2", &act2)?,
+            mask2: z("disc mask2", &act2)?,
+            d2: z("disc d2", &act2)?,
+            logits: z("disc logits", &[batch, 1])?,
+            d_d2: z("disc d_d2", &act2)?,
+            d_l2: z("disc d_l2", &act2)?,
+            d_a2: z("disc d_a2", &act2)?,
+            dcol2: z("disc dcol2", &[geo2.rows(), geo2.cols()])?,
+            d_d1: z("disc d_d1", &act1)?,
+            d_l1: z("disc d_l1", &act1)?,
+            d_a1: z("disc d_a1", &act1)?,
+            dcol1: z("disc dcol1", &[geo1.rows(), geo1.cols()])?,
+            geo1,
+            geo2,
+        })
+    }
+
+    /// Records logits = D(x) for x [batch, height, width, 1], with dropout
+    /// drawing from salts `rng.salt` and `rng.salt + 1`.
+    pub fn record_forward(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &DiscWorkspace,
+        x: &Tensor,
+        rng: RngSource,
+    ) -> Result<()> {
+        let p = &self.params;
+        let (c1, c2) = DISC_CHANNELS;
+        let t1 = Conv2dTensors {
+            x,
+            w: &p.value("conv1.kernel"),
+            b: &p.value("conv1.bias"),
+            col: &ws.col1,
+            y: &ws.a1,
+        };
+        conv::conv2d_forward(gpu, prog, &ws.geo1, c1, &t1)?;
+        activations::forward(gpu, prog, LEAKY, &ws.a1, &ws.l1)?;
+        dropout::forward(gpu, prog, DROPOUT_RATE, rng, &ws.l1, &ws.mask1, &ws.d1)?;
+        let t2 = Conv2dTensors {
+            x: &ws.d1,
+            w: &p.value("conv2.kernel"),
+            b: &p.value("conv2.bias"),
+            col: &ws.col2,
+            y: &ws.a2,
+        };
+        conv::conv2d_forward(gpu, prog, &ws.geo2, c2, &t2)?;
+        activations::forward(gpu, prog, LEAKY, &ws.a2, &ws.l2)?;
+        let rng2 = RngSource {
+            salt: rng.salt + 1,
+            ..rng
+        };
+        dropout::forward(gpu, prog, DROPOUT_RATE, rng2, &ws.l2, &ws.mask2, &ws.d2)?;
+        let flat = ws.d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        matmul(
+            gpu,
+            prog,
+            Operand::plain(&flat),
+            Operand::plain(&p.value("dense.kernel")),
+            Some(&p.value("dense.bias")),
+            &ws.logits,
+        )
+    }
+
+    /// Records the backward pass from `d_logits` after a forward pass on
+    /// `x` with the same workspace.
+    pub fn record_backward(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &DiscWorkspace,
+        x: &Tensor,
+        d_logits: &Tensor,
+        wanted: DiscGrads,
+    ) -> Result<()> {
+        let (weight_grads, dx) = match wanted {
+            DiscGrads::Weights => (true, None),
+            DiscGrads::Input(dx) => (false, Some(dx)),
+        };
+        let p = &self.params;
+        let (c1, c2) = DISC_CHANNELS;
+        let flat = ws.d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        let d_flat = ws.d_d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        if weight_grads {
+            matmul(
+                gpu,
+                prog,
+                Operand::transposed(&flat),
+                Operand::plain(d_logits),
+                None,
+                &p.grad("dense.kernel"),
+            )?;
+            sum_columns(gpu, prog, d_logits, &p.grad("dense.bias"), 1.0)?;
+        }
+        let dense = p.value("dense.kernel");
+        matmul(
+            gpu,
+            prog,
+            Operand::plain(d_logits),
+            Operand::transposed(&dense),
+            None,
+            &d_flat,
+        )?;
+        dropout::backward(gpu, prog, &ws.mask2, &ws.d_d2, &ws.d_l2)?;
+        activations::backward(gpu, prog, LEAKY, &ws.a2, &ws.d_l2, &ws.d_a2)?;
+        let t2 = Conv2dTensors {
+            x: &ws.d1,
+            w: &p.value("conv2.kernel"),
+            b: &p.value("conv2.bias"),
+            col: &ws.col2,
+            y: &ws.a2,
+        };
+        let (dw2, db2) = (p.grad("conv2.kernel"), p.grad("conv2.bias"));
+        let grads2 = Conv2dGrads {
+            dy: &ws.d_a2,
+            dw: weight_grads.then_some((&dw2, &db2)),
+            dcol: &ws.dcol2,
+            dx: Some(&ws.d_d1),
+        };
+        conv::conv2d_backward(gpu, prog, &ws.geo2, c2, &t2, &grads2)?;
+        dropout::backward(gpu, prog, &ws.mask1, &ws.d_d1, &ws.d_l1)?;
+        activations::backward(gpu, prog, LEAKY, &ws.a1, &ws.d_l1, &ws.d_a1)?;
+        let t1 = Conv2dTensors {
+            x,
+            w: &p.value("conv1.kernel"),
+            b: &p.value("conv1.bias"),
+            col: &ws.col1,
+            y: &ws.a1,
+        };
+        let (dw1, db1) = (p.grad("conv1.kernel"), p.grad("conv1.bias"));
+        let grads1 = Conv2dGrads {
+            dy: &ws.d_a1,
+            dw: weight_grads.then_some((&dw1, &db1)),
+            dcol: &ws.dcol1,
+            dx,
+        };
+        conv::conv2d_backward(gpu, prog, &ws.geo1, c1, &t1, &grads1)
+    }
+}

@@ -1,0 +1,328 @@
+//! The generator: latent noise → image in [-1, 1], as recorded dispatches.
+
+use super::params::{Init, ParamSet, ParamSpec};
+use super::{ModelShape, GEN_BASE_CHANNELS, GEN_MID_CHANNELS, KERNEL};
+use crate::error::Result;
+use crate::gpu::{Gpu, Program, Tensor};
+use crate::ops::activations::{self, Activation};
+use crate::ops::batchnorm;
+use crate::ops::conv::{self, conv2d_transpose_geometry, Conv2dGrads, Conv2dTensors, Geometry};
+use crate::ops::matmul::{matmul, Operand};
+use crate::ops::reduce::sum_columns;
+
+/// How batch normalisation runs in a forward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BnMode {
+    /// Batch statistics; fold them into the running ones when asked.
+    Train { update_running: bool },
+    /// Running statistics (sampling).
+    Inference,
+}
+
+pub struct Generator {
+    pub shape: ModelShape,
+    pub params: ParamSet,
+    /// Running [μ, σ²] of the two batch norms (not trained; checkpointed).
+    pub running: [Tensor; 2],
+}
+
+/// Activations of one batch, kept for the backward pass.
+pub struct GenWorkspace {
+    pub batch: usize,
+    geo1: Geometry,
+    geo2: Geometry,
+    /// Latent input [batch, latent]; the training step fills it with noise.
+    pub z: Tensor,
+    h0: Tensor,
+    stats1: Tensor,
+    h1: Tensor,
+    col1: Tensor,
+    a1: Tensor,
+    s1: Tensor,
+    stats2: Tensor,
+    h2: Tensor,
+    col2: Tensor,
+    a2: Tensor,
+    grads: Option<GenGrads>,
+}
+
+struct GenGrads {
+    d_a2: Tensor,
+    dcol2: Tensor,
+    d_h2: Tensor,
+    d_s1: Tensor,
+    d_a1: Tensor,
+    dcol1: Tensor,
+    d_h1: Tensor,
+    d_h0: Tensor,
+}
+
+impl Generator {
+    /// Parameters in Keras' layouts (see `model::keras`).
+    pub fn specs(shape: &ModelShape) -> Vec<ParamSpec> {
+        let (h, w) = shape.seed_hw();
+        let features = h * w * GEN_BASE_CHANNELS;
+        let k2 = KERNEL * KERNEL;
+        vec![
+            ParamSpec::new(
+                "dense.kernel",
+                &[shape.latent, features],
+                Init::Glorot {
+                    fan_in: shape.latent,
+                    fan_out: features,
+                },
+            ),
+            ParamSpec::new("dense.bias", &[features], Init::Zeros),
+            ParamSpec::new("bn1.gamma_beta", &[2, GEN_BASE_CHANNELS], Init::GammaBeta),
+            ParamSpec::new(
+                "deconv1.kernel",
+                &[KERNEL, KERNEL, GEN_MID_CHANNELS, GEN_BASE_CHANNELS],
+                Init::Glorot {
+                    fan_in: k2 * GEN_MID_CHANNELS,
+                    fan_out: k2 * GEN_BASE_CHANNELS,
+                },
+            ),
+            ParamSpec::new("deconv1.bias", &[GEN_MID_CHANNELS], Init::Zeros),
+            ParamSpec::new("bn2.gamma_beta", &[2, GEN_MID_CHANNELS], Init::GammaBeta),
+            ParamSpec::new(
+                "deconv2.kernel",
+                &[KERNEL, KERNEL, 1, GEN_MID_CHANNELS],
+                Init::Glorot {
+                    fan_in: k2,
+                    fan_out: k2 * GEN_MID_CHANNELS,
+                },
+            ),
+            ParamSpec::new("deconv2.bias", &[1], Init::Zeros),
+        ]
+    }
+
+    pub fn new(gpu: &Gpu, shape: ModelShape, optimizer_states: usize) -> Result<Generator> {
+        let params = ParamSet::new(gpu, "generator", Self::specs(&shape), optimizer_states)?;
+        let running = [
+            gpu.upload(
+                "generator bn1 running",
+                &[2, GEN_BASE_CHANNELS],
+                &running_init(GEN_BASE_CHANNELS),
+            )?,
+            gpu.upload(
+                "generator bn2 running",
+                &[2, GEN_MID_CHANNELS],
+                &running_init(GEN_MID_CHANNELS),
+            )?,
+        ];
+        Ok(Generator {
+            shape,
+            params,
+            running,
+        })
+    }
+
+    pub fn workspace(&self, gpu: &Gpu, batch: usize, with_grads: bool) -> Result<GenWorkspace> {
+        let s = &self.shape;
+        let (h, w) = s.seed_hw();
+        let geo1 = conv2d_transpose_geometry("generator deconv1", batch, (h, w), &s.gen_deconv1())?;
+        let geo2 = conv2d_transpose_geometry(
+            "generator deconv2",
+            batch,
+            (geo1.h, geo1.w),
+            &s.gen_deconv2(),
+        )?;
+        let z = |label: &str, shape: &[usize]| gpu.zeros(label, shape);
+        let grads = if with_grads {
+            Some(GenGrads {
+                d_a2: z("gen d_a2", &geo2.image_shape())?,
+                dcol2: z("gen dcol2", &[geo2.rows(), geo2.cols()])?,
+                d_h2: z("gen d_h2", &geo1.image_shape())?,
+                d_s1: z("gen d_s1", &geo1.image_shape())?,
+                d_a1: z("gen d_a1", &geo1.image_shape())?,
+                dcol1: z("gen dcol1", &[geo1.rows(), geo1.cols()])?,
+                d_h1: z("gen d_h1", &[batch, h, w, GEN_BASE_CHANNELS])?,
+                d_h0: z("gen d_h0", &[batch, h, w, GEN_BASE_CHANNELS])?,
+            })
+        } else {
+            None
+        };
+        Ok(GenWorkspace {
+            batch,
+            z: z("gen z", &[batch, s.latent])?,
+            h0: z("gen h0", &[batch, h, w, GEN_BASE_CHANNELS])?,
+            stats1: z("gen bn1 stats", &[2, GEN_BASE_CHANNELS])?,
+            h1: z("gen h1", &[batch, h, w, GEN_BASE_CHANNELS])?,
+            col1: z("gen col1", &[geo1.rows(), geo1.cols()])?,
+            a1: z("gen a1", &geo1.image_shape())?,
+            s1: z("gen s1", &geo1.image_shape())?,
+            stats2: z("gen bn2 stats", &[2, GEN_MID_CHANNELS])?,
+            h2: z("gen h2", &geo1.image_shape())?,
+            col2: z("gen col2", &[geo2.rows(), geo2.cols()])?,
+            a2: z("gen a2", &geo2.image_shape())?,
+            geo1,
+            geo2,
+            grads,
+        })
+    }
+
+    /// Batch norm `i` (0 or 1) from x into y, saving its statistics.
+    fn batchnorm(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        mode: BnMode,
+        i: usize,
+        [x, stats, y]: [&Tensor; 3],
+    ) -> Result<()> {
+        let gb = self.params.value(["bn1.gamma_beta", "bn2.gamma_beta"][i]);
+        match mode {
+            BnMode::Train { update_running } => batchnorm::forward_train(
+                gpu,
+                prog,
+                x,
+                &gb,
+                stats,
+                &self.running[i],
+                update_running,
+                y,
+            ),
+            BnMode::Inference => {
+                batchnorm::forward_inference(gpu, prog, x, &gb, &self.running[i], y)
+            }
+        }
+    }
+
+    /// Records image = G(ws.z) into `out` ([batch, height, width, 1]).
+    pub fn record_forward(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &GenWorkspace,
+        mode: BnMode,
+        out: &Tensor,
+    ) -> Result<()> {
+        let p = &self.params;
+        let h0 = ws.h0.reshape(&[ws.batch, ws.h0.len() / ws.batch])?;
+        matmul(
+            gpu,
+            prog,
+            Operand::plain(&ws.z),
+            Operand::plain(&p.value("dense.kernel")),
+            Some(&p.value("dense.bias")),
+            &h0,
+        )?;
+        self.batchnorm(gpu, prog, mode, 0, [&ws.h0, &ws.stats1, &ws.h1])?;
+        let t1 = Conv2dTensors {
+            x: &ws.h1,
+            w: &p.value("deconv1.kernel"),
+            b: &p.value("deconv1.bias"),
+            col: &ws.col1,
+            y: &ws.a1,
+        };
+        conv::conv2d_transpose_forward(gpu, prog, &ws.geo1, GEN_BASE_CHANNELS, &t1)?;
+        activations::forward(gpu, prog, Activation::Selu, &ws.a1, &ws.s1)?;
+        self.batchnorm(gpu, prog, mode, 1, [&ws.s1, &ws.stats2, &ws.h2])?;
+        let t2 = Conv2dTensors {
+            x: &ws.h2,
+            w: &p.value("deconv2.kernel"),
+            b: &p.value("deconv2.bias"),
+            col: &ws.col2,
+            y: &ws.a2,
+        };
+        conv::conv2d_transpose_forward(gpu, prog, &ws.geo2, GEN_MID_CHANNELS, &t2)?;
+        activations::forward(gpu, prog, Activation::Tanh, &ws.a2, out)
+    }
+
+    /// Records the parameter gradients of Σ d_out · G(z) into the gradient
+    /// buffer (after a training-mode forward pass on the same workspace).
+    pub fn record_backward(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &GenWorkspace,
+        d_out: &Tensor,
+    ) -> Result<()> {
+        let p = &self.params;
+        let g = ws
+            .grads
+            .as_ref()
+            .expect("generator workspace was made without gradients");
+        activations::backward(gpu, prog, Activation::Tanh, &ws.a2, d_out, &g.d_a2)?;
+        let t2 = Conv2dTensors {
+            x: &ws.h2,
+            w: &p.value("deconv2.kernel"),
+            b: &p.value("deconv2.bias"),
+            col: &ws.col2,
+            y: &ws.a2,
+        };
+        let (dw2, db2) = (p.grad("deconv2.kernel"), p.grad("deconv2.bias"));
+        conv::conv2d_transpose_backward(
+            gpu,
+            prog,
+            &ws.geo2,
+            GEN_MID_CHANNELS,
+            &t2,
+            &Conv2dGrads {
+                dy: &g.d_a2,
+                dw: Some((&dw2, &db2)),
+                dcol: &g.dcol2,
+                dx: Some(&g.d_h2),
+            },
+        )?;
+        let gb2 = p.value("bn2.gamma_beta");
+        batchnorm::backward(
+            gpu,
+            prog,
+            &ws.s1,
+            &ws.stats2,
+            &gb2,
+            &g.d_h2,
+            &p.grad("bn2.gamma_beta"),
+            &g.d_s1,
+        )?;
+        activations::backward(gpu, prog, Activation::Selu, &ws.a1, &g.d_s1, &g.d_a1)?;
+        let t1 = Conv2dTensors {
+            x: &ws.h1,
+            w: &p.value("deconv1.kernel"),
+            b: &p.value("deconv1.bias"),
+            col: &ws.col1,
+            y: &ws.a1,
+        };
+        let (dw1, db1) = (p.grad("deconv1.kernel"), p.grad("deconv1.bias"));
+        conv::conv2d_transpose_backward(
+            gpu,
+            prog,
+            &ws.geo1,
+            GEN_BASE_CHANNELS,
+            &t1,
+            &Conv2dGrads {
+                dy: &g.d_a1,
+                dw: Some((&dw1, &db1)),
+                dcol: &g.dcol1,
+                dx: Some(&g.d_h1),
+            },
+        )?;
+        let gb1 = p.value("bn1.gamma_beta");
+        batchnorm::backward(
+            gpu,
+            prog,
+            &ws.h0,
+            &ws.stats1,
+            &gb1,
+            &g.d_h1,
+            &p.grad("bn1.gamma_beta"),
+            &g.d_h0,
+        )?;
+        let d_h0 = g.d_h0.reshape(&[ws.batch, g.d_h0.len() / ws.batch])?;
+        matmul(
+            gpu,
+            prog,
+            Operand::transposed(&ws.z),
+            Operand::plain(&d_h0),
+            None,
+            &p.grad("dense.kernel"),
+        )?;
+        sum_columns(gpu, prog, &d_h0, &p.grad("dense.bias"), 1.0)
+    }
+}
+
+/// Keras' initial moving statistics: mean 0, variance 1.
+fn running_init(c: usize) -> Vec<f32> {
+    (0..2 * c).map(|i| if i < c { 0.0 } else { 1.0 }).collect()
+}

@@ -1,0 +1,257 @@
+//! Checkpoints in safetensors: every weight, the batch-norm running
+//! statistics, the optimiser state, the position in training and the
+//! config. All randomness is counter-based (seed, salt, step) and epoch
+//! orders are seeded per epoch, so this is the whole RNG state too.
+//! Files are written atomically: a temporary file, fsync, rename.
+
+use super::{Position, TrainConfig, Trainer};
+use crate::error::{io_err, Error, Result};
+use crate::gpu::{Gpu, Tensor};
+use crate::model::generator::Generator;
+use crate::model::params::{NamedTensor, ParamSet};
+use crate::model::ModelShape;
+use safetensors::{Dtype, SafeTensors};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+const FORMAT: &str = "gan-gpu checkpoint 1";
+
+pub struct Checkpoint {
+    pub config: TrainConfig,
+    pub shape: ModelShape,
+    pub pos: Position,
+    pub tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
+}
+
+fn ckpt_err(path: &Path, msg: impl Into<String>) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        msg: msg.into(),
+    }
+}
+
+fn collect(
+    gpu: &Gpu,
+    prefix: &str,
+    set: &ParamSet,
+    buffer: &Tensor,
+    out: &mut Vec<NamedTensor>,
+) -> Result<()> {
+    for (name, shape, values) in set.download(gpu, buffer)? {
+        out.push((format!("{prefix}{name}"), shape, values));
+    }
+    Ok(())
+}
+
+/// Every tensor of the trainer as (name, shape, values).
+pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
+    let gpu = &t.gpu;
+    let mut out = Vec::new();
+    collect(
+        gpu,
+        "generator/",
+        &t.gen.params,
+        &t.gen.params.values,
+        &mut out,
+    )?;
+    collect(
+        gpu,
+        "discriminator/",
+        &t.disc.params,
+        &t.disc.params.values,
+        &mut out,
+    )?;
+    for (i, r) in t.gen.running.iter().enumerate() {
+        out.push((
+            format!("generator/bn{}.running", i + 1),
+            r.shape().to_vec(),
+            gpu.download(r)?,
+        ));
+    }
+    for (net, set) in [
+        ("generator", &t.gen.params),
+        ("discriminator", &t.disc.params),
+    ] {
+        for (k, buffer) in set.state.iter().enumerate() {
+            collect(gpu, &format!("optimizer/{net}/{k}/"), set, buffer, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `path` atomically; an existing checkpoint stays whole until the
+/// new one is complete on disk.
+pub fn save(t: &Trainer, path: &Path) -> Result<()> {
+    let tensors = trainer_tensors(t)?;
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, v)| bytemuck::cast_slice(v).to_vec())
+        .collect();
+    let views = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((n, s, _), b)| {
+            Ok((
+                n.clone(),
+                safetensors::tensor::TensorView::new(Dtype::F32, s.clone(), b)
+                    .map_err(|e| ckpt_err(path, e.to_string()))?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta = HashMap::from([
+        ("format".to_string(), FORMAT.to_string()),
+        (
+            "config".to_string(),
+            serde_json::to_string(&t.cfg).expect("config serialises"),
+        ),
+        (
+            "position".to_string(),
+            serde_json::to_string(&t.pos).expect("position serialises"),
+        ),
+        (
+            "shape".to_string(),
+            serde_json::to_string(&t.shape).expect("shape serialises"),
+        ),
+    ]);
+    let data =
+        safetensors::serialize(views, Some(meta)).map_err(|e| ckpt_err(path, e.to_string()))?;
+    write_atomically(path, &data)
+}
+
+/// Writes through a temporary file in the same directory, fsyncs it, then
+/// renames it over `path` and fsyncs the directory.
+pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("checkpoint")
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(data).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Makes the rename itself durable; not every platform can sync a directory.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+pub fn load(path: &Path) -> Result<Checkpoint> {
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| ckpt_err(path, format!("not a safetensors file: {e}")))?;
+    let (_, meta) =
+        SafeTensors::read_metadata(&bytes).map_err(|e| ckpt_err(path, e.to_string()))?;
+    let meta = meta.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(ckpt_err(
+            path,
+            format!("not a gan-gpu checkpoint (format {:?})", meta.get("format")),
+        ));
+    }
+    let field = |k: &str| {
+        meta.get(k)
+            .ok_or_else(|| ckpt_err(path, format!("metadata has no {k}")))
+    };
+    let config: TrainConfig = serde_json::from_str(field("config")?)
+        .map_err(|e| ckpt_err(path, format!("bad config: {e}")))?;
+    let pos: Position = serde_json::from_str(field("position")?)
+        .map_err(|e| ckpt_err(path, format!("bad position: {e}")))?;
+    let shape: ModelShape = serde_json::from_str(field("shape")?)
+        .map_err(|e| ckpt_err(path, format!("bad shape: {e}")))?;
+    let mut tensors = HashMap::new();
+    for name in st.names() {
+        let view = st.tensor(name).map_err(|e| ckpt_err(path, e.to_string()))?;
+        if view.dtype() != Dtype::F32 {
+            return Err(ckpt_err(
+                path,
+                format!("tensor {name} is {:?}, expected F32", view.dtype()),
+            ));
+        }
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        tensors.insert(name.to_string(), (view.shape().to_vec(), values));
+    }
+    Ok(Checkpoint {
+        config,
+        shape,
+        pos,
+        tensors,
+    })
+}
+
+impl Checkpoint {
+    fn get(&self, path: &Path, name: &str, shape: &[usize]) -> Result<&[f32]> {
+        let (s, v) = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| ckpt_err(path, format!("missing tensor {name}")))?;
+        if s != shape {
+            return Err(ckpt_err(
+                path,
+                format!("tensor {name} has shape {s:?}, the model needs {shape:?}"),
+            ));
+        }
+        Ok(v)
+    }
+
+    fn restore_set(
+        &self,
+        path: &Path,
+        gpu: &Gpu,
+        prefix: &str,
+        set: &ParamSet,
+        buffer: &Tensor,
+    ) -> Result<()> {
+        for spec in &set.specs {
+            let v = self.get(path, &format!("{prefix}{}", spec.name), &spec.shape)?;
+            set.upload(gpu, buffer, spec.name, v)?;
+        }
+        Ok(())
+    }
+
+    /// Loads the generator's weights and running statistics.
+    pub fn restore_generator(&self, path: &Path, gpu: &Gpu, gen: &Generator) -> Result<()> {
+        self.restore_set(path, gpu, "generator/", &gen.params, &gen.params.values)?;
+        for (i, r) in gen.running.iter().enumerate() {
+            gpu.write(
+                r,
+                self.get(path, &format!("generator/bn{}.running", i + 1), r.shape())?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Loads everything into a trainer built from this checkpoint's config.
+    pub fn restore(&self, path: &Path, t: &mut Trainer) -> Result<()> {
+        self.restore_generator(path, &t.gpu, &t.gen)?;
+        self.restore_set(
+            path,
+            &t.gpu,
+            "discriminator/",
+            &t.disc.params,
+            &t.disc.params.values,
+        )?;
+        for (net, set) in [
+            ("generator", &t.gen.params),
+            ("discriminator", &t.disc.params),
+        ] {
+            for (k, buffer) in set.state.iter().enumerate() {
+                self.restore_set(path, &t.gpu, &format!("optimizer/{net}/{k}/"), set, buffer)?;
+            }
+        }
+        t.pos = self.pos;
+        Ok(())
+    }
+}

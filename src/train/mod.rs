@@ -1,0 +1,324 @@
+//! The GAN schedule on the GPU: the seed's alternating discriminator and
+//! generator steps, recorded once as one program and replayed every step
+//! with no CPU readback in between.
+
+pub mod checkpoint;
+pub mod output;
+pub mod run;
+
+use crate::data::Images;
+use crate::error::{Error, Result};
+use crate::gpu::{Gpu, Program, Tensor};
+use crate::model::discriminator::{DiscGrads, Discriminator};
+use crate::model::generator::{BnMode, Generator};
+use crate::model::{gpu_seed, salt, ModelShape};
+use crate::ops::dropout::RngSource;
+use crate::ops::optim::{self, Optimizer};
+use crate::ops::{data, loss, random};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub latent_dim: usize,
+    pub optimizer: Optimizer,
+    pub seed: u64,
+    pub data: PathBuf,
+    pub limit: Option<usize>,
+    /// Steps between metric readbacks (each one waits for the GPU).
+    pub log_every: usize,
+}
+
+/// Where training stands: the next step to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Position {
+    pub epoch: usize,
+    pub step_in_epoch: usize,
+    pub global_step: u64,
+}
+
+/// Averages since the last readback.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Metrics {
+    pub d_loss: f64,
+    pub g_loss: f64,
+    /// Discriminator accuracy on its fake + real batch.
+    pub d_accuracy: f64,
+    /// Mean D(x) over real images.
+    pub d_real: f64,
+    /// Mean D(G(z)) over generated images, in the discriminator's step.
+    pub d_fake: f64,
+    pub steps: usize,
+}
+
+/// The training state on the GPU and the recorded step.
+pub struct Trainer {
+    pub gpu: Gpu,
+    pub cfg: TrainConfig,
+    pub shape: ModelShape,
+    pub gen: Generator,
+    pub disc: Discriminator,
+    pub images: Images,
+    pub pos: Position,
+    pub steps_per_epoch: usize,
+    order: Tensor,
+    order_epoch: Option<usize>,
+    counter: Tensor,
+    metrics: Tensor,
+    step_program: Program,
+}
+
+/// The permutation of image indices for `epoch`: seeded, so a resumed run
+/// sees the same order.
+pub fn epoch_order(seed: u64, epoch: usize, count: usize) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..count as u32).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+        seed ^ (epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    );
+    order.shuffle(&mut rng);
+    order
+}
+
+impl Trainer {
+    /// Sets up networks, data and the step program; weights are initialised
+    /// from the seed (a checkpoint can overwrite them with `restore`).
+    pub fn new(gpu: Gpu, cfg: TrainConfig, images: Images) -> Result<Trainer> {
+        let shape = ModelShape::new(cfg.latent_dim, images.height, images.width)?;
+        let b = cfg.batch_size;
+        if b == 0 {
+            return Err(Error::Config("--batch-size must be at least 1".into()));
+        }
+        if images.count < b {
+            return Err(Error::Config(format!(
+                "{} images are fewer than one batch of {b}",
+                images.count
+            )));
+        }
+        if cfg.log_every == 0 {
+            return Err(Error::Config("log_every must be at least 1".into()));
+        }
+        let states = cfg.optimizer.state_count();
+        let gen = Generator::new(&gpu, shape, states)?;
+        let disc = Discriminator::new(&gpu, shape, states)?;
+        let counter = gpu.zeros("step counter", &[2])?;
+        let seed = gpu_seed(cfg.seed);
+        let mut init = Program::new();
+        gen.params.record_init(&gpu, &mut init, seed, &counter)?;
+        disc.params
+            .record_init(&gpu, &mut init, seed ^ 0x5bd1_e995, &counter)?;
+        gpu.run(&init)?;
+
+        let dataset = gpu.upload(
+            "dataset",
+            &[images.pixels.len().div_ceil(4)],
+            &data::pack_bytes(&images.pixels),
+        )?;
+        let order = gpu.zeros("epoch order", &[images.count])?;
+        let metrics = gpu.zeros("metrics", &[2 * loss::SLOT])?;
+        let step_program = record_step(
+            &gpu, &cfg, &shape, &gen, &disc, &dataset, &order, &counter, &metrics,
+        )?;
+        Ok(Trainer {
+            steps_per_epoch: images.count / b,
+            gpu,
+            cfg,
+            shape,
+            gen,
+            disc,
+            images,
+            pos: Position::default(),
+            order,
+            order_epoch: None,
+            counter,
+            metrics,
+            step_program,
+        })
+    }
+
+    /// Dispatches in one training step (one command buffer).
+    pub fn dispatches_per_step(&self) -> usize {
+        self.step_program.len()
+    }
+
+    /// Kernel names of the step program, in order.
+    pub fn step_kernels(&self) -> Vec<&str> {
+        self.step_program.kernel_names()
+    }
+
+    /// Submits one training step without waiting for it.
+    pub fn step(&mut self) -> Result<()> {
+        if self.order_epoch != Some(self.pos.epoch) {
+            let order = epoch_order(self.cfg.seed, self.pos.epoch, self.images.count);
+            self.gpu.write(&self.order, &order)?;
+            self.order_epoch = Some(self.pos.epoch);
+        }
+        let counter = [
+            self.pos.global_step as u32,
+            (self.pos.step_in_epoch * self.cfg.batch_size) as u32,
+        ];
+        self.gpu.write(&self.counter, &counter)?;
+        self.gpu.submit(&self.step_program)?;
+        self.pos.global_step += 1;
+        self.pos.step_in_epoch += 1;
+        if self.pos.step_in_epoch == self.steps_per_epoch {
+            self.pos.epoch += 1;
+            self.pos.step_in_epoch = 0;
+        }
+        Ok(())
+    }
+
+    /// Waits for the GPU, returns the averaged metrics since the last call
+    /// and resets the accumulators.
+    pub fn read_metrics(&mut self) -> Result<Metrics> {
+        let m: Vec<f32> = self.gpu.download(&self.metrics)?;
+        self.gpu.write(&self.metrics, &vec![0.0f32; m.len()])?;
+        let (d, g) = (&m[..loss::SLOT], &m[loss::SLOT..]);
+        let n = d[4].max(1.0) as f64;
+        Ok(Metrics {
+            d_loss: d[0] as f64 / n,
+            d_accuracy: d[1] as f64 / n,
+            d_real: d[2] as f64 / n,
+            d_fake: d[3] as f64 / n,
+            g_loss: g[0] as f64 / n,
+            steps: d[4] as usize,
+        })
+    }
+}
+
+/// Records one whole training step:
+/// 1. z ~ N(0, 1); the generator (batch statistics) writes G(z) into the
+///    first half of the discriminator's input; the real batch is gathered
+///    into the second half.
+/// 2. D forward and backward on that batch of 2B with labels 0 then 1
+///    (the seed's `train_on_batch` on fake + real), then D's update.
+/// 3. New z; G forward (batch statistics, running statistics updated);
+///    D forward (dropout active, as Keras trains the combined model) with
+///    label 1; backward through the frozen D into G; G's update.
+#[allow(clippy::too_many_arguments)]
+fn record_step(
+    gpu: &Gpu,
+    cfg: &TrainConfig,
+    shape: &ModelShape,
+    gen: &Generator,
+    disc: &Discriminator,
+    dataset: &Tensor,
+    order: &Tensor,
+    counter: &Tensor,
+    metrics: &Tensor,
+) -> Result<Program> {
+    let b = cfg.batch_size;
+    let (h, w, pixels) = (shape.height, shape.width, shape.pixels());
+    let seed = gpu_seed(cfg.seed);
+    let rng = |salt| RngSource {
+        seed,
+        salt,
+        counter,
+    };
+    let gen_ws = gen.workspace(gpu, b, true)?;
+    let disc_ws_d = disc.workspace(gpu, 2 * b)?;
+    let disc_ws_g = disc.workspace(gpu, b)?;
+    let x_d = gpu.zeros("discriminator input (fake, real)", &[2 * b, h, w, 1])?;
+    let x_g = gpu.zeros("generated images", &[b, h, w, 1])?;
+    let dx_g = gpu.zeros("gradient of generated images", &[b, h, w, 1])?;
+    let labels_d: Vec<f32> = (0..2 * b).map(|i| if i < b { 0.0 } else { 1.0 }).collect();
+    let labels_d = gpu.upload("labels fake/real", &[2 * b, 1], &labels_d)?;
+    let labels_g = gpu.upload("labels real", &[b, 1], &vec![1.0f32; b])?;
+    let d_logits_d = gpu.zeros("d logits grad (D step)", &[2 * b, 1])?;
+    let d_logits_g = gpu.zeros("d logits grad (G step)", &[b, 1])?;
+
+    let mut p = Program::new();
+    random::normal(gpu, &mut p, rng(salt::NOISE_D_STEP), &gen_ws.z, 0.0, 1.0)?;
+    gen.record_forward(
+        gpu,
+        &mut p,
+        &gen_ws,
+        BnMode::Train {
+            update_running: false,
+        },
+        &x_d.view(0, &[b, h, w, 1])?,
+    )?;
+    data::gather_images(
+        gpu,
+        &mut p,
+        dataset,
+        order,
+        counter,
+        pixels,
+        b,
+        &x_d,
+        b * pixels,
+    )?;
+    disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, rng(salt::DROPOUT_D_STEP))?;
+    loss::bce_with_logits(
+        gpu,
+        &mut p,
+        &disc_ws_d.logits,
+        &labels_d,
+        &d_logits_d,
+        metrics,
+        0,
+    )?;
+    disc.record_backward(
+        gpu,
+        &mut p,
+        &disc_ws_d,
+        &x_d,
+        &d_logits_d,
+        DiscGrads::Weights,
+    )?;
+    let dp = &disc.params;
+    optim::step(
+        gpu,
+        &mut p,
+        &cfg.optimizer,
+        &dp.values,
+        &dp.grads,
+        &dp.state,
+        counter,
+    )?;
+
+    random::normal(gpu, &mut p, rng(salt::NOISE_G_STEP), &gen_ws.z, 0.0, 1.0)?;
+    gen.record_forward(
+        gpu,
+        &mut p,
+        &gen_ws,
+        BnMode::Train {
+            update_running: true,
+        },
+        &x_g,
+    )?;
+    disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, rng(salt::DROPOUT_G_STEP))?;
+    loss::bce_with_logits(
+        gpu,
+        &mut p,
+        &disc_ws_g.logits,
+        &labels_g,
+        &d_logits_g,
+        metrics,
+        1,
+    )?;
+    disc.record_backward(
+        gpu,
+        &mut p,
+        &disc_ws_g,
+        &x_g,
+        &d_logits_g,
+        DiscGrads::Input(&dx_g),
+    )?;
+    gen.record_backward(gpu, &mut p, &gen_ws, &dx_g)?;
+    let gp = &gen.params;
+    optim::step(
+        gpu,
+        &mut p,
+        &cfg.optimizer,
+        &gp.values,
+        &gp.grads,
+        &gp.state,
+        counter,
+    )?;
+    Ok(p)
+}

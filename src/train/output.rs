@@ -1,0 +1,176 @@
+//! What a run leaves on disk besides checkpoints: image grids, metrics.csv
+//! and loss.png.
+
+use crate::error::{io_err, Error, Result};
+use plotters::prelude::*;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes images in [-1, 1] ([n, h, w] row-major) as a grey PNG grid of
+/// `cols` columns, each pixel drawn as a `scale`×`scale` block, with a
+/// 2-pixel gap so the tiles are easy to tell apart.
+pub fn save_grid(
+    path: &Path,
+    images: &[f32],
+    n: usize,
+    (h, w): (usize, usize),
+    cols: usize,
+    scale: usize,
+) -> Result<()> {
+    let rows = n.div_ceil(cols);
+    let gap = 2;
+    let (tw, th) = (w * scale + gap, h * scale + gap);
+    let mut img = image::GrayImage::from_pixel(
+        (cols * tw + gap) as u32,
+        (rows * th + gap) as u32,
+        image::Luma([40]),
+    );
+    for i in 0..n {
+        let (ox, oy) = (gap + (i % cols) * tw, gap + (i / cols) * th);
+        for y in 0..h * scale {
+            for x in 0..w * scale {
+                let v = images[i * h * w + (y / scale) * w + x / scale];
+                let byte = ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
+                img.put_pixel((ox + x) as u32, (oy + y) as u32, image::Luma([byte]));
+            }
+        }
+    }
+    img.save(path).map_err(|e| Error::Data {
+        path: path.to_path_buf(),
+        msg: format!("writing PNG: {e}"),
+    })
+}
+
+/// One row of metrics.csv.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub kind: &'static str,
+    pub epoch: usize,
+    pub step: u64,
+    pub m: super::Metrics,
+    pub images_per_sec: f64,
+    pub elapsed_s: f64,
+}
+
+pub const CSV_HEADER: &str =
+    "kind,epoch,step,d_loss,g_loss,d_accuracy,d_real,d_fake,images_per_sec,elapsed_s";
+
+/// Appends rows to metrics.csv (created with its header when new).
+pub fn append_csv(path: &Path, rows: &[Row]) -> Result<()> {
+    let new = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io_err(path))?;
+    if new {
+        writeln!(f, "{CSV_HEADER}").map_err(io_err(path))?;
+    }
+    for r in rows {
+        writeln!(
+            f,
+            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.1},{:.3}",
+            r.kind,
+            r.epoch,
+            r.step,
+            r.m.d_loss,
+            r.m.g_loss,
+            r.m.d_accuracy,
+            r.m.d_real,
+            r.m.d_fake,
+            r.images_per_sec,
+            r.elapsed_s
+        )
+        .map_err(io_err(path))?;
+    }
+    Ok(())
+}
+
+/// (step, D loss, G loss, D accuracy).
+pub type Point = (f64, f64, f64, f64);
+
+/// Reads the step rows back from metrics.csv (so a resumed run plots its
+/// whole history).
+pub fn read_csv_steps(path: &Path) -> Vec<Point> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .skip(1)
+        .filter(|l| l.starts_with("step,"))
+        .filter_map(|l| {
+            let f: Vec<f64> = l
+                .split(',')
+                .skip(2)
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect();
+            (f.len() >= 4).then(|| (f[0], f[1], f[2], f[3]))
+        })
+        .collect()
+}
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Draws D loss, G loss and D accuracy against the step into a PNG.
+/// `points` are (step, d_loss, g_loss, d_accuracy).
+pub fn plot_losses(path: &Path, points: &[Point]) -> Result<()> {
+    let plot_err = |e: String| Error::Data {
+        path: path.to_path_buf(),
+        msg: format!("drawing plot: {e}"),
+    };
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    let (w, h) = (960u32, 540u32);
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| plot_err(e.to_string()))?;
+        let max_step = points.iter().map(|p| p.0).fold(1.0, f64::max);
+        let max_loss = points
+            .iter()
+            .flat_map(|p| [p.1, p.2])
+            .filter(|v| v.is_finite())
+            .fold(1.0, f64::max)
+            * 1.05;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("gan-gpu training", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..max_step, 0.0..max_loss)
+            .map_err(|e| plot_err(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc("loss / accuracy")
+            .draw()
+            .map_err(|e| plot_err(e.to_string()))?;
+        for (label, color, column) in [
+            ("D loss", RED, 0),
+            ("G loss", BLUE, 1),
+            ("D accuracy", GREEN, 2),
+        ] {
+            let get = move |p: &Point| [p.1, p.2, p.3][column];
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().map(|p| (p.0, get(p))),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| plot_err(e.to_string()))?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| plot_err(e.to_string()))?;
+        root.present().map_err(|e| plot_err(e.to_string()))?;
+    }
+    image::RgbImage::from_raw(w, h, buf)
+        .expect("buffer matches the image size")
+        .save(path)
+        .map_err(|e| plot_err(e.to_string()))
+}

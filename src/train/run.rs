@@ -1,0 +1,252 @@
+//! `gan-gpu train` and `gan-gpu sample`: the epoch loop around the
+//! [`Trainer`], with progress, samples, metrics, plots and checkpoints.
+
+use super::checkpoint::{self, Checkpoint};
+use super::output::{self, Row};
+use super::{Metrics, TrainConfig, Trainer};
+use crate::data::{find_training_images, read_images};
+use crate::error::{io_err, Result};
+use crate::gpu::{AdapterChoice, Gpu, Program, Tensor};
+use crate::model::generator::{BnMode, GenWorkspace, Generator};
+use crate::model::{gpu_seed, salt};
+use crate::ops::dropout::RngSource;
+use crate::ops::random;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Images in the per-epoch sample grid (8×8) and `real.png`.
+pub const GRID: usize = 64;
+/// Salt of the fixed noise behind the per-epoch samples.
+const SAMPLE_SALT: u32 = 7;
+
+pub struct RunOptions {
+    pub cfg: TrainConfig,
+    pub out: PathBuf,
+    /// A checkpoint to continue from, loaded by the caller.
+    pub resume: Option<(PathBuf, Checkpoint)>,
+    pub adapter: AdapterChoice,
+    pub show_progress: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    /// Stopped by Ctrl-C after writing a checkpoint.
+    Interrupted,
+}
+
+/// The generator in inference mode on fixed noise, for sample grids.
+struct Sampler {
+    program: Program,
+    out: Tensor,
+    n: usize,
+    _ws: GenWorkspace,
+}
+
+impl Sampler {
+    fn new(gpu: &Gpu, gen: &Generator, n: usize, seed: u32) -> Result<Sampler> {
+        let ws = gen.workspace(gpu, n, false)?;
+        let counter = gpu.zeros("sample counter", &[1])?;
+        let mut noise = Program::new();
+        random::normal(
+            gpu,
+            &mut noise,
+            RngSource {
+                seed,
+                salt: SAMPLE_SALT,
+                counter: &counter,
+            },
+            &ws.z,
+            0.0,
+            1.0,
+        )?;
+        gpu.run(&noise)?;
+        let s = &gen.shape;
+        let out = gpu.zeros("samples", &[n, s.height, s.width, 1])?;
+        let mut program = Program::new();
+        gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
+        Ok(Sampler {
+            program,
+            out,
+            n,
+            _ws: ws,
+        })
+    }
+
+    fn save(&self, gpu: &Gpu, gen: &Generator, path: &Path) -> Result<()> {
+        gpu.run(&self.program)?;
+        let images: Vec<f32> = gpu.download(&self.out)?;
+        let cols = (self.n as f64).sqrt().ceil() as usize;
+        output::save_grid(
+            path,
+            &images,
+            self.n,
+            (gen.shape.height, gen.shape.width),
+            cols,
+            4,
+        )
+    }
+}
+
+/// Loads the configured training images (with --limit applied).
+pub fn load_images(cfg: &TrainConfig) -> Result<crate::data::Images> {
+    let mut images = read_images(&find_training_images(&cfg.data)?)?;
+    if let Some(n) = cfg.limit {
+        images.truncate(n);
+    }
+    Ok(images)
+}
+
+fn averaged(parts: &[Metrics]) -> Metrics {
+    let steps: usize = parts.iter().map(|m| m.steps).sum();
+    let w = |f: fn(&Metrics) -> f64| {
+        parts.iter().map(|m| f(m) * m.steps as f64).sum::<f64>() / steps.max(1) as f64
+    };
+    Metrics {
+        d_loss: w(|m| m.d_loss),
+        g_loss: w(|m| m.g_loss),
+        d_accuracy: w(|m| m.d_accuracy),
+        d_real: w(|m| m.d_real),
+        d_fake: w(|m| m.d_fake),
+        steps,
+    }
+}
+
+/// Trains until `cfg.epochs` or until `stop` is raised, writing every output
+/// into `opts.out`. Returns the trainer for inspection.
+pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> {
+    let cfg = opts.cfg.clone();
+    let images = load_images(&cfg)?;
+    let gpu = Gpu::new(&opts.adapter)?;
+    log::info!("training on {} ({:?})", gpu.info.name, gpu.info.backend);
+    let mut t = Trainer::new(gpu, cfg.clone(), images)?;
+    if let Some((path, ckpt)) = &opts.resume {
+        ckpt.restore(path, &mut t)?;
+    }
+    let out = &opts.out;
+    std::fs::create_dir_all(out.join("samples")).map_err(io_err(out))?;
+    checkpoint::write_atomically(
+        &out.join("config.json"),
+        serde_json::to_string_pretty(&cfg)
+            .expect("config serialises")
+            .as_bytes(),
+    )?;
+    let n_real = GRID.min(t.images.count);
+    let (h, w) = (t.images.height, t.images.width);
+    let real: Vec<f32> = t.images.pixels[..n_real * h * w]
+        .iter()
+        .map(|&b| b as f32 / 127.5 - 1.0)
+        .collect();
+    output::save_grid(&out.join("real.png"), &real, n_real, (h, w), 8, 4)?;
+    let sampler = Sampler::new(&t.gpu, &t.gen, GRID, gpu_seed(cfg.seed) ^ salt::INIT)?;
+    let csv = out.join("metrics.csv");
+    let ckpt_path = out.join("checkpoint.safetensors");
+
+    let start = Instant::now();
+    while t.pos.epoch < cfg.epochs {
+        let epoch = t.pos.epoch;
+        let bar = if opts.show_progress {
+            ProgressBar::new(t.steps_per_epoch as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:28}] {pos}/{len} {msg} eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
+        bar.set_position(t.pos.step_in_epoch as u64);
+        let epoch_start = Instant::now();
+        let first_step = t.pos.step_in_epoch;
+        let mut parts = Vec::new();
+        let mut rows = Vec::new();
+        let mut last_log = (Instant::now(), t.pos.global_step);
+        while t.pos.epoch == epoch {
+            t.step()?;
+            bar.inc(1);
+            let end_of_epoch = t.pos.epoch != epoch;
+            if t.pos.global_step % cfg.log_every as u64 == 0
+                || end_of_epoch
+                || stop.load(Ordering::SeqCst)
+            {
+                let m = t.read_metrics()?;
+                let secs = last_log.0.elapsed().as_secs_f64();
+                let ips = (t.pos.global_step - last_log.1) as f64 * cfg.batch_size as f64
+                    / secs.max(1e-9);
+                last_log = (Instant::now(), t.pos.global_step);
+                bar.set_message(format!(
+                    "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2} acc {:.0}% {:.0} img/s",
+                    m.d_loss,
+                    m.g_loss,
+                    m.d_real,
+                    m.d_fake,
+                    100.0 * m.d_accuracy,
+                    ips
+                ));
+                log::debug!("step {}: {m:?}", t.pos.global_step);
+                rows.push(Row {
+                    kind: "step",
+                    epoch,
+                    step: t.pos.global_step,
+                    m,
+                    images_per_sec: ips,
+                    elapsed_s: start.elapsed().as_secs_f64(),
+                });
+                parts.push(m);
+            }
+            if stop.load(Ordering::SeqCst) {
+                output::append_csv(&csv, &rows)?;
+                checkpoint::save(&t, &ckpt_path)?;
+                bar.abandon_with_message(format!(
+                    "interrupted; checkpoint written to {}",
+                    ckpt_path.display()
+                ));
+                return Ok((Outcome::Interrupted, t));
+            }
+        }
+        let epoch_secs = epoch_start.elapsed().as_secs_f64();
+        let ips =
+            (t.steps_per_epoch - first_step) as f64 * cfg.batch_size as f64 / epoch_secs.max(1e-9);
+        rows.push(Row {
+            kind: "epoch",
+            epoch,
+            step: t.pos.global_step,
+            m: averaged(&parts),
+            images_per_sec: ips,
+            elapsed_s: start.elapsed().as_secs_f64(),
+        });
+        output::append_csv(&csv, &rows)?;
+        sampler.save(
+            &t.gpu,
+            &t.gen,
+            &out.join("samples")
+                .join(format!("epoch_{:03}.png", epoch + 1)),
+        )?;
+        checkpoint::save(&t, &ckpt_path)?;
+        output::plot_losses(&out.join("loss.png"), &output::read_csv_steps(&csv))?;
+        bar.finish();
+    }
+    Ok((Outcome::Finished, t))
+}
+
+/// `gan-gpu sample`: a grid of `n` images from a checkpoint's generator
+/// (inference-mode batch norm) with noise drawn from `seed`.
+pub fn sample(
+    checkpoint_path: &Path,
+    n: usize,
+    seed: u64,
+    out: &Path,
+    adapter: &AdapterChoice,
+) -> Result<()> {
+    if n == 0 {
+        return Err(crate::Error::Config("--n must be at least 1".into()));
+    }
+    let ckpt = checkpoint::load(checkpoint_path)?;
+    let gpu = Gpu::new(adapter)?;
+    let gen = Generator::new(&gpu, ckpt.shape, 0)?;
+    ckpt.restore_generator(checkpoint_path, &gpu, &gen)?;
+    Sampler::new(&gpu, &gen, n, gpu_seed(seed))?.save(&gpu, &gen, out)
+}
