@@ -6,6 +6,7 @@
 //! - [`model`]: the seed's generator and discriminator as recorded programs.
 //! - [`train`]: the GAN schedule, checkpoints and outputs; [`data`]: IDX files.
 
+pub mod bench;
 pub mod cpu;
 pub mod data;
 pub mod error;

@@ -1,6 +1,7 @@
 //! The `gan-gpu` command line: `info`, `train`, `sample` and `bench`.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use gan_gpu::bench::BenchOptions;
 use gan_gpu::gpu::{describe_adapter, list_adapters, AdapterChoice, Gpu};
 use gan_gpu::ops::optim::Optimizer;
 use gan_gpu::train::checkpoint;
@@ -76,6 +77,26 @@ enum Command {
         /// Steps between metric readbacks (each waits for the GPU once).
         #[arg(long, default_value_t = 20)]
         log_every: usize,
+    },
+    /// Time every kernel at the model's layer shapes, then whole training steps.
+    Bench {
+        /// Batch sizes to measure.
+        #[arg(long, value_delimiter = ',', default_value = "32,64,128")]
+        batch_sizes: Vec<usize>,
+        /// Only ops whose name contains one of these (comma-separated), e.g. "conv2,train step".
+        #[arg(long, value_delimiter = ',')]
+        ops: Vec<String>,
+        /// Timed repetitions per op (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Training steps timed per batch size (0 skips the step benchmark).
+        #[arg(long, default_value_t = 10)]
+        train_steps: usize,
+        /// Also write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        #[arg(long)]
+        adapter: Option<String>,
     },
     /// Write a grid of images from a trained generator.
     Sample {
@@ -270,6 +291,30 @@ fn run(cli: Cli) -> Result<()> {
                     t.pos.step_in_epoch,
                     out.join("checkpoint.safetensors").display()
                 ),
+            }
+            Ok(())
+        }
+        Command::Bench {
+            batch_sizes,
+            ops,
+            reps,
+            train_steps,
+            json,
+            adapter,
+        } => {
+            let opts = BenchOptions {
+                batch_sizes,
+                ops,
+                reps: reps.max(1),
+                train_steps,
+                adapter: AdapterChoice { name: adapter },
+                image_size: 28,
+            };
+            let report = gan_gpu::bench::run(&opts)?;
+            print!("{}", gan_gpu::bench::format_report(&report));
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&report).expect("report serialises");
+                std::fs::write(&path, text).map_err(gan_gpu::error::io_err(&path))?;
             }
             Ok(())
         }

@@ -100,24 +100,38 @@ pub fn matmul(
         b_stride_k: b_stride_k as u32,
         b_stride_n: b_stride_n as u32,
     };
-    // Each workgroup covers a 64×64 block of C (8×8 invocations, 8×8 each).
     let groups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
-    match bias {
-        None => prog.dispatch(
-            gpu,
-            ("matmul", "matmul"),
-            &params,
-            &[a.tensor, b.tensor, c],
-            groups,
-        ),
-        Some(bias) => prog.dispatch(
-            gpu,
-            ("matmul", "matmul_bias"),
-            &params,
-            &[a.tensor, b.tensor, c, bias],
-            groups,
-        ),
+    let (a_t, b_t) = (a.transposed, b.transposed);
+    let vec4_entry = match (a_t, b_t, bias.is_some()) {
+        (false, false, false) if k % 4 == 0 && n % 4 == 0 => Some("matmul_nn"),
+        (false, false, true) if k % 4 == 0 && n % 4 == 0 => Some("matmul_nn_bias"),
+        (true, false, false) if m % 4 == 0 && n % 4 == 0 => Some("matmul_tn"),
+        (false, true, false) if k % 4 == 0 && n % 4 == 0 => Some("matmul_nt"),
+        _ => None,
+    };
+    let mut args = vec![a.tensor, b.tensor, c];
+    args.extend(bias);
+    if let Some(entry) = vec4_entry {
+        // Each workgroup covers a 64×64 block of C (8×8 invocations, 8×8 each).
+        return prog.dispatch(gpu, ("matmul_vec4", entry), &params, &args, groups);
     }
+    // A long dot product per row: split K across a workgroup. (With K short
+    // and M long, the 8×8 kernel's parallelism over rows serves better.)
+    if n == 1 && k >= m {
+        let rows = [m.min(65535) as u32, m.div_ceil(65535) as u32, 1];
+        let entry = if bias.is_some() {
+            "matvec_bias"
+        } else {
+            "matvec"
+        };
+        return prog.dispatch(gpu, ("matmul", entry), &params, &args, rows);
+    }
+    let entry = if bias.is_some() {
+        "matmul_bias"
+    } else {
+        "matmul"
+    };
+    prog.dispatch(gpu, ("matmul", entry), &params, &args, groups)
 }
 
 /// FLOPs of an [M, K] · [K, N] product.

@@ -57,17 +57,28 @@ fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
     );
 }
 
+/// Shapes that reach every kernel: odd sizes take the general strided
+/// kernel; contiguous dimensions that are multiples of 4 take the vec4
+/// kernels (nn, tn, nt), including blocks cut by the edge (12, 20, 36);
+/// N = 1 with K ≥ M takes the matrix-vector kernel.
 #[test]
 fn parity_over_odd_shapes_and_transposes() {
-    for &(m, k, n) in &[
+    let shapes = [
         (1, 1, 1),
         (7, 33, 100),
-        (64, 64, 64),
         (65, 17, 129),
         (100, 7, 1),
         (33, 100, 7),
         (3, 300, 5),
-    ] {
+        (64, 64, 64),
+        (12, 8, 4),
+        (4, 4, 4),
+        (36, 20, 12),
+        (8, 100, 20),
+        (5, 700, 1),
+        (2, 1000, 1),
+    ];
+    for &(m, k, n) in &shapes {
         for a_t in [false, true] {
             for b_t in [false, true] {
                 case(m, k, n, a_t, b_t, false);
