@@ -10,6 +10,7 @@ pub mod data;
 pub mod dropout;
 pub mod loss;
 pub mod matmul;
+pub mod model;
 pub mod optim;
 pub mod reduce;
 pub mod rng;

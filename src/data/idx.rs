@@ -8,6 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Grey-scale images, row-major, one byte per pixel.
+#[derive(Clone)]
 pub struct Images {
     pub count: usize,
     pub height: usize,

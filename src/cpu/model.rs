@@ -1,0 +1,312 @@
+//! Reference of one whole training step (`train::record_step`), built from
+//! the reference ops, for the test that holds the GPU step against it.
+
+use super::{activations, batchnorm, conv, dropout, loss, matmul, optim, reduce, rng};
+use crate::model::{
+    gpu_seed, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE, GEN_BASE_CHANNELS, GEN_MID_CHANNELS,
+    LEAKY_SLOPE,
+};
+use crate::ops::activations::Activation;
+use crate::ops::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
+use crate::ops::optim::Optimizer;
+use std::collections::BTreeMap;
+
+pub type Tensors = BTreeMap<String, Vec<f64>>;
+
+/// Both networks' weights, running statistics and optimiser state.
+pub struct CpuGan {
+    pub shape: ModelShape,
+    pub optimizer: Optimizer,
+    pub seed: u32,
+    pub batch: usize,
+    /// "generator/…", "discriminator/…", "optimizer/{net}/{k}/…" as in a
+    /// checkpoint.
+    pub tensors: Tensors,
+}
+
+struct GenCache {
+    z: Vec<f64>,
+    h0: Vec<f64>,
+    h1: Vec<f64>,
+    a1: Vec<f64>,
+    s1: Vec<f64>,
+    h2: Vec<f64>,
+    a2: Vec<f64>,
+}
+
+struct DiscCache {
+    n: usize,
+    x: Vec<f64>,
+    a1: Vec<f64>,
+    m1: Vec<f64>,
+    d1: Vec<f64>,
+    a2: Vec<f64>,
+    m2: Vec<f64>,
+    d2: Vec<f64>,
+}
+
+const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
+
+impl CpuGan {
+    fn t(&self, name: &str) -> &[f64] {
+        self.tensors
+            .get(name)
+            .unwrap_or_else(|| panic!("no tensor {name}"))
+    }
+
+    fn gen_geometry(&self, b: usize) -> (Geometry, Geometry) {
+        let s = &self.shape;
+        let g1 = conv2d_transpose_geometry("g1", b, s.seed_hw(), &s.gen_deconv1())
+            .expect("valid geometry");
+        let g2 = conv2d_transpose_geometry("g2", b, (g1.h, g1.w), &s.gen_deconv2())
+            .expect("valid geometry");
+        (g1, g2)
+    }
+
+    fn disc_geometry(&self, n: usize) -> (Geometry, Geometry) {
+        let s = &self.shape;
+        let g1 =
+            conv2d_geometry("d1", n, (s.height, s.width), &s.disc_conv1()).expect("valid geometry");
+        let g2 = conv2d_geometry("d2", n, (g1.oh, g1.ow), &s.disc_conv2()).expect("valid geometry");
+        (g1, g2)
+    }
+
+    fn gen_forward(&mut self, z: Vec<f64>, update_running: bool) -> (Vec<f64>, GenCache) {
+        let b = self.batch;
+        let (g1, g2) = self.gen_geometry(b);
+        let features = self.t("generator/dense.bias").len();
+        let mut h0 = matmul::matmul(
+            &z,
+            self.t("generator/dense.kernel"),
+            b,
+            self.shape.latent,
+            features,
+        );
+        matmul::add_bias(&mut h0, self.t("generator/dense.bias"));
+        let bn1 = batchnorm::forward_train(&h0, self.t("generator/bn1.gamma_beta"));
+        let a1 = conv::conv2d_transpose_forward(
+            &g1,
+            GEN_BASE_CHANNELS,
+            &bn1.y,
+            self.t("generator/deconv1.kernel"),
+            self.t("generator/deconv1.bias"),
+        );
+        let s1 = activations::forward(Activation::Selu, &a1);
+        let bn2 = batchnorm::forward_train(&s1, self.t("generator/bn2.gamma_beta"));
+        let a2 = conv::conv2d_transpose_forward(
+            &g2,
+            GEN_MID_CHANNELS,
+            &bn2.y,
+            self.t("generator/deconv2.kernel"),
+            self.t("generator/deconv2.bias"),
+        );
+        let img = activations::forward(Activation::Tanh, &a2);
+        if update_running {
+            for (i, bn) in [&bn1, &bn2].iter().enumerate() {
+                let r = self
+                    .tensors
+                    .get_mut(&format!("generator/bn{}.running", i + 1))
+                    .expect("running statistics");
+                batchnorm::update_running(r, &bn.mean, &bn.var);
+            }
+        }
+        (
+            img,
+            GenCache {
+                z,
+                h0,
+                h1: bn1.y,
+                a1,
+                s1,
+                h2: bn2.y,
+                a2,
+            },
+        )
+    }
+
+    fn gen_backward(&self, c: &GenCache, d_img: &[f64]) -> Tensors {
+        let b = self.batch;
+        let (g1, g2) = self.gen_geometry(b);
+        let d_a2 = activations::backward(Activation::Tanh, &c.a2, d_img);
+        let (d_h2, dw2, db2) = conv::conv2d_transpose_backward(
+            &g2,
+            GEN_MID_CHANNELS,
+            &c.h2,
+            self.t("generator/deconv2.kernel"),
+            &d_a2,
+        );
+        let (d_s1, dgb2) = batchnorm::backward(&c.s1, self.t("generator/bn2.gamma_beta"), &d_h2);
+        let d_a1 = activations::backward(Activation::Selu, &c.a1, &d_s1);
+        let (d_h1, dw1, db1) = conv::conv2d_transpose_backward(
+            &g1,
+            GEN_BASE_CHANNELS,
+            &c.h1,
+            self.t("generator/deconv1.kernel"),
+            &d_a1,
+        );
+        let (d_h0, dgb1) = batchnorm::backward(&c.h0, self.t("generator/bn1.gamma_beta"), &d_h1);
+        let features = d_h0.len() / b;
+        let (_, dwd) = matmul::matmul_backward(
+            &c.z,
+            self.t("generator/dense.kernel"),
+            &d_h0,
+            b,
+            self.shape.latent,
+            features,
+        );
+        BTreeMap::from([
+            ("dense.kernel".into(), dwd),
+            ("dense.bias".into(), reduce::sum_columns(&d_h0, features)),
+            ("bn1.gamma_beta".into(), dgb1),
+            ("deconv1.kernel".into(), dw1),
+            ("deconv1.bias".into(), db1),
+            ("bn2.gamma_beta".into(), dgb2),
+            ("deconv2.kernel".into(), dw2),
+            ("deconv2.bias".into(), db2),
+        ])
+    }
+
+    fn disc_forward(
+        &self,
+        x: Vec<f64>,
+        n: usize,
+        dropout_salt: u32,
+        step: u32,
+    ) -> (Vec<f64>, DiscCache) {
+        let (g1, g2) = self.disc_geometry(n);
+        let (c1, c2) = DISC_CHANNELS;
+        let a1 = conv::conv2d_forward(
+            &g1,
+            c1,
+            &x,
+            self.t("discriminator/conv1.kernel"),
+            self.t("discriminator/conv1.bias"),
+        );
+        let (d1, m1) = dropout::forward(
+            &activations::forward(LEAKY, &a1),
+            DROPOUT_RATE,
+            self.seed,
+            dropout_salt,
+            step,
+        );
+        let a2 = conv::conv2d_forward(
+            &g2,
+            c2,
+            &d1,
+            self.t("discriminator/conv2.kernel"),
+            self.t("discriminator/conv2.bias"),
+        );
+        let (d2, m2) = dropout::forward(
+            &activations::forward(LEAKY, &a2),
+            DROPOUT_RATE,
+            self.seed,
+            dropout_salt + 1,
+            step,
+        );
+        let flat = self.shape.disc_flat();
+        let mut logits = matmul::matmul(&d2, self.t("discriminator/dense.kernel"), n, flat, 1);
+        matmul::add_bias(&mut logits, self.t("discriminator/dense.bias"));
+        (
+            logits,
+            DiscCache {
+                n,
+                x,
+                a1,
+                m1,
+                d1,
+                a2,
+                m2,
+                d2,
+            },
+        )
+    }
+
+    /// (parameter gradients, input gradient).
+    fn disc_backward(&self, c: &DiscCache, d_logits: &[f64]) -> (Tensors, Vec<f64>) {
+        let (g1, g2) = self.disc_geometry(c.n);
+        let (c1, c2) = DISC_CHANNELS;
+        let flat = self.shape.disc_flat();
+        let (d_d2, dwd) = matmul::matmul_backward(
+            &c.d2,
+            self.t("discriminator/dense.kernel"),
+            d_logits,
+            c.n,
+            flat,
+            1,
+        );
+        let d_a2 = activations::backward(LEAKY, &c.a2, &dropout::backward(&c.m2, &d_d2));
+        let (d_d1, dw2, db2) =
+            conv::conv2d_backward(&g2, c2, &c.d1, self.t("discriminator/conv2.kernel"), &d_a2);
+        let d_a1 = activations::backward(LEAKY, &c.a1, &dropout::backward(&c.m1, &d_d1));
+        let (dx, dw1, db1) =
+            conv::conv2d_backward(&g1, c1, &c.x, self.t("discriminator/conv1.kernel"), &d_a1);
+        let grads = BTreeMap::from([
+            ("conv1.kernel".into(), dw1),
+            ("conv1.bias".into(), db1),
+            ("conv2.kernel".into(), dw2),
+            ("conv2.bias".into(), db2),
+            ("dense.kernel".into(), dwd),
+            ("dense.bias".into(), vec![reduce::sum_all(d_logits)]),
+        ]);
+        (grads, dx)
+    }
+
+    fn update(&mut self, net: &str, grads: &Tensors, step: u32) {
+        for (name, g) in grads {
+            let key = format!("{net}/{name}");
+            let mut param = self.tensors.remove(&key).expect("parameter");
+            let keys: Vec<String> = (0..self.optimizer.state_count())
+                .map(|k| format!("optimizer/{net}/{k}/{name}"))
+                .collect();
+            let mut state: Vec<Vec<f64>> = keys
+                .iter()
+                .map(|k| self.tensors.remove(k).expect("optimiser state"))
+                .collect();
+            optim::step(&self.optimizer, &mut param, g, &mut state, step + 1);
+            self.tensors.insert(key, param);
+            for (k, s) in keys.into_iter().zip(state) {
+                self.tensors.insert(k, s);
+            }
+        }
+    }
+
+    /// One step of the schedule on `real` ([batch, h, w, 1] in [-1, 1]) at
+    /// global step `step`; returns (D loss, G loss).
+    pub fn train_step(&mut self, real: &[f64], step: u32) -> (f64, f64) {
+        let b = self.batch;
+        let latent = self.shape.latent;
+        let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_D_STEP, step, 0.0, 1.0);
+        let (mut x, _) = self.gen_forward(z, false);
+        x.extend_from_slice(real);
+        let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { 1.0 }).collect();
+        let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
+        let d = loss::bce_with_logits(&logits, &labels);
+        let (d_grads, _) = self.disc_backward(&cache, &d.grad);
+        self.update("discriminator", &d_grads, step);
+
+        let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_G_STEP, step, 0.0, 1.0);
+        let (img, gen_cache) = self.gen_forward(z, true);
+        let (logits, cache) = self.disc_forward(img, b, salt::DROPOUT_G_STEP, step);
+        let g = loss::bce_with_logits(&logits, &vec![1.0; b]);
+        let (_, dx) = self.disc_backward(&cache, &g.grad);
+        let g_grads = self.gen_backward(&gen_cache, &dx);
+        self.update("generator", &g_grads, step);
+        (d.loss, g.loss)
+    }
+
+    pub fn new(
+        shape: ModelShape,
+        optimizer: Optimizer,
+        seed: u64,
+        batch: usize,
+        tensors: Tensors,
+    ) -> CpuGan {
+        CpuGan {
+            shape,
+            optimizer,
+            seed: gpu_seed(seed),
+            batch,
+            tensors,
+        }
+    }
+}
