@@ -1,0 +1,77 @@
+//! The benchmark runs end to end on tiny shapes, so it cannot rot. This
+//! checks what it reports, not how fast anything is.
+
+use gan_gpu::bench::{format_report, run, step_flops, BenchOptions};
+use gan_gpu::gpu::AdapterChoice;
+use gan_gpu::model::ModelShape;
+
+#[test]
+fn bench_runs_on_tiny_shapes_and_reports_every_op() {
+    let opts = BenchOptions {
+        batch_sizes: vec![2],
+        ops: vec![],
+        reps: 1,
+        train_steps: 1,
+        adapter: AdapterChoice::default(),
+        image_size: 8,
+    };
+    let report = run(&opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!report.adapter.is_empty());
+    for needle in [
+        "gen deconv1 forward",
+        "disc conv2 backward-input",
+        "disc conv2 backward-weights",
+        "gen bn1 backward",
+        "bce_with_logits",
+        "adam generator",
+    ] {
+        assert!(
+            report.ops.iter().any(|o| o.op == needle),
+            "{needle} missing"
+        );
+    }
+    for o in &report.ops {
+        assert!(
+            o.median_us > 0.0 && o.gflops.is_finite() && o.flops > 0.0 && o.dispatches > 0,
+            "{o:?}"
+        );
+    }
+    assert_eq!(report.steps.len(), 1);
+    let s = &report.steps[0];
+    assert!(s.ms_per_step > 0.0 && s.dispatches_per_step > 50, "{s:?}");
+    let table = format_report(&report);
+    assert!(table.contains("ms/step") && table.contains(&report.adapter));
+    let json = serde_json::to_value(&report).unwrap();
+    assert!(json["ops"].as_array().unwrap().len() == report.ops.len());
+}
+
+#[test]
+fn filter_runs_only_named_ops() {
+    let opts = BenchOptions {
+        batch_sizes: vec![2],
+        ops: vec!["tanh".into()],
+        reps: 1,
+        train_steps: 1,
+        adapter: AdapterChoice::default(),
+        image_size: 8,
+    };
+    let report = run(&opts).unwrap();
+    assert!(!report.ops.is_empty() && report.ops.iter().all(|o| o.op.contains("tanh")));
+    assert!(report.steps.is_empty());
+}
+
+/// The step's FLOP count at the seed's shapes, worked by hand for batch 1:
+/// G forward = dense 2·100·6272 + deconv1 2·49·128·25·64 + deconv2 2·196·64·25
+/// = 1,254,400 + 20,070,400 + 627,200 = 21,952,000; D forward per image =
+/// conv1 2·196·25·64 + conv2 2·49·25·64·128 + dense 2·6272 = 627,200 +
+/// 20,070,400 + 12,544 = 20,710,144. D step = G fwd + 2 D fwd + 2·(2·conv2 +
+/// conv1 + 2·dense) = 21,952,000 + 41,420,288 + 81,586,176 = 144,958,464.
+/// G step = G fwd + D fwd + (conv2 + conv1 + dense) + G backward (dense +
+/// 2·deconv1 + 2·deconv2) = 21,952,000 + 20,710,144 + 20,710,144 +
+/// 42,649,600 = 106,021,888.
+#[test]
+fn step_flops_follow_the_layer_shapes() {
+    let shape = ModelShape::new(100, 28, 28).unwrap();
+    assert_eq!(step_flops(&shape, 1), 144_958_464.0 + 106_021_888.0);
+    assert_eq!(step_flops(&shape, 64), 64.0 * step_flops(&shape, 1));
+}
