@@ -117,3 +117,18 @@ fn bad_rate_is_an_error() {
     .unwrap_err();
     assert!(err.to_string().contains("rate 1"), "{err}");
 }
+
+#[test]
+fn cpu_backward_matches_finite_differences() {
+    let x = to64(&random(50, 8));
+    let r = to64(&random(50, 9));
+    let (_, mask) = cpu::dropout::forward(&x, 0.3, 3, 4, 5);
+    let analytic = cpu::dropout::backward(&mask, &r);
+    check_gradient(
+        "dropout",
+        &x,
+        |x| dot(&cpu::dropout::forward(x, 0.3, 3, 4, 5).0, &r),
+        &analytic,
+        1e-6,
+    );
+}

@@ -157,3 +157,28 @@ fn bad_shapes_are_errors_naming_the_op() {
     .unwrap_err();
     assert!(err.to_string().contains("2-D"), "{err}");
 }
+
+#[test]
+fn binding_over_the_device_limit_is_an_error() {
+    let gpu = gpu();
+    let limit = gpu.limits.max_storage_buffer_binding_size;
+    // One row more than fits in a binding, 4 floats wide.
+    let rows = (limit / 16 + 1) as usize;
+    let Ok(a) = gpu.zeros("big", &[rows, 4]) else {
+        // Devices whose largest buffer equals the binding limit refuse the
+        // allocation itself, which is the same clear error one step earlier.
+        return;
+    };
+    let b = gpu.zeros("b", &[4, 4]).unwrap();
+    let c = gpu.zeros("c", &[rows, 4]).unwrap();
+    let err = matmul(
+        gpu,
+        &mut Program::new(),
+        Operand::plain(&a),
+        Operand::plain(&b),
+        None,
+        &c,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("binding limit"), "{err}");
+}
