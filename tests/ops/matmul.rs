@@ -162,9 +162,9 @@ fn bad_shapes_are_errors_naming_the_op() {
 fn binding_over_the_device_limit_is_an_error() {
     let gpu = gpu();
     let limit = gpu.limits.max_storage_buffer_binding_size;
-    // One row more than fits in a binding, 4 floats wide.
-    let rows = (limit / 16 + 1) as usize;
-    let Ok(a) = gpu.zeros("big", &[rows, 4]) else {
+    // A [4, K] · B [K, 4] with K one more than lets A fit in a binding.
+    let k = (limit / 16 + 1) as usize;
+    let Ok(a) = gpu.zeros("big", &[4, k]) else {
         // Devices whose largest buffer equals the binding limit refuse the
         // allocation itself, which is the same clear error one step earlier.
         return;
