@@ -21,6 +21,12 @@ use std::sync::Arc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Pick the adapter whose name contains this (case-insensitive); also WGPU_ADAPTER_NAME.
+    #[arg(long, global = true)]
+    adapter: Option<String>,
+    /// Use the matrix kernels without subgroup shuffles even where the adapter has subgroups.
+    #[arg(long, global = true)]
+    no_subgroups: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -34,11 +40,7 @@ enum OptimizerKind {
 #[derive(Subcommand)]
 enum Command {
     /// List every GPU adapter wgpu sees and the chosen one's limits and features.
-    Info {
-        /// Pick the adapter whose name contains this (case-insensitive); also WGPU_ADAPTER_NAME.
-        #[arg(long)]
-        adapter: Option<String>,
-    },
+    Info,
     /// Train the DCGAN; writes samples, metrics, a loss plot and checkpoints to --out.
     Train {
         /// Epochs to train in total (a resumed run continues up to this).
@@ -68,9 +70,6 @@ enum Command {
         /// Continue exactly from this checkpoint.
         #[arg(long)]
         resume: Option<PathBuf>,
-        /// Pick the adapter whose name contains this (case-insensitive); also WGPU_ADAPTER_NAME.
-        #[arg(long)]
-        adapter: Option<String>,
         /// Train on the first N images only.
         #[arg(long)]
         limit: Option<usize>,
@@ -95,8 +94,6 @@ enum Command {
         /// Also write the results as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
-        #[arg(long)]
-        adapter: Option<String>,
     },
     /// Write a grid of images from a trained generator.
     Sample {
@@ -112,8 +109,6 @@ enum Command {
         /// Output PNG.
         #[arg(long, default_value = "grid.png")]
         out: PathBuf,
-        #[arg(long)]
-        adapter: Option<String>,
     },
 }
 
@@ -150,15 +145,25 @@ fn timestamp() -> String {
     )
 }
 
-fn info(adapter: Option<String>) -> Result<()> {
+fn info(choice: &AdapterChoice) -> Result<()> {
     println!("adapters:");
     for a in list_adapters() {
         println!("  {}", describe_adapter(&a));
     }
-    let gpu = Gpu::new(&AdapterChoice { name: adapter })?;
+    let gpu = Gpu::new(choice)?;
     println!("chosen: {}", describe_adapter(&gpu.info));
     println!("limits: {:#?}", gpu.limits);
     println!("features: {:?}", gpu.features);
+    println!(
+        "subgroups: {}..{} lanes; matrix kernels {} subgroup shuffles",
+        gpu.info.subgroup_min_size,
+        gpu.info.subgroup_max_size,
+        if gpu.subgroup_matmul {
+            "use"
+        } else {
+            "do not use"
+        }
+    );
     Ok(())
 }
 
@@ -229,8 +234,12 @@ fn train_config(
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let choice = AdapterChoice {
+        name: cli.adapter,
+        no_subgroups: cli.no_subgroups,
+    };
     match cli.command {
-        Command::Info { adapter } => info(adapter),
+        Command::Info => info(&choice),
         Command::Train {
             epochs,
             batch_size,
@@ -241,7 +250,6 @@ fn run(cli: Cli) -> Result<()> {
             data,
             out,
             resume,
-            adapter,
             limit,
             log_every,
         } => {
@@ -277,7 +285,7 @@ fn run(cli: Cli) -> Result<()> {
                 cfg,
                 out: out.clone(),
                 resume,
-                adapter: AdapterChoice { name: adapter },
+                adapter: choice.clone(),
                 show_progress: true,
             };
             let (outcome, t) = run::train(opts, &stop)?;
@@ -300,14 +308,13 @@ fn run(cli: Cli) -> Result<()> {
             reps,
             train_steps,
             json,
-            adapter,
         } => {
             let opts = BenchOptions {
                 batch_sizes,
                 ops,
                 reps: reps.max(1),
                 train_steps,
-                adapter: AdapterChoice { name: adapter },
+                adapter: choice.clone(),
                 image_size: 28,
             };
             let report = gan_gpu::bench::run(&opts)?;
@@ -323,9 +330,8 @@ fn run(cli: Cli) -> Result<()> {
             n,
             seed,
             out,
-            adapter,
         } => {
-            run::sample(&checkpoint, n, seed, &out, &AdapterChoice { name: adapter })?;
+            run::sample(&checkpoint, n, seed, &out, &choice.clone())?;
             println!("wrote {}", out.display());
             Ok(())
         }

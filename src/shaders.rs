@@ -13,6 +13,10 @@ const FILES: &[(&str, &str)] = &[
     ("dropout", include_str!("../shaders/dropout.wgsl")),
     ("loss", include_str!("../shaders/loss.wgsl")),
     ("matmul", include_str!("../shaders/matmul.wgsl")),
+    (
+        "matmul_subgroup",
+        include_str!("../shaders/matmul_subgroup.wgsl"),
+    ),
     ("matmul_vec4", include_str!("../shaders/matmul_vec4.wgsl")),
     ("optim", include_str!("../shaders/optim.wgsl")),
     ("random", include_str!("../shaders/random.wgsl")),

@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Default)]
 pub struct AdapterChoice {
     pub name: Option<String>,
+    /// Use the kernels that avoid subgroup operations even where the
+    /// adapter offers them (for comparison and for testing the fallback).
+    pub no_subgroups: bool,
 }
 
 /// One line of `gan-gpu info` per adapter.
@@ -33,6 +36,9 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
     pub features: wgpu::Features,
+    /// Whether the matrix products share loads through subgroup shuffles:
+    /// the adapter offers subgroups and its smallest has at least 8 lanes.
+    pub subgroup_matmul: bool,
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
 }
@@ -116,7 +122,14 @@ impl Gpu {
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
-        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
+        let subgroup_matmul = adapter.features().contains(wgpu::Features::SUBGROUP)
+            && info.subgroup_min_size >= 8
+            && !choice.no_subgroups;
+        let features = if subgroup_matmul {
+            wgpu::Features::SUBGROUP
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gan-gpu"),
             required_features: features,
@@ -136,6 +149,7 @@ impl Gpu {
             info,
             limits,
             features,
+            subgroup_matmul,
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
         })

@@ -113,7 +113,12 @@ pub fn matmul(
     args.extend(bias);
     if let Some(entry) = vec4_entry {
         // Each workgroup covers a 64×64 block of C (8×8 invocations, 8×8 each).
-        return prog.dispatch(gpu, ("matmul_vec4", entry), &params, &args, groups);
+        let shader = if gpu.subgroup_matmul {
+            "matmul_subgroup"
+        } else {
+            "matmul_vec4"
+        };
+        return prog.dispatch(gpu, (shader, entry), &params, &args, groups);
     }
     // A long dot product per row: split K across a workgroup. (With K short
     // and M long, the 8×8 kernel's parallelism over rows serves better.)

@@ -14,6 +14,19 @@ pub fn gpu() -> &'static Gpu {
     GPU.get_or_init(|| Gpu::new(&AdapterChoice::default()).unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// The same adapter with the matrix kernels that use no subgroup
+/// operations, so the fallback path is tested where subgroups exist.
+pub fn gpu_without_subgroups() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    GPU.get_or_init(|| {
+        Gpu::new(&AdapterChoice {
+            no_subgroups: true,
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
 /// `len` seeded draws from U[-1, 1).
 pub fn random(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -58,7 +71,19 @@ pub fn check_op(
     record: impl Fn(&Gpu, &mut Program, &[Tensor], &[Tensor]) -> gan_gpu::Result<()>,
     reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
 ) {
-    let gpu = gpu();
+    check_op_on(gpu(), name, inputs, outputs, tol, record, reference)
+}
+
+/// [`check_op`] on a given device.
+pub fn check_op_on(
+    gpu: &Gpu,
+    name: &str,
+    inputs: &[(Vec<usize>, Vec<f32>)],
+    outputs: &[Vec<usize>],
+    tol: f64,
+    record: impl Fn(&Gpu, &mut Program, &[Tensor], &[Tensor]) -> gan_gpu::Result<()>,
+    reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
+) {
     let ins: Vec<Tensor> = inputs
         .iter()
         .map(|(s, d)| gpu.upload("input", s, d).unwrap())

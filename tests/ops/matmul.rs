@@ -19,9 +19,28 @@ fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
     if bias {
         inputs.push((vec![n], bias_v));
     }
-    check_op(
-        &format!("matmul {m}x{k}x{n} a_t={a_t} b_t={b_t} bias={bias}"),
-        &inputs,
+    for (gpu, path) in [
+        (gpu(), "default"),
+        (gpu_without_subgroups(), "no subgroups"),
+    ] {
+        check_matmul(gpu, path, &inputs, (m, k, n), a_t, b_t, bias);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_matmul(
+    gpu: &gan_gpu::gpu::Gpu,
+    path: &str,
+    inputs: &[(Vec<usize>, Vec<f32>)],
+    (m, k, n): (usize, usize, usize),
+    a_t: bool,
+    b_t: bool,
+    bias: bool,
+) {
+    check_op_on(
+        gpu,
+        &format!("matmul {m}x{k}x{n} a_t={a_t} b_t={b_t} bias={bias} ({path})"),
+        inputs,
         &[vec![m, n]],
         TOL,
         |gpu, prog, i, o| {

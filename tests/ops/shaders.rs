@@ -10,7 +10,7 @@ fn every_shader_validates_with_naga() {
             .unwrap_or_else(|e| panic!("shaders/{name}.wgsl: {}", e.emit_to_string(&src)));
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::default(),
+            naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
         )
         .validate(&module)
         .unwrap_or_else(|e| panic!("shaders/{name}.wgsl: {}", e.emit_to_string(&src)));
@@ -28,6 +28,17 @@ fn every_shader_validates_with_naga() {
             - 1,
         "every file in shaders/ but the rng library is a kernel file the crate loads"
     );
+}
+
+/// The subgroup kernels run only with the feature enabled on the device and
+/// subgroups of at least 8 lanes; `no_subgroups` turns them off.
+#[test]
+fn subgroup_kernels_only_where_they_are_valid() {
+    let gpu = crate::common::gpu();
+    if gpu.subgroup_matmul {
+        assert!(gpu.features.contains(wgpu::Features::SUBGROUP) && gpu.info.subgroup_min_size >= 8);
+    }
+    assert!(!crate::common::gpu_without_subgroups().subgroup_matmul);
 }
 
 #[test]
