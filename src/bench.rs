@@ -285,6 +285,23 @@ impl Bencher<'_> {
             io + 2.0 * col_bytes,
             fwd,
         )?;
+        // The forward's data movement alone (im2col, or col2im for the
+        // transpose), to show what share of the layer it is.
+        let movement = if transpose { "col2im" } else { "im2col" };
+        self.measure(
+            &format!("{name} {movement} alone"),
+            shape.clone(),
+            batch,
+            0.0,
+            io + col_bytes,
+            |p| {
+                if transpose {
+                    conv::col2im(gpu, p, &g, &col, Some(&b), &y)
+                } else {
+                    conv::im2col(gpu, p, &g, &x, &col)
+                }
+            },
+        )?;
         let bwd = |p: &mut Program, want_dx: bool| {
             let d = Conv2dGrads {
                 dy: &dy,

@@ -267,6 +267,16 @@ pub fn col2im(
     expect(op, "image", image, g.n * g.h * g.w * g.c)?;
     expect(op, "col", col, g.rows() * g.cols())?;
     fits_u32(op, col.len())?;
+    if g.c % 4 == 0 {
+        let groups = grid_1d(image.len() / 4);
+        return match bias {
+            None => prog.dispatch_at(gpu, ("conv", "col2im_vec4"), &params(g), &[(5, col), (6, image)], groups),
+            Some(b) => {
+                expect(op, "bias", b, g.c)?;
+                prog.dispatch_at(gpu, ("conv", "col2im_bias_vec4"), &params(g), &[(5, col), (6, image), (7, b)], groups)
+            }
+        };
+    }
     let groups = grid_1d(image.len());
     match bias {
         None => prog.dispatch(gpu, ("conv", "col2im"), &params(g), &[col, image], groups),
