@@ -7,7 +7,7 @@
 //! weights move to and from Keras without any permutation (see
 //! `crate::model::keras`).
 
-use super::matmul::{matmul, Operand};
+use super::matmul::{matmul, Operand, Params as MatmulParams};
 use super::reduce::sum_columns;
 use super::{fits_u32, grid_1d};
 use crate::error::{shape_err, Result};
@@ -270,10 +270,22 @@ pub fn col2im(
     if g.c % 4 == 0 {
         let groups = grid_1d(image.len() / 4);
         return match bias {
-            None => prog.dispatch_at(gpu, ("conv", "col2im_vec4"), &params(g), &[(5, col), (6, image)], groups),
+            None => prog.dispatch_at(
+                gpu,
+                ("conv", "col2im_vec4"),
+                &params(g),
+                &[(5, col), (6, image)],
+                groups,
+            ),
             Some(b) => {
                 expect(op, "bias", b, g.c)?;
-                prog.dispatch_at(gpu, ("conv", "col2im_bias_vec4"), &params(g), &[(5, col), (6, image), (7, b)], groups)
+                prog.dispatch_at(
+                    gpu,
+                    ("conv", "col2im_bias_vec4"),
+                    &params(g),
+                    &[(5, col), (6, image), (7, b)],
+                    groups,
+                )
             }
         };
     }
@@ -291,6 +303,90 @@ pub fn col2im(
             )
         }
     }
+}
+
+/// Whether `im2col(image) · B[cols, n]` can skip materialising im2col: the
+/// implicit product needs the subgroup kernels and 4-channel vec4 runs.
+fn implicit_nn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
+    gpu.subgroup_matmul && g.c % 4 == 0 && n % 4 == 0
+}
+
+/// The same for `im2col(image)ᵀ · D[rows, n]`, whose 8-row blocks are 8
+/// channels of one tap.
+fn implicit_tn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
+    gpu.subgroup_matmul && g.c % 8 == 0 && n % 4 == 0
+}
+
+fn implicit_params(g: &Geometry, m: usize, n: usize, k: usize) -> MatmulParams {
+    MatmulParams {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        h: g.h as u32,
+        w: g.w as u32,
+        c4: (g.c / 4) as u32,
+        oh: g.oh as u32,
+        ow: g.ow as u32,
+        kh: g.kh as u32,
+        kw: g.kw as u32,
+        stride: g.stride as u32,
+        pad_top: g.pad_top as u32,
+        pad_left: g.pad_left as u32,
+        ..Default::default()
+    }
+}
+
+/// Records out[rows, n] = im2col(image) · b[cols, n] (+ bias), gathering
+/// im2col's entries from the image inside the product.
+fn implicit_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<()> {
+    let n = out.len() / g.rows();
+    let params = implicit_params(g, g.rows(), n, g.cols());
+    let groups = [n.div_ceil(64) as u32, g.rows().div_ceil(64) as u32, 1];
+    match bias {
+        None => prog.dispatch(
+            gpu,
+            ("matmul_subgroup", "conv_nn"),
+            &params,
+            &[image, b, out],
+            groups,
+        ),
+        Some(bias) => prog.dispatch(
+            gpu,
+            ("matmul_subgroup", "conv_nn_bias"),
+            &params,
+            &[image, b, out, bias],
+            groups,
+        ),
+    }
+}
+
+/// Records out[cols, n] = im2col(image)ᵀ · d[rows, n].
+fn implicit_product_t(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    d: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let n = d.len() / g.rows();
+    let params = implicit_params(g, g.cols(), n, g.rows());
+    let groups = [n.div_ceil(64) as u32, g.cols().div_ceil(64) as u32, 1];
+    prog.dispatch(
+        gpu,
+        ("matmul_subgroup", "conv_tn"),
+        &params,
+        &[image, d, out],
+        groups,
+    )
 }
 
 fn as_2d(t: &Tensor, cols: usize) -> Result<Tensor> {
@@ -337,13 +433,17 @@ pub fn conv2d_forward(
     let layer = "conv2d forward";
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, out_c], t.b, out_c)?;
     expect(layer, "y", t.y, g.rows() * out_c)?;
+    let w = as_2d(t.w, out_c)?;
+    if implicit_nn(gpu, g, out_c) {
+        return implicit_product(gpu, prog, g, t.x, &w, Some(t.b), t.y);
+    }
     im2col(gpu, prog, g, t.x, t.col)?;
     let col = t.col.reshape(&[g.rows(), g.cols()])?;
     matmul(
         gpu,
         prog,
         Operand::plain(&col),
-        Operand::plain(&as_2d(t.w, out_c)?),
+        Operand::plain(&w),
         Some(t.b),
         &as_2d(t.y, out_c)?,
     )
@@ -372,15 +472,23 @@ pub fn conv2d_backward(
     let dy = as_2d(d.dy, out_c)?;
     let w = as_2d(t.w, out_c)?;
     if let Some((dw, db)) = d.dw {
-        let col = t.col.reshape(&[g.rows(), g.cols()])?;
-        matmul(
-            gpu,
-            prog,
-            Operand::transposed(&col),
-            Operand::plain(&dy),
-            None,
-            &as_2d(dw, out_c)?,
-        )?;
+        if implicit_tn(gpu, g, out_c) {
+            implicit_product_t(gpu, prog, g, t.x, &dy, dw)?;
+        } else {
+            if implicit_nn(gpu, g, out_c) {
+                // The forward pass did not materialise im2col(x).
+                im2col(gpu, prog, g, t.x, t.col)?;
+            }
+            let col = t.col.reshape(&[g.rows(), g.cols()])?;
+            matmul(
+                gpu,
+                prog,
+                Operand::transposed(&col),
+                Operand::plain(&dy),
+                None,
+                &as_2d(dw, out_c)?,
+            )?;
+        }
         sum_columns(gpu, prog, &dy, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
@@ -434,29 +542,43 @@ pub fn conv2d_transpose_backward(
 ) -> Result<()> {
     let layer = "conv2d_transpose backward";
     expect(layer, "dy", d.dy, g.n * g.h * g.w * g.c)?;
-    im2col(gpu, prog, g, d.dy, d.dcol)?;
     let dcol = d.dcol.reshape(&[g.rows(), g.cols()])?;
     let w = as_2d(t.w, in_c)?;
+    let x = as_2d(t.x, in_c)?;
+    // im2col(dy) is materialised only if a product below cannot gather it.
+    let dw_implicit = implicit_tn(gpu, g, in_c);
+    let dx_implicit = implicit_nn(gpu, g, in_c);
+    if (d.dw.is_some() && !dw_implicit) || (d.dx.is_some() && !dx_implicit) {
+        im2col(gpu, prog, g, d.dy, d.dcol)?;
+    }
     if let Some((dw, db)) = d.dw {
-        matmul(
-            gpu,
-            prog,
-            Operand::transposed(&dcol),
-            Operand::plain(&as_2d(t.x, in_c)?),
-            None,
-            &as_2d(dw, in_c)?,
-        )?;
+        if dw_implicit {
+            implicit_product_t(gpu, prog, g, d.dy, &x, dw)?;
+        } else {
+            matmul(
+                gpu,
+                prog,
+                Operand::transposed(&dcol),
+                Operand::plain(&x),
+                None,
+                &as_2d(dw, in_c)?,
+            )?;
+        }
         sum_columns(gpu, prog, &as_2d(d.dy, g.c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
-        matmul(
-            gpu,
-            prog,
-            Operand::plain(&dcol),
-            Operand::plain(&w),
-            None,
-            &as_2d(dx, in_c)?,
-        )?;
+        if dx_implicit {
+            implicit_product(gpu, prog, g, d.dy, &w, None, dx)?;
+        } else {
+            matmul(
+                gpu,
+                prog,
+                Operand::plain(&dcol),
+                Operand::plain(&w),
+                None,
+                &as_2d(dx, in_c)?,
+            )?;
+        }
     }
     Ok(())
 }

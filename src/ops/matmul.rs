@@ -5,17 +5,31 @@ use super::fits_u32;
 use crate::error::{shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 
+/// The uniform of every matmul kernel; the trailing image geometry is read
+/// only by the implicit-im2col products (`conv_*` in
+/// `shaders/matmul_subgroup.wgsl`).
 #[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-    a_stride_m: u32,
-    a_stride_k: u32,
-    b_stride_k: u32,
-    b_stride_n: u32,
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct Params {
+    pub m: u32,
+    pub n: u32,
+    pub k: u32,
+    pub _pad: u32,
+    pub a_stride_m: u32,
+    pub a_stride_k: u32,
+    pub b_stride_k: u32,
+    pub b_stride_n: u32,
+    pub h: u32,
+    pub w: u32,
+    pub c4: u32,
+    pub oh: u32,
+    pub ow: u32,
+    pub kh: u32,
+    pub kw: u32,
+    pub stride: u32,
+    pub pad_top: u32,
+    pub pad_left: u32,
+    pub _pad1: [u32; 2],
 }
 
 /// An operand and whether it is used transposed: `A` is stored [M, K]
@@ -99,6 +113,7 @@ pub fn matmul(
         a_stride_k: a_stride_k as u32,
         b_stride_k: b_stride_k as u32,
         b_stride_n: b_stride_n as u32,
+        ..Default::default()
     };
     let groups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
     let (a_t, b_t) = (a.transposed, b.transposed);

@@ -104,6 +104,10 @@ fn upload(label: &str, shape: &[usize], data: &[f32]) -> Tensor {
     gpu().upload(label, shape, data).unwrap()
 }
 
+fn upload_on(gpu: &gan_gpu::gpu::Gpu, label: &str, shape: &[usize], data: &[f32]) -> Tensor {
+    gpu.upload(label, shape, data).unwrap()
+}
+
 fn gpu_conv_forward(g: &Geometry, out_c: usize, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     let gpu = gpu();
     let xt = upload("x", &g.image_shape(), x);
@@ -130,18 +134,27 @@ fn gpu_conv_forward(g: &Geometry, out_c: usize, x: &[f32], w: &[f32], b: &[f32])
     gpu.download(&y).unwrap()
 }
 
+/// Every case runs on the default device (on subgroup adapters: the
+/// implicit-im2col products where channels allow) and on the one without
+/// subgroups (explicit im2col + matmul), so both lowerings are held to the
+/// reference.
 fn conv_case(g: Geometry, out_c: usize) {
-    let gpu = gpu();
+    for gpu in [gpu(), gpu_without_subgroups()] {
+        conv_case_on(gpu, g, out_c);
+    }
+}
+
+fn conv_case_on(gpu: &gan_gpu::gpu::Gpu, g: Geometry, out_c: usize) {
     let name = format!("conv2d {g:?} -> {out_c}");
     let x = random(g.n * g.h * g.w * g.c, 1);
     let w = random(g.cols() * out_c, 2);
     let b = random(out_c, 3);
     let dy = random(g.rows() * out_c, 4);
     let (xt, wt, bt, dyt) = (
-        upload("x", &g.image_shape(), &x),
-        upload("w", &[g.kh, g.kw, g.c, out_c], &w),
-        upload("b", &[out_c], &b),
-        upload("dy", &[g.n, g.oh, g.ow, out_c], &dy),
+        upload_on(gpu, "x", &g.image_shape(), &x),
+        upload_on(gpu, "w", &[g.kh, g.kw, g.c, out_c], &w),
+        upload_on(gpu, "b", &[out_c], &b),
+        upload_on(gpu, "dy", &[g.n, g.oh, g.ow, out_c], &dy),
     );
     let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
     let dcol = gpu.zeros("dcol", &[g.rows(), g.cols()]).unwrap();
@@ -203,17 +216,22 @@ fn conv_case(g: Geometry, out_c: usize) {
 }
 
 fn transpose_case(g: Geometry, in_c: usize) {
-    let gpu = gpu();
+    for gpu in [gpu(), gpu_without_subgroups()] {
+        transpose_case_on(gpu, g, in_c);
+    }
+}
+
+fn transpose_case_on(gpu: &gan_gpu::gpu::Gpu, g: Geometry, in_c: usize) {
     let name = format!("conv2d_transpose {g:?} from {in_c}");
     let x = random(g.rows() * in_c, 5);
     let w = random(g.cols() * in_c, 6);
     let b = random(g.c, 7);
     let dy = random(g.n * g.h * g.w * g.c, 8);
     let (xt, wt, bt, dyt) = (
-        upload("x", &[g.n, g.oh, g.ow, in_c], &x),
-        upload("w", &[g.kh, g.kw, g.c, in_c], &w),
-        upload("b", &[g.c], &b),
-        upload("dy", &g.image_shape(), &dy),
+        upload_on(gpu, "x", &[g.n, g.oh, g.ow, in_c], &x),
+        upload_on(gpu, "w", &[g.kh, g.kw, g.c, in_c], &w),
+        upload_on(gpu, "b", &[g.c], &b),
+        upload_on(gpu, "dy", &g.image_shape(), &dy),
     );
     let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
     let dcol = gpu.zeros("dcol", &[g.rows(), g.cols()]).unwrap();
@@ -307,6 +325,7 @@ fn conv2d_transpose_parity() {
     transpose_case(t(1, (3, 3), 2, 3, 3, 2, Padding::Valid), 2);
     transpose_case(t(2, (3, 5), 3, 2, 1, 1, Padding::Same), 3);
     transpose_case(t(1, (4, 4), 1, 1, 2, 3, Padding::Valid), 1);
+    transpose_case(t(2, (5, 5), 4, 8, 3, 2, Padding::Same), 4);
 }
 
 /// ⟨conv(x), y⟩ = ⟨x, conv_transpose(y)⟩ with the same kernel and no bias:
