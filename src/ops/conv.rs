@@ -267,7 +267,7 @@ pub fn col2im(
     expect(op, "image", image, g.n * g.h * g.w * g.c)?;
     expect(op, "col", col, g.rows() * g.cols())?;
     fits_u32(op, col.len())?;
-    if g.c % 4 == 0 {
+    if g.c.is_multiple_of(4) {
         let groups = grid_1d(image.len() / 4);
         return match bias {
             None => prog.dispatch_at(
@@ -308,13 +308,13 @@ pub fn col2im(
 /// Whether `im2col(image) · B[cols, n]` can skip materialising im2col: the
 /// implicit product needs the subgroup kernels and 4-channel vec4 runs.
 fn implicit_nn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
-    gpu.subgroup_matmul && g.c % 4 == 0 && n % 4 == 0
+    gpu.subgroup_matmul && g.c.is_multiple_of(4) && n.is_multiple_of(4)
 }
 
 /// The same for `im2col(image)ᵀ · D[rows, n]`, whose 8-row blocks are 8
 /// channels of one tap.
 fn implicit_tn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
-    gpu.subgroup_matmul && g.c % 8 == 0 && n % 4 == 0
+    gpu.subgroup_matmul && g.c.is_multiple_of(8) && n.is_multiple_of(4)
 }
 
 fn implicit_params(g: &Geometry, m: usize, n: usize, k: usize) -> MatmulParams {

@@ -118,10 +118,12 @@ pub fn matmul(
     let groups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
     let (a_t, b_t) = (a.transposed, b.transposed);
     let vec4_entry = match (a_t, b_t, bias.is_some()) {
-        (false, false, false) if k % 4 == 0 && n % 4 == 0 => Some("matmul_nn"),
-        (false, false, true) if k % 4 == 0 && n % 4 == 0 => Some("matmul_nn_bias"),
-        (true, false, false) if m % 4 == 0 && n % 4 == 0 => Some("matmul_tn"),
-        (false, true, false) if k % 4 == 0 && n % 4 == 0 => Some("matmul_nt"),
+        (false, false, false) if k.is_multiple_of(4) && n.is_multiple_of(4) => Some("matmul_nn"),
+        (false, false, true) if k.is_multiple_of(4) && n.is_multiple_of(4) => {
+            Some("matmul_nn_bias")
+        }
+        (true, false, false) if m.is_multiple_of(4) && n.is_multiple_of(4) => Some("matmul_tn"),
+        (false, true, false) if k.is_multiple_of(4) && n.is_multiple_of(4) => Some("matmul_nt"),
         _ => None,
     };
     let mut args = vec![a.tensor, b.tensor, c];
