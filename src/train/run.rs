@@ -7,7 +7,7 @@ use super::{Metrics, TrainConfig, Trainer};
 use crate::data::{find_training_images, read_images};
 use crate::error::{io_err, Result};
 use crate::gpu::{AdapterChoice, Gpu, Program, Tensor};
-use crate::model::generator::{BnMode, GenWorkspace, Generator};
+use crate::model::generator::{BnMode, Generator};
 use crate::model::{gpu_seed, salt};
 use crate::ops::dropout::RngSource;
 use crate::ops::random;
@@ -42,7 +42,6 @@ struct Sampler {
     program: Program,
     out: Tensor,
     n: usize,
-    _ws: GenWorkspace,
 }
 
 impl Sampler {
