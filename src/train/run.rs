@@ -66,12 +66,8 @@ impl Sampler {
         let out = gpu.zeros("samples", &[n, s.height, s.width, 1])?;
         let mut program = Program::new();
         gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
-        Ok(Sampler {
-            program,
-            out,
-            n,
-            _ws: ws,
-        })
+        // The recorded bind groups keep the workspace's buffers alive.
+        Ok(Sampler { program, out, n })
     }
 
     fn save(&self, gpu: &Gpu, gen: &Generator, path: &Path) -> Result<()> {
