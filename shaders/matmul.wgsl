@@ -175,3 +175,19 @@ fn matvec_bias(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
         }
     }
 }
+
+// N = 1 with K short and M long (the discriminator's dense weight gradient,
+// Aᵀ·d with A [batch, features]): one invocation per row, walking K, so
+// neighbouring invocations read neighbouring rows.
+@compute @workgroup_size(256)
+fn matvec_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = gid.x + gid.y * nwg.x * 256u;
+    if row >= p.m {
+        return;
+    }
+    var s = 0.0;
+    for (var kk = 0u; kk < p.k; kk++) {
+        s = fma(a[row * p.a_stride_m + kk * p.a_stride_k], b[kk * p.b_stride_k], s);
+    }
+    c[row] = s;
+}

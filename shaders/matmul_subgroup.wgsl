@@ -17,6 +17,10 @@
 //   nn: A [M,K], B [K,N]   (K, N multiples of 4)
 //   tn: A [K,M], B [K,N]   (M, N multiples of 4)
 //   nt: A [M,K], B [N,K]   (K, N multiples of 4)
+//   nn_any_k: nn for any K (A read as scalars, K padded with zeros to a
+//             multiple of 4), tn_any_m: tn for any M, nt_any_n: nt for any
+//             N (C written as scalars): the one-channel convolutions, whose
+//             5·5·1 = 25 columns are no multiple of 4
 //   conv_nn: A = im2col(image) [M = patches, K = kh·kw·c]   (c, N multiples of 4)
 //   conv_tn: A = im2col(image) stored [K = patches, M = kh·kw·c]   (c multiple of 8, N of 4)
 // (im2col as in conv.wgsl: row = patch (b, oy, ox), column = (ky, kx, ci).)
@@ -51,6 +55,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
+// Scalar views for the *_any_* kernels, whose A rows (or C rows) are not
+// whole vec4s: A for nn_any_k and tn_any_m, C for nt_any_n.
+@group(0) @binding(5) var<storage, read> a_scalar: array<f32>;
+@group(0) @binding(6) var<storage, read_write> c_scalar: array<f32>;
 
 fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>) {
     if row >= p.m || col0 >= p.n {
@@ -278,6 +286,73 @@ fn block_conv_tn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>,
     return acc;
 }
 
+// A[row, k] of a row-major [M, K] A, zero for k ≥ K.
+fn a_at(row: u32, k: u32) -> f32 {
+    return select(0.0, a_scalar[row * p.k + min(k, p.k - 1u)], k < p.k);
+}
+
+// B rows k .. k + 4 (clamped to K - 1: A is zero there) for nn_any_k.
+fn load_b_rows(k: u32, cb0: u32, cb1: u32) -> array<vec4<f32>, 8> {
+    let n4 = p.n / 4u;
+    let r0 = min(k, p.k - 1u) * n4;
+    let r1 = min(k + 1u, p.k - 1u) * n4;
+    let r2 = min(k + 2u, p.k - 1u) * n4;
+    let r3 = min(k + 3u, p.k - 1u) * n4;
+    return array(b[r0 + cb0], b[r0 + cb1], b[r1 + cb0], b[r1 + cb1], b[r2 + cb0], b[r2 + cb1], b[r3 + cb0], b[r3 + cb1]);
+}
+
+fn block_nn_any_k(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> {
+    let row = min(row0 + lane, p.m - 1u);
+    let cb = col_blocks(col0);
+    var acc: array<vec4<f32>, 16>;
+    for (var k = 0u; k < p.k; k += 4u) {
+        let mine = vec4(a_at(row, k), a_at(row, k + 1u), a_at(row, k + 2u), a_at(row, k + 3u));
+        update_nn(&acc, shuffle8(mine, base), load_b_rows(k, cb.x, cb.y));
+    }
+    return acc;
+}
+
+// A[k, m .. m + 4] of a row-major [K, M] A (columns clamped to M - 1: those
+// rows of C are never stored).
+fn a_row4(k: u32, m: u32) -> vec4<f32> {
+    let r = k * p.m;
+    let last = p.m - 1u;
+    return vec4(a_scalar[r + min(m, last)], a_scalar[r + min(m + 1u, last)], a_scalar[r + min(m + 2u, last)], a_scalar[r + min(m + 3u, last)]);
+}
+
+fn block_tn_any_m(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> {
+    let n4 = p.n / 4u;
+    let cb = col_blocks(col0);
+    let cb0 = cb.x;
+    let cb1 = cb.y;
+    var acc: array<vec4<f32>, 16>;
+    let k_full = p.k / 4u * 4u;
+    for (var k0 = 0u; k0 < k_full; k0 += 4u) {
+        let mine = a_row4(k0 + lane / 2u, row0 + 4u * (lane % 2u));
+        update_tn(&acc, subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), b[(k0 + 0u) * n4 + cb0], b[(k0 + 0u) * n4 + cb1]);
+        update_tn(&acc, subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), b[(k0 + 1u) * n4 + cb0], b[(k0 + 1u) * n4 + cb1]);
+        update_tn(&acc, subgroupShuffle(mine, base + 4u), subgroupShuffle(mine, base + 5u), b[(k0 + 2u) * n4 + cb0], b[(k0 + 2u) * n4 + cb1]);
+        update_tn(&acc, subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u), b[(k0 + 3u) * n4 + cb0], b[(k0 + 3u) * n4 + cb1]);
+    }
+    for (var kk = k_full; kk < p.k; kk++) {
+        update_tn(&acc, a_row4(kk, row0), a_row4(kk, row0 + 4u), b[kk * n4 + cb0], b[kk * n4 + cb1]);
+    }
+    return acc;
+}
+
+// nt with C stored as scalars (N need not be a multiple of 4).
+fn store_block_scalar(row0: u32, col0: u32, acc: array<vec4<f32>, 16>) {
+    for (var i = 0u; i < 8u; i++) {
+        let row = row0 + i;
+        let v = array(acc[2u * i].x, acc[2u * i].y, acc[2u * i].z, acc[2u * i].w, acc[2u * i + 1u].x, acc[2u * i + 1u].y, acc[2u * i + 1u].z, acc[2u * i + 1u].w);
+        for (var j = 0u; j < 8u; j++) {
+            if row < p.m && col0 + j < p.n {
+                c_scalar[row * p.n + col0 + j] = v[j];
+            }
+        }
+    }
+}
+
 @compute @workgroup_size(64)
 fn matmul_nn(
     @builtin(local_invocation_index) lid: u32,
@@ -369,4 +444,57 @@ fn conv_tn(
     let lane = sg_lane % 8u;
     let base = sg_lane - lane;
     store_block(row0, col0, block_conv_tn(row0, col0, lane, base), vec4(0.0), vec4(0.0));
+}
+
+@compute @workgroup_size(64)
+fn matmul_nn_any_k(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_invocation_id) sg_lane: u32,
+) {
+    let row0 = (wid.y * 8u + lid / 8u) * 8u;
+    let col0 = (wid.x * 8u + lid % 8u) * 8u;
+    let lane = sg_lane % 8u;
+    let base = sg_lane - lane;
+    store_block(row0, col0, block_nn_any_k(row0, col0, lane, base), vec4(0.0), vec4(0.0));
+}
+
+@compute @workgroup_size(64)
+fn matmul_nn_any_k_bias(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_invocation_id) sg_lane: u32,
+) {
+    let row0 = (wid.y * 8u + lid / 8u) * 8u;
+    let col0 = (wid.x * 8u + lid % 8u) * 8u;
+    let lane = sg_lane % 8u;
+    let base = sg_lane - lane;
+    let bb = bias_pair(col0);
+    store_block(row0, col0, block_nn_any_k(row0, col0, lane, base), bb[0], bb[1]);
+}
+
+@compute @workgroup_size(64)
+fn matmul_tn_any_m(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_invocation_id) sg_lane: u32,
+) {
+    let row0 = (wid.y * 8u + lid / 8u) * 8u;
+    let col0 = (wid.x * 8u + lid % 8u) * 8u;
+    let lane = sg_lane % 8u;
+    let base = sg_lane - lane;
+    store_block(row0, col0, block_tn_any_m(row0, col0, lane, base), vec4(0.0), vec4(0.0));
+}
+
+@compute @workgroup_size(64)
+fn matmul_nt_any_n(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_invocation_id) sg_lane: u32,
+) {
+    let row0 = (wid.y * 8u + lid / 8u) * 8u;
+    let col0 = (wid.x * 8u + lid % 8u) * 8u;
+    let lane = sg_lane % 8u;
+    let base = sg_lane - lane;
+    store_block_scalar(row0, col0, block_nt(row0, col0, lane, base));
 }

@@ -503,24 +503,22 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         )?;
         dropout_case(&mut bench, d, &[d, c1.oh, c1.ow, DISC_CHANNELS.0])?;
         bce_case(&mut bench, d)?;
+        let gen_params = crate::model::generator::Generator::specs(&shape)
+            .iter()
+            .map(|s| s.len())
+            .sum();
         optim_case(
             &mut bench,
             "adam generator",
             b,
-            crate::model::generator::Generator::specs(&shape)
-                .iter()
-                .map(|s| s.len())
-                .sum(),
+            gen_params,
             Optimizer::adam(2e-4),
         )?;
         optim_case(
             &mut bench,
             "rmsprop generator",
             b,
-            crate::model::generator::Generator::specs(&shape)
-                .iter()
-                .map(|s| s.len())
-                .sum(),
+            gen_params,
             Optimizer::rmsprop(1e-3),
         )?;
         if opts.train_steps > 0 && bench.wanted("train step") {

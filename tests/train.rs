@@ -233,6 +233,23 @@ fn short_run_writes_every_output() {
         png_size(&grid),
         (4 * (28 * 4 + 2) + 2, 3 * (28 * 4 + 2) + 2)
     );
+    // A new run into the same directory is refused and loses nothing.
+    let before = std::fs::read(dir.path().join("checkpoint.safetensors")).unwrap();
+    let err = run::train(
+        run_opts(cfg.clone(), dir.path(), None),
+        &AtomicBool::new(false),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("already holds a training run") && err.contains("--resume"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("checkpoint.safetensors")).unwrap(),
+        before
+    );
     // No temporary file is left behind by the atomic writes.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -117,13 +117,16 @@ pub fn matmul(
     };
     let groups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
     let (a_t, b_t) = (a.transposed, b.transposed);
+    let (m4, n4, k4) = (
+        m.is_multiple_of(4),
+        n.is_multiple_of(4),
+        k.is_multiple_of(4),
+    );
     let vec4_entry = match (a_t, b_t, bias.is_some()) {
-        (false, false, false) if k.is_multiple_of(4) && n.is_multiple_of(4) => Some("matmul_nn"),
-        (false, false, true) if k.is_multiple_of(4) && n.is_multiple_of(4) => {
-            Some("matmul_nn_bias")
-        }
-        (true, false, false) if m.is_multiple_of(4) && n.is_multiple_of(4) => Some("matmul_tn"),
-        (false, true, false) if k.is_multiple_of(4) && n.is_multiple_of(4) => Some("matmul_nt"),
+        (false, false, false) if k4 && n4 => Some("matmul_nn"),
+        (false, false, true) if k4 && n4 => Some("matmul_nn_bias"),
+        (true, false, false) if m4 && n4 => Some("matmul_tn"),
+        (false, true, false) if k4 && n4 => Some("matmul_nt"),
         _ => None,
     };
     let mut args = vec![a.tensor, b.tensor, c];
@@ -137,8 +140,35 @@ pub fn matmul(
         };
         return prog.dispatch(gpu, (shader, entry), &params, &args, groups);
     }
-    // A long dot product per row: split K across a workgroup. (With K short
-    // and M long, the 8×8 kernel's parallelism over rows serves better.)
+    // One dimension is not a multiple of 4 (the one-channel convolutions'
+    // 5·5·1 = 25): the subgroup file reads that operand, or writes C, as
+    // scalars and keeps vec4s for the rest.
+    if gpu.subgroup_matmul {
+        let any = match (a_t, b_t, bias) {
+            (false, false, None) if n4 => Some((
+                "matmul_nn_any_k",
+                vec![(5, a.tensor), (2, b.tensor), (3, c)],
+            )),
+            (false, false, Some(bias)) if n4 => Some((
+                "matmul_nn_any_k_bias",
+                vec![(5, a.tensor), (2, b.tensor), (3, c), (4, bias)],
+            )),
+            (true, false, None) if n4 => Some((
+                "matmul_tn_any_m",
+                vec![(5, a.tensor), (2, b.tensor), (3, c)],
+            )),
+            (false, true, None) if k4 => Some((
+                "matmul_nt_any_n",
+                vec![(1, a.tensor), (2, b.tensor), (6, c)],
+            )),
+            _ => None,
+        };
+        if let Some((entry, bound)) = any {
+            return prog.dispatch_at(gpu, ("matmul_subgroup", entry), &params, &bound, groups);
+        }
+    }
+    // A long dot product per row: split K across a workgroup; with K short
+    // and M long, one invocation per row instead.
     if n == 1 && k >= m {
         let rows = [m.min(65535) as u32, m.div_ceil(65535) as u32, 1];
         let entry = if bias.is_some() {
@@ -147,6 +177,10 @@ pub fn matmul(
             "matvec"
         };
         return prog.dispatch(gpu, ("matmul", entry), &params, &args, rows);
+    }
+    if n == 1 && bias.is_none() {
+        let groups = super::grid_1d(m);
+        return prog.dispatch(gpu, ("matmul", "matvec_rows"), &params, &args, groups);
     }
     let entry = if bias.is_some() {
         "matmul_bias"

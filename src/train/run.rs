@@ -113,6 +113,19 @@ fn averaged(parts: &[Metrics]) -> Metrics {
 /// into `opts.out`. Returns the trainer for inspection.
 pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> {
     let cfg = opts.cfg.clone();
+    // A new run never writes over an earlier one's checkpoint or metrics.
+    if opts.resume.is_none() {
+        for name in ["checkpoint.safetensors", "metrics.csv"] {
+            let existing = opts.out.join(name);
+            if existing.exists() {
+                return Err(crate::Error::Config(format!(
+                    "{} already holds a training run ({name}); continue it with --resume {}, or choose another --out",
+                    opts.out.display(),
+                    opts.out.join("checkpoint.safetensors").display()
+                )));
+            }
+        }
+    }
     let images = load_images(&cfg)?;
     let gpu = Gpu::new(&opts.adapter)?;
     log::info!("training on {} ({:?})", gpu.info.name, gpu.info.backend);
@@ -157,7 +170,6 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         let epoch_start = Instant::now();
         let first_step = t.pos.step_in_epoch;
         let mut parts = Vec::new();
-        let mut rows = Vec::new();
         let mut last_log = (Instant::now(), t.pos.global_step);
         while t.pos.epoch == epoch {
             t.step()?;
@@ -172,7 +184,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                 let ips = (t.pos.global_step - last_log.1) as f64 * cfg.batch_size as f64
                     / secs.max(1e-9);
                 last_log = (Instant::now(), t.pos.global_step);
-                bar.set_message(format!(
+                let message = format!(
                     "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2} acc {:.0}% {:.0} img/s",
                     m.d_loss,
                     m.g_loss,
@@ -180,20 +192,33 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                     m.d_fake,
                     100.0 * m.d_accuracy,
                     ips
-                ));
+                );
+                if opts.show_progress && bar.is_hidden() {
+                    // Not a terminal (a log file, CI): a line per readback instead of the bar.
+                    eprintln!(
+                        "epoch {} step {}/{}: {message}",
+                        epoch + 1,
+                        bar.position(),
+                        t.steps_per_epoch
+                    );
+                }
+                bar.set_message(message);
                 log::debug!("step {}: {m:?}", t.pos.global_step);
-                rows.push(Row {
-                    kind: "step",
-                    epoch,
-                    step: t.pos.global_step,
-                    m,
-                    images_per_sec: ips,
-                    elapsed_s: start.elapsed().as_secs_f64(),
-                });
+                // Appended as it comes, so metrics.csv can be watched during an epoch.
+                output::append_csv(
+                    &csv,
+                    &[Row {
+                        kind: "step",
+                        epoch,
+                        step: t.pos.global_step,
+                        m,
+                        images_per_sec: ips,
+                        elapsed_s: start.elapsed().as_secs_f64(),
+                    }],
+                )?;
                 parts.push(m);
             }
             if stop.load(Ordering::SeqCst) {
-                output::append_csv(&csv, &rows)?;
                 checkpoint::save(&t, &ckpt_path)?;
                 bar.abandon_with_message(format!(
                     "interrupted; checkpoint written to {}",
@@ -205,15 +230,15 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         let epoch_secs = epoch_start.elapsed().as_secs_f64();
         let ips =
             (t.steps_per_epoch - first_step) as f64 * cfg.batch_size as f64 / epoch_secs.max(1e-9);
-        rows.push(Row {
+        let row = Row {
             kind: "epoch",
             epoch,
             step: t.pos.global_step,
             m: averaged(&parts),
             images_per_sec: ips,
             elapsed_s: start.elapsed().as_secs_f64(),
-        });
-        output::append_csv(&csv, &rows)?;
+        };
+        output::append_csv(&csv, &[row])?;
         sampler.save(
             &t.gpu,
             &t.gen,

@@ -79,7 +79,8 @@ fn check_matmul(
 /// Shapes that reach every kernel: odd sizes take the general strided
 /// kernel; contiguous dimensions that are multiples of 4 take the vec4
 /// kernels (nn, tn, nt), including blocks cut by the edge (12, 20, 36);
-/// N = 1 with K ≥ M takes the matrix-vector kernel.
+/// N = 1 takes a matrix-vector kernel (a workgroup per row for K ≥ M, an
+/// invocation per row below).
 #[test]
 fn parity_over_odd_shapes_and_transposes() {
     let shapes = [
@@ -87,6 +88,7 @@ fn parity_over_odd_shapes_and_transposes() {
         (7, 33, 100),
         (65, 17, 129),
         (100, 7, 1),
+        (300, 9, 1),
         (33, 100, 7),
         (3, 300, 5),
         (64, 64, 64),
