@@ -29,7 +29,11 @@ struct Params {
     m: u32,
     n: u32,
     k: u32,
-    _pad: u32,
+    // tn kernels: the length of one slice of K (0: all of K). Slice z of the
+    // grid sums its slice into C + z·M·N; src/ops/matmul.rs then adds the
+    // slices (split-K, for weight gradients whose outputs are too small to
+    // fill the device).
+    k_split: u32,
     a_stride_m: u32,
     a_stride_k: u32,
     b_stride_k: u32,
@@ -60,11 +64,25 @@ struct Params {
 @group(0) @binding(5) var<storage, read> a_scalar: array<f32>;
 @group(0) @binding(6) var<storage, read_write> c_scalar: array<f32>;
 
+// Where this invocation's C starts, in vec4s: slice z's partial sums for a
+// split-K tn product, else 0.
+var<private> c_base: u32;
+
+// The K range [x, y) of slice `z` of a split-K product.
+fn k_range(z: u32) -> vec2<u32> {
+    if p.k_split == 0u {
+        return vec2(0u, p.k);
+    }
+    let kb = min(z * p.k_split, p.k);
+    return vec2(kb, min(p.k, kb + p.k_split));
+}
+
+
 fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>) {
     if row >= p.m || col0 >= p.n {
         return;
     }
-    let base = (row * p.n + col0) / 4u;
+    let base = c_base + (row * p.n + col0) / 4u;
     c[base] = lo;
     if col0 + 4u < p.n {
         c[base + 1u] = hi;
@@ -193,7 +211,7 @@ fn block_nt(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> 
     return acc;
 }
 
-fn block_tn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> {
+fn block_tn(row0: u32, col0: u32, lane: u32, base: u32, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let m4 = p.m / 4u;
     let n4 = p.n / 4u;
     let ra0 = min(row0 / 4u, m4 - 1u);
@@ -205,8 +223,8 @@ fn block_tn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> 
     // group of 4 k; the others take it by shuffle.
     let my_half = select(ra0, ra1, lane % 2u == 1u);
     var acc: array<vec4<f32>, 16>;
-    let k_full = p.k / 4u * 4u;
-    for (var k0 = 0u; k0 < k_full; k0 += 4u) {
+    let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
         let mine = a[(k0 + lane / 2u) * m4 + my_half];
         update_tn(&acc, subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), b[(k0 + 0u) * n4 + cb0], b[(k0 + 0u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), b[(k0 + 1u) * n4 + cb0], b[(k0 + 1u) * n4 + cb1]);
@@ -214,7 +232,7 @@ fn block_tn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> 
         update_tn(&acc, subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u), b[(k0 + 3u) * n4 + cb0], b[(k0 + 3u) * n4 + cb1]);
     }
     // The last K % 4 steps, without sharing.
-    for (var kk = k_full; kk < p.k; kk++) {
+    for (var kk = k_full; kk < ks.y; kk++) {
         update_tn(&acc, a[kk * m4 + ra0], a[kk * m4 + ra1], b[kk * n4 + cb0], b[kk * n4 + cb1]);
     }
     return acc;
@@ -259,7 +277,7 @@ fn block_conv_nn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>,
     return acc;
 }
 
-fn block_conv_tn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> {
+fn block_conv_tn(row0: u32, col0: u32, lane: u32, base: u32, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let n4 = p.n / 4u;
     // The block's 8 rows of C are 8 channels of one tap: c is a multiple of 8.
     let j0 = min(row0, p.m - 8u);
@@ -272,15 +290,15 @@ fn block_conv_tn(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>,
     let cb0 = cb.x;
     let cb1 = cb.y;
     var acc: array<vec4<f32>, 16>;
-    let k_full = p.k / 4u * 4u;
-    for (var k0 = 0u; k0 < k_full; k0 += 4u) {
+    let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
         let mine = image_vec4(k0 + lane / 2u, ky, kx, ci4 + lane % 2u);
         update_tn(&acc, subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), b[(k0 + 0u) * n4 + cb0], b[(k0 + 0u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), b[(k0 + 1u) * n4 + cb0], b[(k0 + 1u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 4u), subgroupShuffle(mine, base + 5u), b[(k0 + 2u) * n4 + cb0], b[(k0 + 2u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u), b[(k0 + 3u) * n4 + cb0], b[(k0 + 3u) * n4 + cb1]);
     }
-    for (var kk = k_full; kk < p.k; kk++) {
+    for (var kk = k_full; kk < ks.y; kk++) {
         update_tn(&acc, image_vec4(kk, ky, kx, ci4), image_vec4(kk, ky, kx, ci4 + 1u), b[kk * n4 + cb0], b[kk * n4 + cb1]);
     }
     return acc;
@@ -320,21 +338,21 @@ fn a_row4(k: u32, m: u32) -> vec4<f32> {
     return vec4(a_scalar[r + min(m, last)], a_scalar[r + min(m + 1u, last)], a_scalar[r + min(m + 2u, last)], a_scalar[r + min(m + 3u, last)]);
 }
 
-fn block_tn_any_m(row0: u32, col0: u32, lane: u32, base: u32) -> array<vec4<f32>, 16> {
+fn block_tn_any_m(row0: u32, col0: u32, lane: u32, base: u32, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let n4 = p.n / 4u;
     let cb = col_blocks(col0);
     let cb0 = cb.x;
     let cb1 = cb.y;
     var acc: array<vec4<f32>, 16>;
-    let k_full = p.k / 4u * 4u;
-    for (var k0 = 0u; k0 < k_full; k0 += 4u) {
+    let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
         let mine = a_row4(k0 + lane / 2u, row0 + 4u * (lane % 2u));
         update_tn(&acc, subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), b[(k0 + 0u) * n4 + cb0], b[(k0 + 0u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), b[(k0 + 1u) * n4 + cb0], b[(k0 + 1u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 4u), subgroupShuffle(mine, base + 5u), b[(k0 + 2u) * n4 + cb0], b[(k0 + 2u) * n4 + cb1]);
         update_tn(&acc, subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u), b[(k0 + 3u) * n4 + cb0], b[(k0 + 3u) * n4 + cb1]);
     }
-    for (var kk = k_full; kk < p.k; kk++) {
+    for (var kk = k_full; kk < ks.y; kk++) {
         update_tn(&acc, a_row4(kk, row0), a_row4(kk, row0 + 4u), b[kk * n4 + cb0], b[kk * n4 + cb1]);
     }
     return acc;
@@ -390,7 +408,8 @@ fn matmul_tn(
     let col0 = (wid.x * 8u + lid % 8u) * 8u;
     let lane = sg_lane % 8u;
     let base = sg_lane - lane;
-    store_block(row0, col0, block_tn(row0, col0, lane, base), vec4(0.0), vec4(0.0));
+    c_base = wid.z * p.m * p.n / 4u;
+    store_block(row0, col0, block_tn(row0, col0, lane, base, k_range(wid.z)), vec4(0.0), vec4(0.0));
 }
 
 @compute @workgroup_size(64)
@@ -443,7 +462,8 @@ fn conv_tn(
     let col0 = (wid.x * 8u + lid % 8u) * 8u;
     let lane = sg_lane % 8u;
     let base = sg_lane - lane;
-    store_block(row0, col0, block_conv_tn(row0, col0, lane, base), vec4(0.0), vec4(0.0));
+    c_base = wid.z * p.m * p.n / 4u;
+    store_block(row0, col0, block_conv_tn(row0, col0, lane, base, k_range(wid.z)), vec4(0.0), vec4(0.0));
 }
 
 @compute @workgroup_size(64)
@@ -483,7 +503,8 @@ fn matmul_tn_any_m(
     let col0 = (wid.x * 8u + lid % 8u) * 8u;
     let lane = sg_lane % 8u;
     let base = sg_lane - lane;
-    store_block(row0, col0, block_tn_any_m(row0, col0, lane, base), vec4(0.0), vec4(0.0));
+    c_base = wid.z * p.m * p.n / 4u;
+    store_block(row0, col0, block_tn_any_m(row0, col0, lane, base, k_range(wid.z)), vec4(0.0), vec4(0.0));
 }
 
 @compute @workgroup_size(64)

@@ -14,7 +14,11 @@ struct Params {
     m: u32,
     n: u32,
     k: u32,
-    _pad: u32,
+    // tn kernels: the length of one slice of K (0: all of K). Slice z of the
+    // grid sums its slice into C + z·M·N; src/ops/matmul.rs then adds the
+    // slices (split-K, for weight gradients whose outputs are too small to
+    // fill the device).
+    k_split: u32,
     a_stride_m: u32,
     a_stride_k: u32,
     b_stride_k: u32,
@@ -27,13 +31,27 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 
+// Where this invocation's C starts, in vec4s: slice z's partial sums for a
+// split-K tn product, else 0.
+var<private> c_base: u32;
+
+// The K range [x, y) of slice `z` of a split-K product.
+fn k_range(z: u32) -> vec2<u32> {
+    if p.k_split == 0u {
+        return vec2(0u, p.k);
+    }
+    let kb = min(z * p.k_split, p.k);
+    return vec2(kb, min(p.k, kb + p.k_split));
+}
+
+
 // Writes C[row, col0 .. col0 + 8] when inside C (N is a multiple of 4 and
 // col0 of 8, so each half is either wholly inside or wholly outside).
 fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>) {
     if row >= p.m {
         return;
     }
-    let base = (row * p.n + col0) / 4u;
+    let base = c_base + (row * p.n + col0) / 4u;
     c[base] = lo;
     if col0 + 4u < p.n {
         c[base + 1u] = hi;
@@ -103,7 +121,7 @@ fn block_nn(row0: u32, col0: u32) -> array<vec4<f32>, 16> {
     return acc;
 }
 
-fn block_tn(row0: u32, col0: u32) -> array<vec4<f32>, 16> {
+fn block_tn(row0: u32, col0: u32, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let m4 = p.m / 4u;
     let n4 = p.n / 4u;
     let ra0 = row0 / 4u;
@@ -111,7 +129,7 @@ fn block_tn(row0: u32, col0: u32) -> array<vec4<f32>, 16> {
     let cb0 = col0 / 4u;
     let cb1 = min(cb0 + 1u, n4 - 1u);
     var acc: array<vec4<f32>, 16>;
-    for (var kk = 0u; kk < p.k; kk++) {
+    for (var kk = ks.x; kk < ks.y; kk++) {
         let a_lo = a[kk * m4 + ra0];
         let a_hi = a[kk * m4 + ra1];
         let b_lo = b[kk * n4 + cb0];
@@ -220,8 +238,9 @@ fn matmul_nn_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn matmul_tn(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row0 = gid.y * 8u;
     let col0 = gid.x * 8u;
+    c_base = gid.z * p.m * p.n / 4u;
     if row0 < p.m && col0 < p.n {
-        store_block(row0, col0, block_tn(row0, col0), vec4(0.0), vec4(0.0));
+        store_block(row0, col0, block_tn(row0, col0, k_range(gid.z)), vec4(0.0), vec4(0.0));
     }
 }
 

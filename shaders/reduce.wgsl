@@ -60,3 +60,19 @@ fn sum_all(@builtin(local_invocation_id) lid3: vec3<u32>) {
         out[0] = total * p.scale;
     }
 }
+
+// out[i] = scale · Σ_r x[r, i] with one invocation per column: for a few
+// rows of many columns (the slices of a split-K product), summed in row
+// order, so deterministic too.
+@compute @workgroup_size(256)
+fn sum_rows_per_column(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let col = gid.x + gid.y * nwg.x * 256u;
+    if col >= p.cols {
+        return;
+    }
+    var s = 0.0;
+    for (var r = 0u; r < p.rows; r++) {
+        s += x[r * p.cols + col];
+    }
+    out[col] = s * p.scale;
+}

@@ -7,7 +7,7 @@
 //! weights move to and from Keras without any permutation (see
 //! `crate::model::keras`).
 
-use super::matmul::{matmul, Operand, Params as MatmulParams};
+use super::matmul::{matmul, tn_product, Operand, Params as MatmulParams};
 use super::reduce::sum_columns;
 use super::{fits_u32, grid_1d};
 use crate::error::{shape_err, Result};
@@ -368,7 +368,8 @@ fn implicit_product(
     }
 }
 
-/// Records out[cols, n] = im2col(image)ᵀ · d[rows, n].
+/// Records out[cols, n] = im2col(image)ᵀ · d[rows, n] (split over the
+/// patches when the output alone would not fill the device).
 fn implicit_product_t(
     gpu: &Gpu,
     prog: &mut Program,
@@ -379,14 +380,15 @@ fn implicit_product_t(
 ) -> Result<()> {
     let n = d.len() / g.rows();
     let params = implicit_params(g, g.cols(), n, g.rows());
-    let groups = [n.div_ceil(64) as u32, g.cols().div_ceil(64) as u32, 1];
-    prog.dispatch(
-        gpu,
-        ("matmul_subgroup", "conv_tn"),
-        &params,
-        &[image, d, out],
-        groups,
-    )
+    tn_product(gpu, prog, params, out, |p, params, target, groups| {
+        p.dispatch(
+            gpu,
+            ("matmul_subgroup", "conv_tn"),
+            params,
+            &[image, d, target],
+            groups,
+        )
+    })
 }
 
 fn as_2d(t: &Tensor, cols: usize) -> Result<Tensor> {

@@ -14,7 +14,8 @@ pub(crate) struct Params {
     pub m: u32,
     pub n: u32,
     pub k: u32,
-    pub _pad: u32,
+    /// Length of one K slice of a split-K tn product (0: unsplit).
+    pub k_split: u32,
     pub a_stride_m: u32,
     pub a_stride_k: u32,
     pub b_stride_k: u32,
@@ -108,7 +109,6 @@ pub fn matmul(
         m: m as u32,
         n: n as u32,
         k: k as u32,
-        _pad: 0,
         a_stride_m: a_stride_m as u32,
         a_stride_k: a_stride_k as u32,
         b_stride_k: b_stride_k as u32,
@@ -164,6 +164,17 @@ pub fn matmul(
             _ => None,
         };
         if let Some((entry, bound)) = any {
+            if entry == "matmul_tn_any_m" {
+                return tn_product(gpu, prog, params, c, |p, params, target, groups| {
+                    p.dispatch_at(
+                        gpu,
+                        ("matmul_subgroup", entry),
+                        params,
+                        &[(5, a.tensor), (2, b.tensor), (3, target)],
+                        groups,
+                    )
+                });
+            }
             return prog.dispatch_at(gpu, ("matmul_subgroup", entry), &params, &bound, groups);
         }
     }
@@ -188,6 +199,53 @@ pub fn matmul(
         "matmul"
     };
     prog.dispatch(gpu, ("matmul", entry), &params, &args, groups)
+}
+
+/// Workgroups a product should offer the device before splitting its K:
+/// enough for every core of a large GPU (and both of a small CPU).
+const TARGET_WORKGROUPS: usize = 128;
+/// The shortest K slice worth a workgroup of its own.
+const MIN_SLICE: usize = 256;
+
+/// How to split the K of an [M, K]ᵀ·[K, N] product whose output is too small
+/// to fill the device: (slices, slice length), or None to leave it whole.
+/// Weight gradients are such products: small outputs, K = batch · pixels.
+fn split_k(m: usize, n: usize, k: usize) -> Option<(usize, usize)> {
+    let blocks = m.div_ceil(64) * n.div_ceil(64);
+    let slices = TARGET_WORKGROUPS.div_ceil(blocks).min(k / MIN_SLICE);
+    if slices < 2 {
+        return None;
+    }
+    let len = k.div_ceil(slices).next_multiple_of(4);
+    Some((k.div_ceil(len), len))
+}
+
+/// Records a tn-style product into `c` ([M, N]) through `dispatch(program,
+/// params, target, workgroups)`, split over K into slices summed afterwards
+/// (in a fixed order) when that adds parallelism.
+pub(crate) fn tn_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    mut params: Params,
+    c: &Tensor,
+    dispatch: impl FnOnce(&mut Program, &Params, &Tensor, [u32; 3]) -> Result<()>,
+) -> Result<()> {
+    let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
+    let groups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
+    match split_k(m, n, k) {
+        None => dispatch(prog, &params, c, groups),
+        Some((slices, len)) => {
+            params.k_split = len as u32;
+            let partial = gpu.zeros("split-K partial sums", &[slices, m * n])?;
+            dispatch(
+                prog,
+                &params,
+                &partial,
+                [groups[0], groups[1], slices as u32],
+            )?;
+            super::reduce::sum_slices(gpu, prog, &partial, c)
+        }
+    }
 }
 
 /// FLOPs of an [M, K] · [K, N] product.

@@ -51,6 +51,36 @@ pub fn sum_columns(
     )
 }
 
+/// Records out = Σ_r x[r, ..] for x viewed as [rows, out.len()], one
+/// invocation per output (few rows, many columns: split-K slices).
+pub fn sum_slices(gpu: &Gpu, prog: &mut Program, x: &Tensor, out: &Tensor) -> Result<()> {
+    let op = "sum_slices";
+    let cols = out.len();
+    if !x.len().is_multiple_of(cols) {
+        return shape_err(
+            op,
+            format!(
+                "x {:?} is not a whole number of out {:?}",
+                x.shape(),
+                out.shape()
+            ),
+        );
+    }
+    let params = Params {
+        rows: fits_u32(op, x.len() / cols)?,
+        cols: fits_u32(op, cols)?,
+        scale: 1.0,
+        _pad: 0,
+    };
+    prog.dispatch(
+        gpu,
+        ("reduce", "sum_rows_per_column"),
+        &params,
+        &[x, out],
+        super::grid_1d(cols),
+    )
+}
+
 /// Records out[0] = scale · Σ x.
 pub fn sum_all(gpu: &Gpu, prog: &mut Program, x: &Tensor, out: &Tensor, scale: f32) -> Result<()> {
     let op = "sum_all";

@@ -301,6 +301,8 @@ fn conv2d_parity() {
     conv_case(geo(2, (9, 9), 2, 3, 3, 2, Padding::Valid), 3);
     conv_case(geo(3, (4, 6), 5, 7, 1, 1, Padding::Same), 7);
     conv_case(geo(1, (5, 5), 1, 1, 5, 3, Padding::Same), 1);
+    // 784 patches: the weight gradient splits over them.
+    conv_case(geo(4, (28, 28), 8, 8, 5, 2, Padding::Same), 8);
 }
 
 #[test]
@@ -326,6 +328,7 @@ fn conv2d_transpose_parity() {
     transpose_case(t(2, (3, 5), 3, 2, 1, 1, Padding::Same), 3);
     transpose_case(t(1, (4, 4), 1, 1, 2, 3, Padding::Valid), 1);
     transpose_case(t(2, (5, 5), 4, 8, 3, 2, Padding::Same), 4);
+    transpose_case(t(8, (8, 8), 8, 8, 3, 2, Padding::Same), 8);
 }
 
 /// ⟨conv(x), y⟩ = ⟨x, conv_transpose(y)⟩ with the same kernel and no bias:

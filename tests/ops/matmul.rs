@@ -79,7 +79,8 @@ fn check_matmul(
 /// Shapes that reach every kernel: odd sizes take the general strided
 /// kernel; contiguous dimensions that are multiples of 4 take the vec4
 /// kernels (nn, tn, nt), including blocks cut by the edge (12, 20, 36);
-/// N = 1 takes a matrix-vector kernel (a workgroup per row for K ≥ M, an
+/// Long K with a small output splits K into slices (Aᵀ·B: 8×5000·5000×8,
+/// 7×3000·3000×12). N = 1 takes a matrix-vector kernel (a workgroup per row for K ≥ M, an
 /// invocation per row below).
 #[test]
 fn parity_over_odd_shapes_and_transposes() {
@@ -98,6 +99,8 @@ fn parity_over_odd_shapes_and_transposes() {
         (8, 100, 20),
         (5, 700, 1),
         (2, 1000, 1),
+        (8, 5000, 8),
+        (7, 3000, 12),
     ];
     for &(m, k, n) in &shapes {
         for a_t in [false, true] {
