@@ -46,19 +46,19 @@ enum Command {
         /// Epochs to train in total (a resumed run continues up to this).
         #[arg(long, default_value_t = 50)]
         epochs: usize,
-        /// Images per batch; the discriminator sees a batch of fake plus a batch of real images.
+        /// Images per batch [default: 32]; the discriminator sees a batch of fake plus a batch of real images.
         #[arg(long)]
         batch_size: Option<usize>,
-        /// Size of the generator's noise vector.
+        /// Size of the generator's noise vector [default: 100].
         #[arg(long)]
         latent_dim: Option<usize>,
-        /// Optimiser for both networks.
+        /// Optimiser for both networks [default: adam].
         #[arg(long, value_enum)]
         optimizer: Option<OptimizerKind>,
         /// Learning rate (default: 2e-4 for Adam, 1e-3 for RMSprop).
         #[arg(long)]
         lr: Option<f32>,
-        /// Seed of every random number: initial weights, noise, dropout, shuffling.
+        /// Seed of every random number: initial weights, noise, dropout, shuffling [default: 42].
         #[arg(long)]
         seed: Option<u64>,
         /// Directory of IDX files with train-images-idx3-ubyte[.gz] (default: the shipped Fashion-MNIST).
