@@ -4,7 +4,8 @@
 // A and B are read through element strides, so the same kernel computes
 // A·B, Aᵀ·B and A·Bᵀ without transposing anything in memory; C is written
 // row-major. This is the general path: shapes whose contiguous dimensions
-// are multiples of 4 take matmul_vec4.wgsl instead (src/ops/matmul.rs
+// are multiples of 4 take matmul_vec4.wgsl or matmul_subgroup.wgsl instead
+// (src/ops/matmul.rs
 // chooses).
 //
 // Each invocation keeps an 8×8 block of C in 16 vec4 registers (constant

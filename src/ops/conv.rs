@@ -1,5 +1,8 @@
 //! Conv2d and Conv2dTranspose as im2col/col2im plus matrix products
-//! (`shaders/conv.wgsl` and `shaders/matmul.wgsl`; reference: `cpu::conv`).
+//! (`shaders/conv.wgsl` and the matmul shaders; reference: `cpu::conv`).
+//! On subgroup adapters the products whose image side has 4 (or 8)
+//! channels per tap gather im2col inside the kernel instead of
+//! materialising it (`conv_*` in `shaders/matmul_subgroup.wgsl`).
 //!
 //! Layout: activations NHWC, kernels exactly as Keras stores them (Conv2D
 //! `[kh, kw, in, out]`, Conv2DTranspose `[kh, kw, out, in]`), so a kernel

@@ -1,5 +1,10 @@
 //! Matrix products for the dense layers and the im2col convolutions
-//! (`shaders/matmul.wgsl`; reference: `cpu::matmul`).
+//! (reference: `cpu::matmul`). Three shader files, chosen per product:
+//! `shaders/matmul_subgroup.wgsl` on adapters with subgroups of 8+ lanes,
+//! `shaders/matmul_vec4.wgsl` elsewhere when the contiguous dimensions are
+//! multiples of 4, and `shaders/matmul.wgsl` (any shape, and N = 1) for the
+//! rest. Weight gradients whose outputs are too small to fill the device
+//! are split over K.
 
 use super::fits_u32;
 use crate::error::{shape_err, Result};
