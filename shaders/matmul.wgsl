@@ -5,11 +5,10 @@
 // A·B, Aᵀ·B and A·Bᵀ without transposing anything in memory; C is written
 // row-major. This is the general path: shapes whose contiguous dimensions
 // are multiples of 4 take matmul_vec4.wgsl or matmul_subgroup.wgsl instead
-// (src/ops/matmul.rs
-// chooses).
+// (src/ops/matmul.rs chooses).
 //
 // Each invocation keeps an 8×8 block of C in 16 vec4 registers (constant
-// indices only, so no driver spills them) and walks K once, loading 8
+// indices only, so the compiler can keep them out of memory) and walks K once, loading 8
 // values of A and 8 of B per step for 64 multiply-adds. There is no shared
 // memory and no barrier: on lavapipe each shared-memory access and barrier
 // is expensive (see WGPU-NOTES.md), and on real GPUs L1 serves the reuse
