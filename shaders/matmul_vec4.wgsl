@@ -5,7 +5,8 @@
 //   tn: A [K,M], B [K,N]   (M, N multiples of 4)  weight gradients Aᵀ·B
 //   nt: A [M,K], B [N,K]   (K, N multiples of 4)  products with a transposed kernel
 // Each invocation owns an 8×8 block of C held in 16 vec4 registers, written
-// out with constant indices only so no driver spills them to memory; each
+// out with constant indices only, so they can stay in registers (dynamic
+// indexing would force them into memory); each
 // step loads 16 vec4s for 256 multiply-adds (nn, nt) or 4 for 64 (tn).
 // Rows and columns past the edge are clamped on load and skipped on store.
 // src/ops/matmul.rs picks this file or the general one.
