@@ -502,3 +502,55 @@ fn weights_export_in_keras_layout() {
     let limit = (6.0f32 / (25.0 * 64.0 + 25.0 * 128.0)).sqrt();
     assert!(ours.iter().all(|v| v.abs() <= limit) && ours.iter().any(|v| v.abs() > 0.9 * limit));
 }
+
+/// `--resume` continues with the checkpoint's settings; a flag that
+/// contradicts them is refused (the run could not continue exactly), and
+/// `info` lists the adapter.
+#[test]
+fn cli_resume_refuses_contradicting_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(8, Optimizer::adam(2e-4), 16, 1);
+    run::train(run_opts(cfg, dir.path(), None), &AtomicBool::new(false)).unwrap();
+    let ckpt = dir.path().join("checkpoint.safetensors");
+    let exe = env!("CARGO_BIN_EXE_gan-gpu");
+    let ckpt_arg = ckpt.to_str().unwrap();
+    for (flag, value) in [
+        ("--batch-size", "16"),
+        ("--seed", "8"),
+        ("--latent-dim", "64"),
+        ("--optimizer", "rmsprop"),
+    ] {
+        let out = std::process::Command::new(exe)
+            .args(["train", "--resume", ckpt_arg, flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains("contradicts the checkpoint"),
+            "{flag}: {stderr}"
+        );
+    }
+    // Already at its 1 epoch: resuming with the same settings has nothing left to do.
+    let out = std::process::Command::new(exe)
+        .args(["train", "--resume", ckpt_arg, "--epochs", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = std::process::Command::new(exe)
+        .arg("info")
+        .output()
+        .unwrap();
+    assert!(info.status.success());
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains("adapters:")
+            && text.contains("chosen:")
+            && text.contains("max_storage_buffer_binding_size"),
+        "{text}"
+    );
+}
