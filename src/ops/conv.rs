@@ -394,6 +394,61 @@ fn implicit_product_t(
     })
 }
 
+/// Records out[rows, n] = im2col(image) · b[cols, n] (+ bias): gathered
+/// inside the product where `implicit_nn` allows, else read from `col`,
+/// which then must hold im2col(image).
+#[allow(clippy::too_many_arguments)]
+fn im2col_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    col: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<()> {
+    let n = b.len() / g.cols();
+    if implicit_nn(gpu, g, n) {
+        return implicit_product(gpu, prog, g, image, b, bias, out);
+    }
+    let col = col.reshape(&[g.rows(), g.cols()])?;
+    matmul(
+        gpu,
+        prog,
+        Operand::plain(&col),
+        Operand::plain(&as_2d(b, n)?),
+        bias,
+        &as_2d(out, n)?,
+    )
+}
+
+/// Records out[cols, n] = im2col(image)ᵀ · d[rows, n], gathered where
+/// `implicit_tn` allows, else from `col` as above.
+fn im2col_t_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    col: &Tensor,
+    d: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let n = d.len() / g.rows();
+    if implicit_tn(gpu, g, n) {
+        return implicit_product_t(gpu, prog, g, image, d, out);
+    }
+    let col = col.reshape(&[g.rows(), g.cols()])?;
+    matmul(
+        gpu,
+        prog,
+        Operand::transposed(&col),
+        Operand::plain(&as_2d(d, n)?),
+        None,
+        &as_2d(out, n)?,
+    )
+}
+
 fn as_2d(t: &Tensor, cols: usize) -> Result<Tensor> {
     t.reshape(&[t.len() / cols, cols])
 }
@@ -438,20 +493,10 @@ pub fn conv2d_forward(
     let layer = "conv2d forward";
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, out_c], t.b, out_c)?;
     expect(layer, "y", t.y, g.rows() * out_c)?;
-    let w = as_2d(t.w, out_c)?;
-    if implicit_nn(gpu, g, out_c) {
-        return implicit_product(gpu, prog, g, t.x, &w, Some(t.b), t.y);
+    if !implicit_nn(gpu, g, out_c) {
+        im2col(gpu, prog, g, t.x, t.col)?;
     }
-    im2col(gpu, prog, g, t.x, t.col)?;
-    let col = t.col.reshape(&[g.rows(), g.cols()])?;
-    matmul(
-        gpu,
-        prog,
-        Operand::plain(&col),
-        Operand::plain(&w),
-        Some(t.b),
-        &as_2d(t.y, out_c)?,
-    )
+    im2col_product(gpu, prog, g, t.x, t.col, t.w, Some(t.b), t.y)
 }
 
 /// Gradients of a Conv2d layer: `dw`, `db`, and `dx` when wanted (the first
@@ -475,25 +520,12 @@ pub fn conv2d_backward(
     let layer = "conv2d backward";
     expect(layer, "dy", d.dy, g.rows() * out_c)?;
     let dy = as_2d(d.dy, out_c)?;
-    let w = as_2d(t.w, out_c)?;
     if let Some((dw, db)) = d.dw {
-        if implicit_tn(gpu, g, out_c) {
-            implicit_product_t(gpu, prog, g, t.x, &dy, dw)?;
-        } else {
-            if implicit_nn(gpu, g, out_c) {
-                // The forward pass did not materialise im2col(x).
-                im2col(gpu, prog, g, t.x, t.col)?;
-            }
-            let col = t.col.reshape(&[g.rows(), g.cols()])?;
-            matmul(
-                gpu,
-                prog,
-                Operand::transposed(&col),
-                Operand::plain(&dy),
-                None,
-                &as_2d(dw, out_c)?,
-            )?;
+        // The forward pass left im2col(x) in `col` unless it gathered it.
+        if implicit_nn(gpu, g, out_c) && !implicit_tn(gpu, g, out_c) {
+            im2col(gpu, prog, g, t.x, t.col)?;
         }
+        im2col_t_product(gpu, prog, g, t.x, t.col, &dy, dw)?;
         sum_columns(gpu, prog, &dy, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
@@ -502,7 +534,7 @@ pub fn conv2d_backward(
             gpu,
             prog,
             Operand::plain(&dy),
-            Operand::transposed(&w),
+            Operand::transposed(&as_2d(t.w, out_c)?),
             None,
             &dcol,
         )?;
@@ -547,43 +579,18 @@ pub fn conv2d_transpose_backward(
 ) -> Result<()> {
     let layer = "conv2d_transpose backward";
     expect(layer, "dy", d.dy, g.n * g.h * g.w * g.c)?;
-    let dcol = d.dcol.reshape(&[g.rows(), g.cols()])?;
-    let w = as_2d(t.w, in_c)?;
-    let x = as_2d(t.x, in_c)?;
-    // im2col(dy) is materialised only if a product below cannot gather it.
-    let dw_implicit = implicit_tn(gpu, g, in_c);
-    let dx_implicit = implicit_nn(gpu, g, in_c);
-    if (d.dw.is_some() && !dw_implicit) || (d.dx.is_some() && !dx_implicit) {
+    // im2col(dy) is materialised once, only if a product cannot gather it.
+    let gathered_dw = implicit_tn(gpu, g, in_c);
+    let gathered_dx = implicit_nn(gpu, g, in_c);
+    if (d.dw.is_some() && !gathered_dw) || (d.dx.is_some() && !gathered_dx) {
         im2col(gpu, prog, g, d.dy, d.dcol)?;
     }
     if let Some((dw, db)) = d.dw {
-        if dw_implicit {
-            implicit_product_t(gpu, prog, g, d.dy, &x, dw)?;
-        } else {
-            matmul(
-                gpu,
-                prog,
-                Operand::transposed(&dcol),
-                Operand::plain(&x),
-                None,
-                &as_2d(dw, in_c)?,
-            )?;
-        }
+        im2col_t_product(gpu, prog, g, d.dy, d.dcol, t.x, dw)?;
         sum_columns(gpu, prog, &as_2d(d.dy, g.c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
-        if dx_implicit {
-            implicit_product(gpu, prog, g, d.dy, &w, None, dx)?;
-        } else {
-            matmul(
-                gpu,
-                prog,
-                Operand::plain(&dcol),
-                Operand::plain(&w),
-                None,
-                &as_2d(dx, in_c)?,
-            )?;
-        }
+        im2col_product(gpu, prog, g, d.dy, d.dcol, t.w, None, dx)?;
     }
     Ok(())
 }
