@@ -51,6 +51,16 @@ pub enum DiscGrads<'a> {
     Input(&'a Tensor),
 }
 
+/// One convolution's backward pass: upstream gradient, column workspace,
+/// where the input gradient goes (if wanted), and whether to write the
+/// layer's weight gradients.
+struct LayerGrads<'a> {
+    dy: &'a Tensor,
+    dcol: &'a Tensor,
+    dx: Option<&'a Tensor>,
+    weights: bool,
+}
+
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
 
 impl Discriminator {
@@ -98,6 +108,7 @@ impl Discriminator {
     }
 
     pub fn workspace(&self, gpu: &Gpu, batch: usize) -> Result<DiscWorkspace> {
+        let (c1, c2) = DISC_CHANNELS;
         let s = &self.shape;
         let geo1 = conv2d_geometry(
             "discriminator conv1",
@@ -111,7 +122,6 @@ impl Discriminator {
             (geo1.oh, geo1.ow),
             &s.disc_conv2(),
         )?;
-        let (c1, c2) = DISC_CHANNELS;
         let z = |label: &str, shape: &[usize]| gpu.zeros(label, shape);
         let act1 = [batch, geo1.oh, geo1.ow, c1];
         let act2 = [batch, geo2.oh, geo2.ow, c2];
@@ -141,6 +151,45 @@ impl Discriminator {
         })
     }
 
+    /// Convolution `i` (0: conv1, 1: conv2) of the workspace reading `x`:
+    /// forward, or with `backward` its gradients.
+    fn conv(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &DiscWorkspace,
+        i: usize,
+        x: &Tensor,
+        backward: Option<LayerGrads>,
+    ) -> Result<()> {
+        let (name, geo, out_c, col, y) = match i {
+            0 => ("conv1", &ws.geo1, DISC_CHANNELS.0, &ws.col1, &ws.a1),
+            _ => ("conv2", &ws.geo2, DISC_CHANNELS.1, &ws.col2, &ws.a2),
+        };
+        let (kernel, bias) = (format!("{name}.kernel"), format!("{name}.bias"));
+        let p = &self.params;
+        let t = Conv2dTensors {
+            x,
+            w: &p.value(&kernel),
+            b: &p.value(&bias),
+            col,
+            y,
+        };
+        match backward {
+            None => conv::conv2d_forward(gpu, prog, geo, out_c, &t),
+            Some(g) => {
+                let (dw, db) = (p.grad(&kernel), p.grad(&bias));
+                let grads = Conv2dGrads {
+                    dy: g.dy,
+                    dw: g.weights.then_some((&dw, &db)),
+                    dcol: g.dcol,
+                    dx: g.dx,
+                };
+                conv::conv2d_backward(gpu, prog, geo, out_c, &t, &grads)
+            }
+        }
+    }
+
     /// Records logits = D(x) for x [batch, height, width, 1], with dropout
     /// drawing from salts `rng.salt` and `rng.salt + 1`.
     pub fn record_forward(
@@ -152,25 +201,10 @@ impl Discriminator {
         rng: RngSource,
     ) -> Result<()> {
         let p = &self.params;
-        let (c1, c2) = DISC_CHANNELS;
-        let t1 = Conv2dTensors {
-            x,
-            w: &p.value("conv1.kernel"),
-            b: &p.value("conv1.bias"),
-            col: &ws.col1,
-            y: &ws.a1,
-        };
-        conv::conv2d_forward(gpu, prog, &ws.geo1, c1, &t1)?;
+        self.conv(gpu, prog, ws, 0, x, None)?;
         activations::forward(gpu, prog, LEAKY, &ws.a1, &ws.l1)?;
         dropout::forward(gpu, prog, DROPOUT_RATE, rng, &ws.l1, &ws.mask1, &ws.d1)?;
-        let t2 = Conv2dTensors {
-            x: &ws.d1,
-            w: &p.value("conv2.kernel"),
-            b: &p.value("conv2.bias"),
-            col: &ws.col2,
-            y: &ws.a2,
-        };
-        conv::conv2d_forward(gpu, prog, &ws.geo2, c2, &t2)?;
+        self.conv(gpu, prog, ws, 1, &ws.d1, None)?;
         activations::forward(gpu, prog, LEAKY, &ws.a2, &ws.l2)?;
         let rng2 = RngSource {
             salt: rng.salt + 1,
@@ -204,7 +238,6 @@ impl Discriminator {
             DiscGrads::Input(dx) => (false, Some(dx)),
         };
         let p = &self.params;
-        let (c1, c2) = DISC_CHANNELS;
         let flat = ws.d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
         let d_flat = ws.d_d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
         if weight_grads {
@@ -229,37 +262,21 @@ impl Discriminator {
         )?;
         dropout::backward(gpu, prog, &ws.mask2, &ws.d_d2, &ws.d_l2)?;
         activations::backward(gpu, prog, LEAKY, &ws.a2, &ws.d_l2, &ws.d_a2)?;
-        let t2 = Conv2dTensors {
-            x: &ws.d1,
-            w: &p.value("conv2.kernel"),
-            b: &p.value("conv2.bias"),
-            col: &ws.col2,
-            y: &ws.a2,
-        };
-        let (dw2, db2) = (p.grad("conv2.kernel"), p.grad("conv2.bias"));
-        let grads2 = Conv2dGrads {
+        let grads2 = LayerGrads {
             dy: &ws.d_a2,
-            dw: weight_grads.then_some((&dw2, &db2)),
             dcol: &ws.dcol2,
             dx: Some(&ws.d_d1),
+            weights: weight_grads,
         };
-        conv::conv2d_backward(gpu, prog, &ws.geo2, c2, &t2, &grads2)?;
+        self.conv(gpu, prog, ws, 1, &ws.d1, Some(grads2))?;
         dropout::backward(gpu, prog, &ws.mask1, &ws.d_d1, &ws.d_l1)?;
         activations::backward(gpu, prog, LEAKY, &ws.a1, &ws.d_l1, &ws.d_a1)?;
-        let t1 = Conv2dTensors {
-            x,
-            w: &p.value("conv1.kernel"),
-            b: &p.value("conv1.bias"),
-            col: &ws.col1,
-            y: &ws.a1,
-        };
-        let (dw1, db1) = (p.grad("conv1.kernel"), p.grad("conv1.bias"));
-        let grads1 = Conv2dGrads {
+        let grads1 = LayerGrads {
             dy: &ws.d_a1,
-            dw: weight_grads.then_some((&dw1, &db1)),
             dcol: &ws.dcol1,
             dx,
+            weights: weight_grads,
         };
-        conv::conv2d_backward(gpu, prog, &ws.geo1, c1, &t1, &grads1)
+        self.conv(gpu, prog, ws, 0, x, Some(grads1))
     }
 }

@@ -188,6 +188,71 @@ impl Generator {
         }
     }
 
+    /// Batch norm `i`'s backward pass: [dγ, dβ] into the gradients, and dx.
+    fn batchnorm_backward(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        i: usize,
+        [x, stats, dy, dx]: [&Tensor; 4],
+    ) -> Result<()> {
+        let name = ["bn1.gamma_beta", "bn2.gamma_beta"][i];
+        let p = &self.params;
+        batchnorm::backward(gpu, prog, x, stats, &p.value(name), dy, &p.grad(name), dx)
+    }
+
+    /// Transposed convolution `i` (0: deconv1, 1: deconv2) of the workspace:
+    /// forward, or with `backward` = [dy, dcol workspace, dx] its gradients.
+    fn deconv(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &GenWorkspace,
+        i: usize,
+        backward: Option<[&Tensor; 3]>,
+    ) -> Result<()> {
+        let (name, geo, in_c, x, col, y) = match i {
+            0 => (
+                "deconv1",
+                &ws.geo1,
+                GEN_BASE_CHANNELS,
+                &ws.h1,
+                &ws.col1,
+                &ws.a1,
+            ),
+            _ => (
+                "deconv2",
+                &ws.geo2,
+                GEN_MID_CHANNELS,
+                &ws.h2,
+                &ws.col2,
+                &ws.a2,
+            ),
+        };
+        let (kernel, bias) = (format!("{name}.kernel"), format!("{name}.bias"));
+        let p = &self.params;
+        let t = Conv2dTensors {
+            x,
+            w: &p.value(&kernel),
+            b: &p.value(&bias),
+            col,
+            y,
+        };
+        match backward {
+            None => conv::conv2d_transpose_forward(gpu, prog, geo, in_c, &t),
+            Some([dy, dcol, dx]) => {
+                let (dw, db) = (p.grad(&kernel), p.grad(&bias));
+                let grads = Conv2dGrads {
+                    dy,
+                    dw: Some((&dw, &db)),
+                    dcol,
+                    dx: Some(dx),
+                };
+                conv::conv2d_transpose_backward(gpu, prog, geo, in_c, &t, &grads)
+            }
+        }
+    }
+
     /// Records image = G(ws.z) into `out` ([batch, height, width, 1]).
     pub fn record_forward(
         &self,
@@ -208,24 +273,10 @@ impl Generator {
             &h0,
         )?;
         self.batchnorm(gpu, prog, mode, 0, [&ws.h0, &ws.stats1, &ws.h1])?;
-        let t1 = Conv2dTensors {
-            x: &ws.h1,
-            w: &p.value("deconv1.kernel"),
-            b: &p.value("deconv1.bias"),
-            col: &ws.col1,
-            y: &ws.a1,
-        };
-        conv::conv2d_transpose_forward(gpu, prog, &ws.geo1, GEN_BASE_CHANNELS, &t1)?;
+        self.deconv(gpu, prog, ws, 0, None)?;
         activations::forward(gpu, prog, Activation::Selu, &ws.a1, &ws.s1)?;
         self.batchnorm(gpu, prog, mode, 1, [&ws.s1, &ws.stats2, &ws.h2])?;
-        let t2 = Conv2dTensors {
-            x: &ws.h2,
-            w: &p.value("deconv2.kernel"),
-            b: &p.value("deconv2.bias"),
-            col: &ws.col2,
-            y: &ws.a2,
-        };
-        conv::conv2d_transpose_forward(gpu, prog, &ws.geo2, GEN_MID_CHANNELS, &t2)?;
+        self.deconv(gpu, prog, ws, 1, None)?;
         activations::forward(gpu, prog, Activation::Tanh, &ws.a2, out)
     }
 
@@ -244,71 +295,11 @@ impl Generator {
             .as_ref()
             .expect("generator workspace was made without gradients");
         activations::backward(gpu, prog, Activation::Tanh, &ws.a2, d_out, &g.d_a2)?;
-        let t2 = Conv2dTensors {
-            x: &ws.h2,
-            w: &p.value("deconv2.kernel"),
-            b: &p.value("deconv2.bias"),
-            col: &ws.col2,
-            y: &ws.a2,
-        };
-        let (dw2, db2) = (p.grad("deconv2.kernel"), p.grad("deconv2.bias"));
-        conv::conv2d_transpose_backward(
-            gpu,
-            prog,
-            &ws.geo2,
-            GEN_MID_CHANNELS,
-            &t2,
-            &Conv2dGrads {
-                dy: &g.d_a2,
-                dw: Some((&dw2, &db2)),
-                dcol: &g.dcol2,
-                dx: Some(&g.d_h2),
-            },
-        )?;
-        let gb2 = p.value("bn2.gamma_beta");
-        batchnorm::backward(
-            gpu,
-            prog,
-            &ws.s1,
-            &ws.stats2,
-            &gb2,
-            &g.d_h2,
-            &p.grad("bn2.gamma_beta"),
-            &g.d_s1,
-        )?;
+        self.deconv(gpu, prog, ws, 1, Some([&g.d_a2, &g.dcol2, &g.d_h2]))?;
+        self.batchnorm_backward(gpu, prog, 1, [&ws.s1, &ws.stats2, &g.d_h2, &g.d_s1])?;
         activations::backward(gpu, prog, Activation::Selu, &ws.a1, &g.d_s1, &g.d_a1)?;
-        let t1 = Conv2dTensors {
-            x: &ws.h1,
-            w: &p.value("deconv1.kernel"),
-            b: &p.value("deconv1.bias"),
-            col: &ws.col1,
-            y: &ws.a1,
-        };
-        let (dw1, db1) = (p.grad("deconv1.kernel"), p.grad("deconv1.bias"));
-        conv::conv2d_transpose_backward(
-            gpu,
-            prog,
-            &ws.geo1,
-            GEN_BASE_CHANNELS,
-            &t1,
-            &Conv2dGrads {
-                dy: &g.d_a1,
-                dw: Some((&dw1, &db1)),
-                dcol: &g.dcol1,
-                dx: Some(&g.d_h1),
-            },
-        )?;
-        let gb1 = p.value("bn1.gamma_beta");
-        batchnorm::backward(
-            gpu,
-            prog,
-            &ws.h0,
-            &ws.stats1,
-            &gb1,
-            &g.d_h1,
-            &p.grad("bn1.gamma_beta"),
-            &g.d_h0,
-        )?;
+        self.deconv(gpu, prog, ws, 0, Some([&g.d_a1, &g.dcol1, &g.d_h1]))?;
+        self.batchnorm_backward(gpu, prog, 0, [&ws.h0, &ws.stats1, &g.d_h1, &g.d_h0])?;
         let d_h0 = g.d_h0.reshape(&[ws.batch, g.d_h0.len() / ws.batch])?;
         matmul(
             gpu,
