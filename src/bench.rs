@@ -21,7 +21,7 @@ use crate::ops::conv::{
 use crate::ops::dropout::{self, RngSource};
 use crate::ops::matmul::{self, matmul, Operand};
 use crate::ops::optim::{self, Optimizer};
-use crate::ops::{batchnorm, loss};
+use crate::ops::{batchnorm, loss, random};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -107,23 +107,26 @@ struct Bencher<'a> {
     gpu: &'a Gpu,
     opts: &'a BenchOptions,
     results: Vec<OpResult>,
-    seed: u64,
+    /// Salt of the next random input, and the counter the fills read.
+    salt: u32,
+    counter: Tensor,
 }
 
 impl Bencher<'_> {
+    /// A tensor of U[-1, 1) inputs, drawn on the GPU by the project's own
+    /// seeded fill.
     fn random(&mut self, label: &str, shape: &[usize]) -> Result<Tensor> {
-        self.seed += 1;
-        let len: usize = shape.iter().product();
-        let mut s = self.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let data: Vec<f32> = (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect();
-        self.gpu.upload(label, shape, &data)
+        self.salt += 1;
+        let t = self.gpu.zeros(label, shape)?;
+        let mut fill = Program::new();
+        let rng = RngSource {
+            seed: 1,
+            salt: self.salt,
+            counter: &self.counter,
+        };
+        random::uniform(self.gpu, &mut fill, rng, &t, -1.0, 1.0)?;
+        self.gpu.run(&fill)?;
+        Ok(t)
     }
 
     fn zeros(&self, label: &str, shape: &[usize]) -> Result<Tensor> {
@@ -437,7 +440,8 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         gpu: &gpu,
         opts,
         results: Vec::new(),
-        seed: 1,
+        salt: 0,
+        counter: gpu.zeros("bench counter", &[1])?,
     };
     let shape = ModelShape::new(100, opts.image_size, opts.image_size)?;
     let latent = shape.latent;
