@@ -19,21 +19,6 @@ struct Params {
 const SELU_ALPHA: f32 = 1.6732632423543772;
 const SELU_SCALE: f32 = 1.0507009873554805;
 
-// 256 invocations per workgroup; a 2-D grid lifts the 65535-workgroup limit
-// of one dimension for tensors over 16M elements.
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
-fn sigmoid(v: f32) -> f32 {
-    // Split by sign so exp never overflows.
-    if v >= 0.0 {
-        return 1.0 / (1.0 + exp(-v));
-    }
-    let e = exp(v);
-    return e / (1.0 + e);
-}
-
 // tanh through exp of a non-positive argument: WGSL's tanh is allowed large
 // error for big |v| on some drivers.
 fn stable_tanh(v: f32) -> f32 {
@@ -41,31 +26,19 @@ fn stable_tanh(v: f32) -> f32 {
     return sign(v) * (1.0 - e) / (1.0 + e);
 }
 
-@compute @workgroup_size(256)
-fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    if i < p.len { out[i] = max(x[i], 0.0); }
-}
-
-@compute @workgroup_size(256)
-fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    if i < p.len { out[i] = select(0.0, dy[i], x[i] > 0.0); }
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn leaky_relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len { out[i] = select(p.alpha * x[i], x[i], x[i] > 0.0); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn leaky_relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len { out[i] = select(p.alpha * dy[i], dy[i], x[i] > 0.0); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn selu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
@@ -74,7 +47,7 @@ fn selu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn selu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
@@ -83,13 +56,13 @@ fn selu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn tanh_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len { out[i] = stable_tanh(x[i]); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn tanh_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
@@ -98,17 +71,3 @@ fn tanh_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
-@compute @workgroup_size(256)
-fn sigmoid_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    if i < p.len { out[i] = sigmoid(x[i]); }
-}
-
-@compute @workgroup_size(256)
-fn sigmoid_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    if i < p.len {
-        let s = sigmoid(x[i]);
-        out[i] = dy[i] * s * (1.0 - s);
-    }
-}

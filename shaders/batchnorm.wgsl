@@ -84,11 +84,7 @@ fn bn_stats(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id
     }
 }
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i >= p.rows * p.channels {
@@ -100,7 +96,7 @@ fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 }
 
 // Inference: `stats` holds the running [μ, σ²] instead.
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn bn_normalize_running(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i >= p.rows * p.channels {
@@ -135,7 +131,7 @@ fn bn_backward_reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(wo
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i >= p.rows * p.channels {

@@ -47,16 +47,12 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dst4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
 // One invocation per column-matrix element: consecutive invocations write
 // consecutive addresses and mostly read consecutive channels. (One
 // invocation per (patch, tap) copying a run of channels does less index
 // arithmetic but measured slower on lavapipe: its lanes touch addresses c
 // apart instead of adjacent ones.)
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     let cols = p.kh * p.kw * p.c;
@@ -109,32 +105,6 @@ fn gather(i: u32) -> f32 {
     return s;
 }
 
-@compute @workgroup_size(256)
-fn im2col_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    let c4 = p.c / 4u;
-    let cols4 = p.kh * p.kw * c4;
-    if i >= p.n * p.oh * p.ow * cols4 {
-        return;
-    }
-    let row = i / cols4;
-    let col4 = i % cols4;
-    let ci4 = col4 % c4;
-    let tap = col4 / c4;
-    let kx = tap % p.kw;
-    let ky = tap / p.kw;
-    let ox = row % p.ow;
-    let oy = (row / p.ow) % p.oh;
-    let b = row / (p.ow * p.oh);
-    let iy = i32(oy * p.stride + ky) - i32(p.pad_top);
-    let ix = i32(ox * p.stride + kx) - i32(p.pad_left);
-    var v = vec4(0.0);
-    if iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w) {
-        v = src4[((b * p.h + u32(iy)) * p.w + u32(ix)) * c4 + ci4];
-    }
-    dst4[i] = v;
-}
-
 fn gather4(i: u32) -> vec4<f32> {
     let c4 = p.c / 4u;
     let ci4 = i % c4;
@@ -160,7 +130,7 @@ fn gather4(i: u32) -> vec4<f32> {
     return s;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn col2im_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c / 4u {
@@ -168,7 +138,7 @@ fn col2im_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn col2im_bias_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c / 4u {
@@ -176,7 +146,7 @@ fn col2im_bias_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c {
@@ -184,7 +154,7 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn col2im_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c {

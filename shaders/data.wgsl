@@ -18,20 +18,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read> dataset: array<u32>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-// counter[1]: position in `order` of this step's first image
-@group(0) @binding(4) var<storage, read> counter: array<u32>;
+// counter.batch_start: position in `order` of this step's first image
+@group(0) @binding(4) var<storage, read> counter: StepCounter;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn gather_images(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i >= p.count * p.pixels {
         return;
     }
-    let image = order[counter[1] + i / p.pixels];
+    let image = order[counter.batch_start + i / p.pixels];
     let byte_index = image * p.pixels + i % p.pixels;
     let byte = (dataset[byte_index / 4u] >> (8u * (byte_index % 4u))) & 0xffu;
     out[p.dst_offset + i] = f32(byte) / 127.5 - 1.0;

@@ -24,24 +24,20 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> mask: array<f32>;
 // forward: y; backward: dx
 @group(0) @binding(3) var<storage, read_write> output: array<f32>;
-@group(0) @binding(4) var<storage, read> counter: array<u32>;
+@group(0) @binding(4) var<storage, read> counter: StepCounter;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn dropout_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
-        let key = rng_key(p.seed, p.salt, counter[0]);
+        let key = rng_key(p.seed, p.salt, counter.step);
         let m = select(0.0, p.scale, rng_u32(key, i) >= p.threshold);
         mask[i] = m;
         output[i] = input[i] * m;
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn dropout_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {

@@ -10,19 +10,34 @@
 
 struct Params {
     n: u32,
-    // metrics[slot .. slot + 8] accumulates this call's statistics
+    // metrics[slot] accumulates this call's statistics
     slot: u32,
     _pad0: u32,
     _pad1: u32,
+}
+
+// One slot of statistics, each added to by every call (mirror:
+// `ops::loss::LossMetrics`); the reader divides by `calls`.
+struct LossMetrics {
+    // mean loss over the batch
+    loss: f32,
+    // fraction of logits on the side of their label
+    accuracy: f32,
+    // mean σ(z) over label-1 samples (D(x) for real images)
+    mean_sigmoid_positive: f32,
+    // mean σ(z) over label-0 samples (D(G(z)) for generated images)
+    mean_sigmoid_negative: f32,
+    calls: f32,
+    _pad0: f32,
+    _pad1: f32,
+    _pad2: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
-// Per slot: [mean loss, accuracy, mean σ(z) over label-1 samples,
-// mean σ(z) over label-0 samples, number of calls, 0, 0, 0], each added to.
-@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(4) var<storage, read_write> metrics: array<LossMetrics>;
 
 const WG: u32 = 256u;
 // loss, correct, Σσ over y=1, count y=1, Σσ over y=0, count y=0
@@ -67,10 +82,10 @@ fn bce_with_logits(@builtin(local_invocation_id) lid3: vec3<u32>) {
     if lid == 0u {
         let t = partial[0];
         let o = p.slot;
-        metrics[o] += t[0] * inv_n;
-        metrics[o + 1u] += t[1] * inv_n;
-        metrics[o + 2u] += select(0.0, t[2] / t[3], t[3] > 0.0);
-        metrics[o + 3u] += select(0.0, t[4] / t[5], t[5] > 0.0);
-        metrics[o + 4u] += 1.0;
+        metrics[o].loss += t[0] * inv_n;
+        metrics[o].accuracy += t[1] * inv_n;
+        metrics[o].mean_sigmoid_positive += select(0.0, t[2] / t[3], t[3] > 0.0);
+        metrics[o].mean_sigmoid_negative += select(0.0, t[4] / t[5], t[5] > 0.0);
+        metrics[o].calls += 1.0;
     }
 }

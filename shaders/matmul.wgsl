@@ -13,20 +13,8 @@
 // memory and no barrier: on lavapipe each shared-memory access and barrier
 // is expensive (see WGPU-NOTES.md), and on real GPUs L1 serves the reuse
 // across a workgroup. Rows and columns past the edge are clamped on load
-// and skipped on store.
+// and skipped on store. matmul_params.wgsl and grid.wgsl come first.
 
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-    a_stride_m: u32,
-    a_stride_k: u32,
-    b_stride_k: u32,
-    b_stride_n: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
@@ -134,7 +122,8 @@ fn matmul_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
 // N = 1: C[m] = Σ_k A[m, k] · B[k] (+ bias[0]). An 8×8 block would leave 7 of
 // 8 columns idle and walk all of K in one invocation, so instead a
 // workgroup per row splits K over 256 invocations and sums them in a fixed
-// tree (deterministic). Rows beyond 65535 fold into the grid's y.
+// tree (deterministic). Rows past the device's per-dimension limit of
+// workgroups fold into the grid's y.
 const WG: u32 = 256u;
 var<workgroup> partial: array<f32, 256>;
 
@@ -155,8 +144,8 @@ fn matvec_row(row: u32, lid: u32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn matvec(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let row = wid.x + wid.y * 65535u;
+fn matvec(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = wid.x + wid.y * nwg.x;
     if row < p.m {
         let s = matvec_row(row, lid.x);
         if lid.x == 0u {
@@ -166,8 +155,8 @@ fn matvec(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) w
 }
 
 @compute @workgroup_size(256)
-fn matvec_bias(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let row = wid.x + wid.y * 65535u;
+fn matvec_bias(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = wid.x + wid.y * nwg.x;
     if row < p.m {
         let s = matvec_row(row, lid.x);
         if lid.x == 0u {
@@ -179,9 +168,9 @@ fn matvec_bias(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
 // N = 1 with K short and M long (the discriminator's dense weight gradient,
 // Aᵀ·d with A [batch, features]): one invocation per row, walking K, so
 // neighbouring invocations read neighbouring rows.
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn matvec_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = gid.x + gid.y * nwg.x * 256u;
+    let row = index(gid, nwg);
     if row >= p.m {
         return;
     }

@@ -26,19 +26,15 @@ struct Params {
 // Adam: first moment; RMSprop: mean square
 @group(0) @binding(3) var<storage, read_write> moment1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> moment2: array<f32>;
-@group(0) @binding(5) var<storage, read> counter: array<u32>;
+@group(0) @binding(5) var<storage, read> counter: StepCounter;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i >= p.len {
         return;
     }
-    let t = f32(counter[0] + 1u);
+    let t = f32(counter.step + 1u);
     let alpha = p.lr * sqrt(1.0 - pow(p.beta2, t)) / (1.0 - pow(p.beta1, t));
     let g = grad[i];
     let m = p.beta1 * moment1[i] + (1.0 - p.beta1) * g;
@@ -48,7 +44,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     param[i] -= alpha * m / (sqrt(v) + p.eps);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i >= p.len {

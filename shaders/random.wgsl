@@ -16,26 +16,22 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> counter: array<u32>;
+@group(0) @binding(2) var<storage, read> counter: StepCounter;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn fill_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
-        let key = rng_key(p.seed, p.salt, counter[0]);
+        let key = rng_key(p.seed, p.salt, counter.step);
         out[i] = p.a + (p.b - p.a) * rng_uniform(key, i);
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn fill_normal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
-        let key = rng_key(p.seed, p.salt, counter[0]);
+        let key = rng_key(p.seed, p.salt, counter.step);
         out[i] = p.a + p.b * rng_normal(key, i);
     }
 }

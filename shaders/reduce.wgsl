@@ -45,28 +45,12 @@ fn sum_columns(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup
     }
 }
 
-// out[0] = scale · Σ x over rows·cols elements, in one workgroup.
-@compute @workgroup_size(256)
-fn sum_all(@builtin(local_invocation_id) lid3: vec3<u32>) {
-    let lid = lid3.x;
-    let len = p.rows * p.cols;
-    var s = 0.0;
-    for (var i = lid; i < len; i += WG) {
-        s += x[i];
-    }
-    partial[lid] = s;
-    let total = tree_reduce(lid);
-    if lid == 0u {
-        out[0] = total * p.scale;
-    }
-}
-
 // out[i] = scale · Σ_r x[r, i] with one invocation per column: for a few
 // rows of many columns (the slices of a split-K product), summed in row
 // order, so deterministic too.
-@compute @workgroup_size(256)
+@compute @workgroup_size(GRID_WORKGROUP)
 fn sum_rows_per_column(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let col = gid.x + gid.y * nwg.x * 256u;
+    let col = index(gid, nwg);
     if col >= p.cols {
         return;
     }

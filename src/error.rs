@@ -18,11 +18,23 @@ pub enum Error {
     #[error("{op}: {msg}")]
     Shape { op: String, msg: String },
 
+    /// A size the shapes allow but this device cannot hold or dispatch.
+    #[error("{op}: {msg}")]
+    DeviceLimit { op: String, msg: String },
+
+    /// An op's argument outside its domain (a rate, a step size).
+    #[error("{op}: {msg}")]
+    Argument { op: String, msg: String },
+
     #[error("GPU error in {context}: {msg}")]
     Gpu { context: String, msg: String },
 
     #[error("{}: {msg}", path.display())]
     Data { path: PathBuf, msg: String },
+
+    /// An output file (image, plot) that could not be written.
+    #[error("writing {}: {msg}", path.display())]
+    Output { path: PathBuf, msg: String },
 
     #[error("{}: {source}", path.display())]
     Io {
@@ -42,6 +54,14 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// Builds a shape error for `op`.
 pub fn shape_err<T>(op: &str, msg: impl Into<String>) -> Result<T> {
     Err(Error::Shape {
+        op: op.to_string(),
+        msg: msg.into(),
+    })
+}
+
+/// Builds a device-limit error for `op`.
+pub fn limit_err<T>(op: &str, msg: impl Into<String>) -> Result<T> {
+    Err(Error::DeviceLimit {
         op: op.to_string(),
         msg: msg.into(),
     })

@@ -3,6 +3,8 @@
 //! - [`gpu`]: adapter, device, tensors, kernel registry, recorded programs.
 //! - [`ops`]: one module per shader file in `shaders/`, recording dispatches.
 //! - [`cpu`]: the plain-Rust reference of every op, the tests' oracle.
+//! - [`spec`]: what the ops compute (geometry, dropout rule, optimiser
+//!   hyper-parameters), shared by `ops` and `cpu` and pinned by tests.
 //! - [`model`]: the seed's generator and discriminator as recorded programs.
 //! - [`train`]: the GAN schedule, checkpoints and outputs; [`data`]: IDX files.
 
@@ -14,6 +16,7 @@ pub mod gpu;
 pub mod model;
 pub mod ops;
 pub mod shaders;
+pub mod spec;
 pub mod train;
 
 pub use error::{Error, Result};

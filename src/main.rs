@@ -1,12 +1,12 @@
 //! The `gan-gpu` command line: `info`, `train`, `sample` and `bench`.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use gan_gpu::bench::BenchOptions;
 use gan_gpu::gpu::{describe_adapter, list_adapters, AdapterChoice, Gpu};
-use gan_gpu::ops::optim::Optimizer;
+use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint;
 use gan_gpu::train::run::{self, Outcome, RunOptions};
-use gan_gpu::train::TrainConfig;
+use gan_gpu::train::{defaults, TrainConfig};
 use gan_gpu::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,46 +37,51 @@ enum OptimizerKind {
     Rmsprop,
 }
 
+/// The flags of `gan-gpu train`. Those a resume takes from the checkpoint
+/// are options here; their defaults live in `gan_gpu::train::defaults`.
+#[derive(Args)]
+struct TrainArgs {
+    /// Epochs to train in total (a resumed run continues up to this).
+    #[arg(long, default_value_t = defaults::EPOCHS)]
+    epochs: usize,
+    /// Images per batch [default: 32]; the discriminator sees a batch of fake plus a batch of real images.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Size of the generator's noise vector [default: 100].
+    #[arg(long)]
+    latent_dim: Option<usize>,
+    /// Optimiser for both networks [default: adam].
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
+    /// Learning rate (default: 2e-4 for Adam, 1e-3 for RMSprop).
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Seed of every random number: initial weights, noise, dropout, shuffling [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Directory of IDX files with train-images-idx3-ubyte[.gz] (default: the shipped Fashion-MNIST).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Output directory (default: runs/<timestamp>, or the checkpoint's directory when resuming).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue exactly from this checkpoint.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Train on the first N images only.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Steps between metric readbacks (each waits for the GPU once).
+    #[arg(long, default_value_t = defaults::LOG_EVERY)]
+    log_every: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List every GPU adapter wgpu sees and the chosen one's limits and features.
     Info,
     /// Train the DCGAN; writes samples, metrics, a loss plot and checkpoints to --out.
-    Train {
-        /// Epochs to train in total (a resumed run continues up to this).
-        #[arg(long, default_value_t = 50)]
-        epochs: usize,
-        /// Images per batch [default: 32]; the discriminator sees a batch of fake plus a batch of real images.
-        #[arg(long)]
-        batch_size: Option<usize>,
-        /// Size of the generator's noise vector [default: 100].
-        #[arg(long)]
-        latent_dim: Option<usize>,
-        /// Optimiser for both networks [default: adam].
-        #[arg(long, value_enum)]
-        optimizer: Option<OptimizerKind>,
-        /// Learning rate (default: 2e-4 for Adam, 1e-3 for RMSprop).
-        #[arg(long)]
-        lr: Option<f32>,
-        /// Seed of every random number: initial weights, noise, dropout, shuffling [default: 42].
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Directory of IDX files with train-images-idx3-ubyte[.gz] (default: the shipped Fashion-MNIST).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Output directory (default: runs/<timestamp>, or the checkpoint's directory when resuming).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Continue exactly from this checkpoint.
-        #[arg(long)]
-        resume: Option<PathBuf>,
-        /// Train on the first N images only.
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Steps between metric readbacks (each waits for the GPU once).
-        #[arg(long, default_value_t = 20)]
-        log_every: usize,
-    },
+    Train(TrainArgs),
     /// Time every kernel at the model's layer shapes, then whole training steps.
     Bench {
         /// Batch sizes to measure.
@@ -167,70 +172,66 @@ fn info(choice: &AdapterChoice) -> Result<()> {
     Ok(())
 }
 
-/// Builds the run's config: flags, or the checkpoint's config when resuming
-/// (where a flag that contradicts the checkpoint is an error, since the run
-/// could not continue exactly).
-#[allow(clippy::too_many_arguments)]
-fn train_config(
-    resume: Option<&checkpoint::Checkpoint>,
-    epochs: usize,
-    batch_size: Option<usize>,
-    latent_dim: Option<usize>,
-    optimizer: Option<OptimizerKind>,
-    lr: Option<f32>,
-    seed: Option<u64>,
-    data: Option<PathBuf>,
-    limit: Option<usize>,
-    log_every: usize,
-) -> Result<TrainConfig> {
-    let make_opt = |kind: OptimizerKind, lr: Option<f32>| match kind {
-        OptimizerKind::Adam => Optimizer::adam(lr.unwrap_or(2e-4)),
-        OptimizerKind::Rmsprop => Optimizer::rmsprop(lr.unwrap_or(1e-3)),
-    };
-    let Some(ckpt) = resume else {
-        return Ok(TrainConfig {
-            epochs,
-            batch_size: batch_size.unwrap_or(32),
-            latent_dim: latent_dim.unwrap_or(100),
-            optimizer: make_opt(optimizer.unwrap_or(OptimizerKind::Adam), lr),
-            seed: seed.unwrap_or(42),
-            data: data.unwrap_or_else(default_data_dir),
-            limit,
-            log_every,
-        });
-    };
-    let c = &ckpt.config;
-    let conflict = |flag: &str, ours: String, theirs: String| {
-        Err(Error::Config(format!("--{flag} {ours} contradicts the checkpoint's {theirs}; drop the flag to resume exactly")))
-    };
-    if let Some(b) = batch_size.filter(|&b| b != c.batch_size) {
-        return conflict("batch-size", b.to_string(), c.batch_size.to_string());
-    }
-    if let Some(l) = latent_dim.filter(|&l| l != c.latent_dim) {
-        return conflict("latent-dim", l.to_string(), c.latent_dim.to_string());
-    }
-    if let Some(s) = seed.filter(|&s| s != c.seed) {
-        return conflict("seed", s.to_string(), c.seed.to_string());
-    }
-    if limit.is_some() && limit != c.limit {
-        return conflict("limit", format!("{limit:?}"), format!("{:?}", c.limit));
-    }
-    if let Some(kind) = optimizer {
-        let wanted = make_opt(kind, lr);
-        if wanted != c.optimizer {
-            return conflict(
-                "optimizer",
-                format!("{wanted:?}"),
-                format!("{:?}", c.optimizer),
-            );
+impl OptimizerKind {
+    fn build(self, lr: Option<f32>) -> Optimizer {
+        match self {
+            OptimizerKind::Adam => Optimizer::adam(lr.unwrap_or(defaults::ADAM_LR)),
+            OptimizerKind::Rmsprop => Optimizer::rmsprop(lr.unwrap_or(defaults::RMSPROP_LR)),
         }
     }
-    Ok(TrainConfig {
-        epochs,
-        data: data.unwrap_or_else(|| c.data.clone()),
-        log_every,
-        ..c.clone()
-    })
+}
+
+impl TrainArgs {
+    /// The run's config: the flags, or the checkpoint's config when
+    /// resuming (where a flag that contradicts the checkpoint is an error,
+    /// since the run could not continue exactly).
+    fn config(&self, resume: Option<&checkpoint::Checkpoint>) -> Result<TrainConfig> {
+        let Some(ckpt) = resume else {
+            return Ok(TrainConfig {
+                epochs: self.epochs,
+                batch_size: self.batch_size.unwrap_or(defaults::BATCH_SIZE),
+                latent_dim: self.latent_dim.unwrap_or(defaults::LATENT_DIM),
+                optimizer: self.optimizer.unwrap_or(OptimizerKind::Adam).build(self.lr),
+                seed: self.seed.unwrap_or(defaults::SEED),
+                data: self.data.clone().unwrap_or_else(default_data_dir),
+                limit: self.limit,
+                log_every: self.log_every,
+            });
+        };
+        let c = &ckpt.config;
+        let conflict = |flag: &str, ours: String, theirs: String| {
+            Err(Error::Config(format!("--{flag} {ours} contradicts the checkpoint's {theirs}; drop the flag to resume exactly")))
+        };
+        if let Some(b) = self.batch_size.filter(|&b| b != c.batch_size) {
+            return conflict("batch-size", b.to_string(), c.batch_size.to_string());
+        }
+        if let Some(l) = self.latent_dim.filter(|&l| l != c.latent_dim) {
+            return conflict("latent-dim", l.to_string(), c.latent_dim.to_string());
+        }
+        if let Some(s) = self.seed.filter(|&s| s != c.seed) {
+            return conflict("seed", s.to_string(), c.seed.to_string());
+        }
+        if self.limit.is_some() && self.limit != c.limit {
+            let limit = self.limit;
+            return conflict("limit", format!("{limit:?}"), format!("{:?}", c.limit));
+        }
+        if let Some(kind) = self.optimizer {
+            let wanted = kind.build(self.lr);
+            if wanted != c.optimizer {
+                return conflict(
+                    "optimizer",
+                    format!("{wanted:?}"),
+                    format!("{:?}", c.optimizer),
+                );
+            }
+        }
+        Ok(TrainConfig {
+            epochs: self.epochs,
+            data: self.data.clone().unwrap_or_else(|| c.data.clone()),
+            log_every: self.log_every,
+            ..c.clone()
+        })
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -240,36 +241,13 @@ fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         Command::Info => info(&choice),
-        Command::Train {
-            epochs,
-            batch_size,
-            latent_dim,
-            optimizer,
-            lr,
-            seed,
-            data,
-            out,
-            resume,
-            limit,
-            log_every,
-        } => {
-            let resume = match resume {
-                Some(p) => Some((p.clone(), checkpoint::load(&p)?)),
+        Command::Train(args) => {
+            let resume = match &args.resume {
+                Some(p) => Some((p.clone(), checkpoint::load(p)?)),
                 None => None,
             };
-            let cfg = train_config(
-                resume.as_ref().map(|r| &r.1),
-                epochs,
-                batch_size,
-                latent_dim,
-                optimizer,
-                lr,
-                seed,
-                data,
-                limit,
-                log_every,
-            )?;
-            let out = out.unwrap_or_else(|| match &resume {
+            let cfg = args.config(resume.as_ref().map(|r| &r.1))?;
+            let out = args.out.clone().unwrap_or_else(|| match &resume {
                 Some((p, _)) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
                 None => PathBuf::from("runs").join(timestamp()),
             });

@@ -1,43 +1,85 @@
 //! The WGSL sources, compiled into the binary so it runs from anywhere.
-//! One file per op family; `rng.wgsl` is a library prepended to the kernels
-//! that draw random numbers (WGSL has no include).
+//! One file per op family in `shaders/`; WGSL has no include, so the
+//! libraries in `shaders/lib/` are prepended to the kernel files that use
+//! them, in the order listed here.
 
-const RNG: &str = include_str!("../shaders/rng.wgsl");
+/// A library in `shaders/lib/`: (name, source).
+type Lib = (&'static str, &'static str);
 
-/// (name, source) of every kernel file, as written in `shaders/`.
-const FILES: &[(&str, &str)] = &[
-    ("activations", include_str!("../shaders/activations.wgsl")),
-    ("batchnorm", include_str!("../shaders/batchnorm.wgsl")),
-    ("conv", include_str!("../shaders/conv.wgsl")),
-    ("data", include_str!("../shaders/data.wgsl")),
-    ("dropout", include_str!("../shaders/dropout.wgsl")),
-    ("loss", include_str!("../shaders/loss.wgsl")),
-    ("matmul", include_str!("../shaders/matmul.wgsl")),
-    (
-        "matmul_subgroup",
-        include_str!("../shaders/matmul_subgroup.wgsl"),
-    ),
-    ("matmul_vec4", include_str!("../shaders/matmul_vec4.wgsl")),
-    ("optim", include_str!("../shaders/optim.wgsl")),
-    ("random", include_str!("../shaders/random.wgsl")),
-    ("reduce", include_str!("../shaders/reduce.wgsl")),
+const GRID: Lib = ("grid", include_str!("../shaders/lib/grid.wgsl"));
+const COUNTER: Lib = ("counter", include_str!("../shaders/lib/counter.wgsl"));
+const RNG: Lib = ("rng", include_str!("../shaders/lib/rng.wgsl"));
+const MATMUL_PARAMS: Lib = (
+    "matmul_params",
+    include_str!("../shaders/lib/matmul_params.wgsl"),
+);
+const TILE_VEC4: Lib = ("tile_vec4", include_str!("../shaders/lib/tile_vec4.wgsl"));
+const TILE_SUBGROUP: Lib = (
+    "tile_subgroup",
+    include_str!("../shaders/lib/tile_subgroup.wgsl"),
+);
+
+/// A kernel file: its name (as in `shaders/NAME.wgsl`), the libraries it
+/// uses and its own source.
+struct File {
+    name: &'static str,
+    libs: &'static [Lib],
+    source: &'static str,
+}
+
+macro_rules! file {
+    ($name:literal, [$($lib:expr),*]) => {
+        File {
+            name: $name,
+            libs: &[$($lib),*],
+            source: include_str!(concat!("../shaders/", $name, ".wgsl")),
+        }
+    };
+}
+
+const FILES: &[File] = &[
+    file!("activations", [GRID]),
+    file!("batchnorm", [GRID]),
+    file!("conv", [GRID]),
+    file!("conv_implicit", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
+    file!("data", [GRID, COUNTER]),
+    file!("dropout", [GRID, COUNTER, RNG]),
+    file!("loss", []),
+    file!("matmul", [GRID, MATMUL_PARAMS]),
+    file!("matmul_subgroup", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
+    file!("matmul_vec4", [MATMUL_PARAMS, TILE_VEC4]),
+    file!("optim", [GRID, COUNTER]),
+    file!("probe", []),
+    file!("random", [GRID, COUNTER, RNG]),
+    file!("reduce", [GRID]),
 ];
 
-const NEEDS_RNG: &[&str] = &["dropout", "random"];
-
-/// The complete source of kernel file `name` (with its prepended library).
+/// The complete source of kernel file `name`, its libraries first.
 pub fn source(name: &str) -> Option<String> {
-    let (_, src) = FILES.iter().find(|(n, _)| *n == name)?;
-    Some(if NEEDS_RNG.contains(&name) {
-        format!("{RNG}\n{src}")
-    } else {
-        src.to_string()
-    })
+    let file = FILES.iter().find(|f| f.name == name)?;
+    let mut out = String::new();
+    for (_, lib) in file.libs {
+        out.push_str(lib);
+        out.push('\n');
+    }
+    out.push_str(file.source);
+    Some(out)
 }
 
 /// Names of every kernel file.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    FILES.iter().map(|(n, _)| *n)
+    FILES.iter().map(|f| f.name)
+}
+
+/// Names of every library in `shaders/lib/` that some kernel file uses.
+pub fn lib_names() -> Vec<&'static str> {
+    let mut out: Vec<&str> = FILES
+        .iter()
+        .flat_map(|f| f.libs.iter().map(|(n, _)| *n))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// For each storage binding of group 0 in kernel file `name`: whether the

@@ -1,17 +1,12 @@
 //! Reference for `shaders/activations.wgsl`.
 
-pub use crate::ops::activations::Activation;
+pub use crate::spec::activation::Activation;
 
 const SELU_ALPHA: f64 = 1.6732632423543772;
 const SELU_SCALE: f64 = 1.0507009873554805;
 
-fn sigmoid(v: f64) -> f64 {
-    1.0 / (1.0 + (-v).exp())
-}
-
 pub fn apply(act: Activation, v: f64) -> f64 {
     match act {
-        Activation::Relu => v.max(0.0),
         Activation::LeakyRelu(a) => {
             if v > 0.0 {
                 v
@@ -28,7 +23,6 @@ pub fn apply(act: Activation, v: f64) -> f64 {
                 }
         }
         Activation::Tanh => v.tanh(),
-        Activation::Sigmoid => sigmoid(v),
     }
 }
 
@@ -36,13 +30,6 @@ pub fn apply(act: Activation, v: f64) -> f64 {
 /// convention of the shader (x > 0 → slope 1).
 pub fn derivative(act: Activation, v: f64) -> f64 {
     match act {
-        Activation::Relu => {
-            if v > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
         Activation::LeakyRelu(a) => {
             if v > 0.0 {
                 1.0
@@ -52,7 +39,6 @@ pub fn derivative(act: Activation, v: f64) -> f64 {
         }
         Activation::Selu => SELU_SCALE * if v > 0.0 { 1.0 } else { SELU_ALPHA * v.exp() },
         Activation::Tanh => 1.0 - v.tanh().powi(2),
-        Activation::Sigmoid => sigmoid(v) * (1.0 - sigmoid(v)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! pixels and kernel taps. Geometry (sizes, padding) is the shared
 //! [`Geometry`]; kernels are in Keras' layout.
 
-pub use crate::ops::conv::Geometry;
+use crate::spec::conv::Geometry;
 
 /// The image pixel that tap (ky, kx) of patch (oy, ox) reads, if inside.
 fn source_pixel(

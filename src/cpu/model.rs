@@ -3,12 +3,12 @@
 
 use super::{activations, batchnorm, conv, dropout, loss, matmul, optim, reduce, rng};
 use crate::model::{
-    gpu_seed, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE, GEN_BASE_CHANNELS, GEN_MID_CHANNELS,
-    LEAKY_SLOPE,
+    gpu_seed, names, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE, GEN_BASE_CHANNELS,
+    GEN_MID_CHANNELS, LEAKY_SLOPE,
 };
 use crate::ops::activations::Activation;
-use crate::ops::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
-use crate::ops::optim::Optimizer;
+use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
+use crate::spec::optim::Optimizer;
 use std::collections::BTreeMap;
 
 pub type Tensors = BTreeMap<String, Vec<f64>>;
@@ -105,7 +105,7 @@ impl CpuGan {
             for (i, bn) in [&bn1, &bn2].iter().enumerate() {
                 let r = self
                     .tensors
-                    .get_mut(&format!("generator/bn{}.running", i + 1))
+                    .get_mut(&names::running(i + 1))
                     .expect("running statistics");
                 batchnorm::update_running(r, &bn.mean, &bn.var);
             }
@@ -170,7 +170,7 @@ impl CpuGan {
         &self,
         x: Vec<f64>,
         n: usize,
-        dropout_salt: u32,
+        dropout_salts: [u32; 2],
         step: u32,
     ) -> (Vec<f64>, DiscCache) {
         let (g1, g2) = self.disc_geometry(n);
@@ -186,7 +186,7 @@ impl CpuGan {
             &activations::forward(LEAKY, &a1),
             DROPOUT_RATE,
             self.seed,
-            dropout_salt,
+            dropout_salts[0],
             step,
         );
         let a2 = conv::conv2d_forward(
@@ -200,7 +200,7 @@ impl CpuGan {
             &activations::forward(LEAKY, &a2),
             DROPOUT_RATE,
             self.seed,
-            dropout_salt + 1,
+            dropout_salts[1],
             step,
         );
         let flat = self.shape.disc_flat();
@@ -253,10 +253,10 @@ impl CpuGan {
 
     fn update(&mut self, net: &str, grads: &Tensors, step: u32) {
         for (name, g) in grads {
-            let key = format!("{net}/{name}");
+            let key = names::param(net, name);
             let mut param = self.tensors.remove(&key).expect("parameter");
             let keys: Vec<String> = (0..self.optimizer.state_count())
-                .map(|k| format!("optimizer/{net}/{k}/{name}"))
+                .map(|k| names::optimizer_state(net, k, name))
                 .collect();
             let mut state: Vec<Vec<f64>> = keys
                 .iter()
@@ -282,7 +282,7 @@ impl CpuGan {
         let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
         let d = loss::bce_with_logits(&logits, &labels);
         let (d_grads, _) = self.disc_backward(&cache, &d.grad);
-        self.update("discriminator", &d_grads, step);
+        self.update(names::DISCRIMINATOR, &d_grads, step);
 
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_G_STEP, step, 0.0, 1.0);
         let (img, gen_cache) = self.gen_forward(z, true);
@@ -290,7 +290,7 @@ impl CpuGan {
         let g = loss::bce_with_logits(&logits, &vec![1.0; b]);
         let (_, dx) = self.disc_backward(&cache, &g.grad);
         let g_grads = self.gen_backward(&gen_cache, &dx);
-        self.update("generator", &g_grads, step);
+        self.update(names::GENERATOR, &g_grads, step);
         (d.loss, g.loss)
     }
 

@@ -1,6 +1,6 @@
 //! Reference for `shaders/optim.wgsl`.
 
-use crate::ops::optim::Optimizer;
+use crate::spec::optim::Optimizer;
 
 /// One update at step t (1-based). `state` is [m, v] for Adam, [v] for
 /// RMSprop.

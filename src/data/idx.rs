@@ -17,12 +17,6 @@ pub struct Images {
 }
 
 impl Images {
-    /// Image `i`'s bytes.
-    pub fn image(&self, i: usize) -> &[u8] {
-        let n = self.height * self.width;
-        &self.pixels[i * n..(i + 1) * n]
-    }
-
     /// Keeps only the first `n` images.
     pub fn truncate(&mut self, n: usize) {
         self.count = self.count.min(n);

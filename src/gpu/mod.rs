@@ -1,6 +1,8 @@
 //! The GPU context: adapter choice, device with the adapter's own limits,
 //! tensors, the kernel registry and recorded programs of dispatches.
 
+pub mod mirror;
+mod probe;
 mod program;
 mod tensor;
 
@@ -37,8 +39,11 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     pub features: wgpu::Features,
     /// Whether the matrix products share loads through subgroup shuffles:
-    /// the adapter offers subgroups and its smallest has at least 8 lanes.
+    /// the adapter offers subgroups, its smallest has at least 8 lanes, and
+    /// the probe found them laid as the subgroup kernels need.
     pub subgroup_matmul: bool,
+    /// Why the matrix kernels are (or are not) the subgroup ones, for `info`.
+    pub subgroup_reason: String,
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
 }
@@ -122,10 +127,21 @@ impl Gpu {
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
-        let subgroup_matmul = adapter.features().contains(wgpu::Features::SUBGROUP)
-            && info.subgroup_min_size >= 8
-            && !choice.no_subgroups;
-        let features = if subgroup_matmul {
+        let has_subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
+        let mut subgroup_reason = if choice.no_subgroups {
+            "--no-subgroups was given".to_string()
+        } else if !has_subgroups {
+            "the adapter has no subgroup operations".to_string()
+        } else if info.subgroup_min_size < 8 {
+            format!(
+                "its smallest subgroup has {} lanes, under the 8 the kernels share loads between",
+                info.subgroup_min_size
+            )
+        } else {
+            String::new()
+        };
+        let wants_subgroups = subgroup_reason.is_empty();
+        let features = if wants_subgroups {
             wgpu::Features::SUBGROUP
         } else {
             wgpu::Features::empty()
@@ -143,16 +159,31 @@ impl Gpu {
             msg: e.to_string(),
         })?;
         log::info!("adapter: {}", describe_adapter(&info));
-        Ok(Gpu {
+        let mut gpu = Gpu {
             device,
             queue,
             info,
             limits,
             features,
-            subgroup_matmul,
+            subgroup_matmul: false,
+            subgroup_reason: String::new(),
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
-        })
+        };
+        if wants_subgroups {
+            match probe::subgroup_layout_problem(&gpu)? {
+                None => {
+                    gpu.subgroup_matmul = true;
+                    subgroup_reason = format!(
+                        "subgroups of {}..{} lanes, laid over consecutive invocations (probed)",
+                        gpu.info.subgroup_min_size, gpu.info.subgroup_max_size
+                    );
+                }
+                Some(problem) => subgroup_reason = format!("the subgroup probe found {problem}"),
+            }
+        }
+        gpu.subgroup_reason = subgroup_reason;
+        Ok(gpu)
     }
 
     /// The kernel `entry` of `shader` (a file in `shaders/`) with the given
@@ -265,7 +296,7 @@ impl Gpu {
     pub fn check_binding_size(&self, op: &str, what: &str, bytes: u64) -> Result<()> {
         let max = self.limits.max_storage_buffer_binding_size;
         if bytes > max {
-            return crate::error::shape_err(
+            return crate::error::limit_err(
                 op,
                 format!(
                     "{what} needs {bytes} bytes, over this device's storage binding limit of {max} bytes; use a smaller batch"

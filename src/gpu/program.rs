@@ -4,7 +4,7 @@
 //! lavapipe and stalls real GPUs).
 
 use super::{Gpu, Pipeline, Tensor};
-use crate::error::{shape_err, Error, Result};
+use crate::error::{limit_err, Error, Result};
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
@@ -38,14 +38,6 @@ impl Program {
         self.dispatches.extend(other.dispatches);
     }
 
-    /// Names of the kernels in dispatch order.
-    pub fn kernel_names(&self) -> Vec<&str> {
-        self.dispatches
-            .iter()
-            .map(|d| d.pipeline.name.as_str())
-            .collect()
-    }
-
     /// Records one dispatch of `shader::entry` with uniform `params` at
     /// binding 0 and `args` at bindings 1, 2, ... in order. Whether each
     /// binding is read-only or read-write comes from the shader's declaration.
@@ -74,7 +66,7 @@ impl Program {
         let name = format!("{shader}::{entry}");
         let max = gpu.max_workgroups();
         if workgroups.iter().any(|&w| w > max) {
-            return shape_err(
+            return limit_err(
                 &name,
                 format!(
                     "{workgroups:?} workgroups exceed this device's limit of {max} per dimension"

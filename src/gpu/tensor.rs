@@ -2,7 +2,7 @@
 //! u32 for indices and packed bytes), row-major, NHWC for images.
 
 use super::Gpu;
-use crate::error::{shape_err, Error, Result};
+use crate::error::{limit_err, shape_err, Error, Result};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -104,7 +104,7 @@ impl Gpu {
     fn storage_buffer(&self, label: &str, len: usize) -> Result<wgpu::Buffer> {
         let bytes = len as u64 * 4;
         if bytes > self.limits.max_buffer_size {
-            return shape_err(
+            return limit_err(
                 label,
                 format!(
                     "{len} elements exceed this device's buffer limit of {} bytes",

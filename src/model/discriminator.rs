@@ -5,10 +5,11 @@ use super::{ModelShape, DISC_CHANNELS, DROPOUT_RATE, KERNEL, LEAKY_SLOPE};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
-use crate::ops::conv::{self, conv2d_geometry, Conv2dGrads, Conv2dTensors, Geometry};
+use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::dropout::{self, RngSource};
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
+use crate::spec::conv::{conv2d_geometry, Geometry};
 
 pub struct Discriminator {
     pub shape: ModelShape,
@@ -190,27 +191,39 @@ impl Discriminator {
         }
     }
 
-    /// Records logits = D(x) for x [batch, height, width, 1], with dropout
-    /// drawing from salts `rng.salt` and `rng.salt + 1`.
+    /// Records logits = D(x) for x [batch, height, width, 1], the dropout
+    /// after conv1 and conv2 drawing from `dropout[0]` and `dropout[1]`.
     pub fn record_forward(
         &self,
         gpu: &Gpu,
         prog: &mut Program,
         ws: &DiscWorkspace,
         x: &Tensor,
-        rng: RngSource,
+        dropout: [RngSource; 2],
     ) -> Result<()> {
         let p = &self.params;
         self.conv(gpu, prog, ws, 0, x, None)?;
         activations::forward(gpu, prog, LEAKY, &ws.a1, &ws.l1)?;
-        dropout::forward(gpu, prog, DROPOUT_RATE, rng, &ws.l1, &ws.mask1, &ws.d1)?;
+        dropout::forward(
+            gpu,
+            prog,
+            DROPOUT_RATE,
+            dropout[0],
+            &ws.l1,
+            &ws.mask1,
+            &ws.d1,
+        )?;
         self.conv(gpu, prog, ws, 1, &ws.d1, None)?;
         activations::forward(gpu, prog, LEAKY, &ws.a2, &ws.l2)?;
-        let rng2 = RngSource {
-            salt: rng.salt + 1,
-            ..rng
-        };
-        dropout::forward(gpu, prog, DROPOUT_RATE, rng2, &ws.l2, &ws.mask2, &ws.d2)?;
+        dropout::forward(
+            gpu,
+            prog,
+            DROPOUT_RATE,
+            dropout[1],
+            &ws.l2,
+            &ws.mask2,
+            &ws.d2,
+        )?;
         let flat = ws.d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
         matmul(
             gpu,

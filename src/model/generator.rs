@@ -6,9 +6,10 @@ use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
 use crate::ops::batchnorm;
-use crate::ops::conv::{self, conv2d_transpose_geometry, Conv2dGrads, Conv2dTensors, Geometry};
+use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
+use crate::spec::conv::{conv2d_transpose_geometry, Geometry};
 
 /// How batch normalisation runs in a forward pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

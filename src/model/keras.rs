@@ -25,6 +25,7 @@
 //! The generator's Reshape and the discriminator's Flatten are row-major
 //! over (h, w, c) in both, so the dense kernels need no reordering either.
 
+use super::names;
 use super::params::NamedTensor;
 
 /// One exported array: Keras layer (in the seed model's order), weight name,
@@ -68,45 +69,45 @@ pub fn to_keras(tensors: &[NamedTensor]) -> Vec<KerasWeight> {
             })
             .collect::<Vec<_>>()
     };
+    let gen = |param: &str| names::param(names::GENERATOR, param);
+    let disc = |param: &str| names::param(names::DISCRIMINATOR, param);
     let mut out = vec![
-        whole("generator.dense", "kernel", "generator/dense.kernel"),
-        whole("generator.dense", "bias", "generator/dense.bias"),
+        whole("generator.dense", "kernel", &gen("dense.kernel")),
+        whole("generator.dense", "bias", &gen("dense.bias")),
     ];
-    for (bn, deconv) in [("bn1", "deconv1"), ("bn2", "deconv2")] {
-        let layer: &'static str = if bn == "bn1" {
-            "generator.batch_normalization_1"
-        } else {
-            "generator.batch_normalization_2"
-        };
+    let generator_blocks = [
+        (
+            1,
+            "generator.batch_normalization_1",
+            "generator.conv2d_transpose_1",
+        ),
+        (
+            2,
+            "generator.batch_normalization_2",
+            "generator.conv2d_transpose_2",
+        ),
+    ];
+    for (i, bn, deconv) in generator_blocks {
         out.extend(rows(
-            layer,
+            bn,
             ["gamma", "beta"],
-            &format!("generator/{bn}.gamma_beta"),
+            &gen(&format!("bn{i}.gamma_beta")),
         ));
         out.extend(rows(
-            layer,
+            bn,
             ["moving_mean", "moving_variance"],
-            &format!("generator/{bn}.running"),
+            &names::running(i),
         ));
-        let dl: &'static str = if deconv == "deconv1" {
-            "generator.conv2d_transpose_1"
-        } else {
-            "generator.conv2d_transpose_2"
-        };
-        out.push(whole(dl, "kernel", &format!("generator/{deconv}.kernel")));
-        out.push(whole(dl, "bias", &format!("generator/{deconv}.bias")));
+        out.push(whole(deconv, "kernel", &gen(&format!("deconv{i}.kernel"))));
+        out.push(whole(deconv, "bias", &gen(&format!("deconv{i}.bias"))));
     }
     for (ours, keras) in [
         ("conv1", "discriminator.conv2d_1"),
         ("conv2", "discriminator.conv2d_2"),
         ("dense", "discriminator.dense"),
     ] {
-        out.push(whole(
-            keras,
-            "kernel",
-            &format!("discriminator/{ours}.kernel"),
-        ));
-        out.push(whole(keras, "bias", &format!("discriminator/{ours}.bias")));
+        out.push(whole(keras, "kernel", &disc(&format!("{ours}.kernel"))));
+        out.push(whole(keras, "bias", &disc(&format!("{ours}.bias"))));
     }
     out
 }

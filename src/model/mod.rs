@@ -10,10 +10,12 @@
 pub mod discriminator;
 pub mod generator;
 pub mod keras;
+pub mod names;
 pub mod params;
+pub mod salt;
 
 use crate::error::{Error, Result};
-use crate::ops::conv::{ConvSpec, Padding};
+use crate::spec::conv::{ConvSpec, Padding};
 use serde::{Deserialize, Serialize};
 
 pub const GEN_BASE_CHANNELS: usize = 128;
@@ -22,15 +24,6 @@ pub const DISC_CHANNELS: (usize, usize) = (64, 128);
 pub const KERNEL: usize = 5;
 pub const LEAKY_SLOPE: f32 = 0.2;
 pub const DROPOUT_RATE: f32 = 0.3;
-
-/// Salts that keep each random stream of a training step apart.
-pub mod salt {
-    pub const NOISE_D_STEP: u32 = 1;
-    pub const NOISE_G_STEP: u32 = 2;
-    pub const DROPOUT_D_STEP: u32 = 3;
-    pub const DROPOUT_G_STEP: u32 = 5;
-    pub const INIT: u32 = 100;
-}
 
 /// Image and latent sizes: everything else about the networks follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

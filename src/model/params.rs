@@ -106,11 +106,6 @@ impl ParamSet {
         self.view_of(&self.grads, name)
     }
 
-    /// Optimiser state buffer k's view of `name`.
-    pub fn state_of(&self, k: usize, name: &str) -> Tensor {
-        self.view_of(&self.state[k], name)
-    }
-
     /// Records the initialisation: Glorot draws on the GPU (seeded, one salt
     /// per tensor), constants written from the CPU.
     pub fn record_init(

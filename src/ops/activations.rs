@@ -4,36 +4,25 @@
 use super::{grid_1d, same_len};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
+pub use crate::spec::activation::Activation;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Activation {
-    Relu,
-    LeakyRelu(f32),
-    Selu,
-    Tanh,
-    Sigmoid,
+/// The forward and backward entry points of `act`.
+fn entries(act: Activation) -> (&'static str, &'static str) {
+    match act {
+        Activation::LeakyRelu(_) => ("leaky_relu_forward", "leaky_relu_backward"),
+        Activation::Selu => ("selu_forward", "selu_backward"),
+        Activation::Tanh => ("tanh_forward", "tanh_backward"),
+    }
 }
 
-impl Activation {
-    fn entries(self) -> (&'static str, &'static str) {
-        match self {
-            Activation::Relu => ("relu_forward", "relu_backward"),
-            Activation::LeakyRelu(_) => ("leaky_relu_forward", "leaky_relu_backward"),
-            Activation::Selu => ("selu_forward", "selu_backward"),
-            Activation::Tanh => ("tanh_forward", "tanh_backward"),
-            Activation::Sigmoid => ("sigmoid_forward", "sigmoid_backward"),
-        }
-    }
-
-    fn params(self, len: usize) -> Params {
-        Params {
-            len: len as u32,
-            alpha: match self {
-                Activation::LeakyRelu(a) => a,
-                _ => 0.0,
-            },
-            _pad: [0; 2],
-        }
+fn params(act: Activation, len: usize) -> Params {
+    Params {
+        len: len as u32,
+        alpha: match act {
+            Activation::LeakyRelu(a) => a,
+            _ => 0.0,
+        },
+        _pad: [0; 2],
     }
 }
 
@@ -56,10 +45,10 @@ pub fn forward(
     let len = same_len(&format!("{act:?} forward"), &[("x", x), ("y", y)])?;
     prog.dispatch(
         gpu,
-        ("activations", act.entries().0),
-        &act.params(len),
+        ("activations", entries(act).0),
+        &params(act, len),
         &[x, y],
-        grid_1d(len),
+        grid_1d(gpu, len),
     )
 }
 
@@ -78,9 +67,14 @@ pub fn backward(
     )?;
     prog.dispatch(
         gpu,
-        ("activations", act.entries().1),
-        &act.params(len),
+        ("activations", entries(act).1),
+        &params(act, len),
         &[x, dx, dy],
-        grid_1d(len),
+        grid_1d(gpu, len),
     )
+}
+
+/// The layout `shaders/activations.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(Params, "activations", "Params", [len, alpha])
 }

@@ -3,7 +3,7 @@
 //! parameter tensor, and so do their gradients.
 
 use super::grid_1d;
-use crate::error::{shape_err, Result};
+use crate::error::{shape_err, Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 
 /// Keras' BatchNormalization defaults.
@@ -24,6 +24,7 @@ struct Params {
 /// Checks shapes: `per_channel` tensors hold 2 values per channel,
 /// `like_x` tensors as many as x.
 fn params(
+    gpu: &Gpu,
     op: &str,
     x: &Tensor,
     gamma_beta: &Tensor,
@@ -59,8 +60,14 @@ fn params(
             );
         }
     }
-    if c > 65535 {
-        return shape_err(op, format!("{c} channels exceed the workgroup limit"));
+    if c > gpu.max_workgroups() as usize {
+        return Err(Error::DeviceLimit {
+            op: op.to_string(),
+            msg: format!(
+                "{c} channels exceed this device's {} workgroups per dimension",
+                gpu.max_workgroups()
+            ),
+        });
     }
     Ok(Params {
         rows: (x.len() / c) as u32,
@@ -88,6 +95,7 @@ pub fn forward_train(
 ) -> Result<()> {
     let op = "batchnorm forward";
     let mut p = params(
+        gpu,
         op,
         x,
         gamma_beta,
@@ -107,7 +115,7 @@ pub fn forward_train(
         ("batchnorm", "bn_normalize"),
         &p,
         &[(1, x), (2, stats), (3, gamma_beta), (4, y)],
-        grid_1d(x.len()),
+        grid_1d(gpu, x.len()),
     )
 }
 
@@ -121,13 +129,13 @@ pub fn forward_inference(
     y: &Tensor,
 ) -> Result<()> {
     let op = "batchnorm inference";
-    let p = params(op, x, gamma_beta, &[("running", running)], &[("y", y)])?;
+    let p = params(gpu, op, x, gamma_beta, &[("running", running)], &[("y", y)])?;
     prog.dispatch_at(
         gpu,
         ("batchnorm", "bn_normalize_running"),
         &p,
         &[(1, x), (2, running), (3, gamma_beta), (4, y)],
-        grid_1d(x.len()),
+        grid_1d(gpu, x.len()),
     )
 }
 
@@ -145,6 +153,7 @@ pub fn backward(
 ) -> Result<()> {
     let op = "batchnorm backward";
     let p = params(
+        gpu,
         op,
         x,
         gamma_beta,
@@ -170,6 +179,16 @@ pub fn backward(
             (5, dy),
             (6, dgamma_beta),
         ],
-        grid_1d(x.len()),
+        grid_1d(gpu, x.len()),
+    )
+}
+
+/// The layout `shaders/batchnorm.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(
+        Params,
+        "batchnorm",
+        "Params",
+        [rows, channels, eps, momentum, update_running]
     )
 }

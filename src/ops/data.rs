@@ -71,6 +71,11 @@ pub fn gather_images(
         ("data", "gather_images"),
         &params,
         &[dataset, order, out, counter],
-        grid_1d(count * pixels),
+        grid_1d(gpu, count * pixels),
     )
+}
+
+/// The layout `shaders/data.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(Params, "data", "Params", [count, pixels, dst_offset])
 }

@@ -2,8 +2,9 @@
 //! reference: `cpu::dropout`).
 
 use super::{grid_1d, same_len};
-use crate::error::{shape_err, Result};
+use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
+use crate::spec::dropout::{scale, threshold};
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -26,11 +27,6 @@ pub struct RngSource<'a> {
     pub counter: &'a Tensor,
 }
 
-/// The u32 threshold below which an element is dropped.
-pub fn threshold(rate: f32) -> u32 {
-    (rate as f64 * 4294967296.0).min(u32::MAX as f64) as u32
-}
-
 /// Records y = x · mask, mask[i] ∈ {0, 1/(1-rate)}, and stores the mask.
 pub fn forward(
     gpu: &Gpu,
@@ -44,12 +40,15 @@ pub fn forward(
     let op = "dropout forward";
     let len = same_len(op, &[("x", x), ("mask", mask), ("y", y)])?;
     if !(0.0..1.0).contains(&rate) {
-        return shape_err(op, format!("rate {rate} is not in [0, 1)"));
+        return Err(Error::Argument {
+            op: op.to_string(),
+            msg: format!("rate {rate} is not in [0, 1)"),
+        });
     }
     let params = Params {
         len: len as u32,
         threshold: threshold(rate),
-        scale: 1.0 / (1.0 - rate),
+        scale: scale(rate),
         seed: rng.seed,
         salt: rng.salt,
         _pad: [0; 3],
@@ -59,7 +58,7 @@ pub fn forward(
         ("dropout", "dropout_forward"),
         &params,
         &[x, mask, y, rng.counter],
-        grid_1d(len),
+        grid_1d(gpu, len),
     )
 }
 
@@ -88,6 +87,16 @@ pub fn backward(
         ("dropout", "dropout_backward"),
         &params,
         &[dy, mask, dx],
-        grid_1d(len),
+        grid_1d(gpu, len),
+    )
+}
+
+/// The layout `shaders/dropout.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(
+        Params,
+        "dropout",
+        "Params",
+        [len, threshold, scale, seed, salt]
     )
 }

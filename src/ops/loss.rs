@@ -5,9 +5,33 @@ use super::same_len;
 use crate::error::{shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 
-/// Floats per metrics slot: mean loss, accuracy, mean σ(z) over label-1
-/// samples, mean σ(z) over label-0 samples, number of calls, 3 spare.
-pub const SLOT: usize = 8;
+/// One slot of the metrics buffer: every call adds its batch's statistics,
+/// and the reader divides by `calls` (mirror of `LossMetrics` in
+/// `shaders/loss.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LossMetrics {
+    /// Mean loss over the batch.
+    pub loss: f32,
+    /// Fraction of logits on the side of their label.
+    pub accuracy: f32,
+    /// Mean σ(z) over label-1 samples: D(x) for real images.
+    pub mean_sigmoid_positive: f32,
+    /// Mean σ(z) over label-0 samples: D(G(z)) for generated images.
+    pub mean_sigmoid_negative: f32,
+    pub calls: f32,
+    _pad: [f32; 3],
+}
+
+/// Floats per metrics slot.
+pub const SLOT: usize = std::mem::size_of::<LossMetrics>() / 4;
+
+impl LossMetrics {
+    /// The slots of a downloaded metrics buffer.
+    pub fn slots(raw: &[f32]) -> &[LossMetrics] {
+        bytemuck::cast_slice(raw)
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -18,7 +42,7 @@ struct Params {
 }
 
 /// Records grad = d(mean BCE)/d logits and adds the batch's statistics to
-/// `metrics[slot * SLOT ..]`.
+/// slot `slot` of `metrics` (a tensor of [`LossMetrics`]).
 pub fn bce_with_logits(
     gpu: &Gpu,
     prog: &mut Program,
@@ -44,7 +68,7 @@ pub fn bce_with_logits(
     }
     let params = Params {
         n: n as u32,
-        slot: (slot * SLOT) as u32,
+        slot: slot as u32,
         _pad: [0; 2],
     };
     prog.dispatch(
@@ -53,5 +77,26 @@ pub fn bce_with_logits(
         &params,
         &[logits, labels, grad, metrics],
         [1, 1, 1],
+    )
+}
+
+/// The layout `shaders/loss.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(Params, "loss", "Params", [n, slot])
+}
+
+/// The layout of the metrics slots that `shaders/loss.wgsl` mirrors.
+pub(crate) fn metrics_mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(
+        LossMetrics,
+        "loss",
+        "LossMetrics",
+        [
+            loss,
+            accuracy,
+            mean_sigmoid_positive,
+            mean_sigmoid_negative,
+            calls
+        ]
     )
 }

@@ -186,7 +186,7 @@ pub fn matmul(
     // A long dot product per row: split K across a workgroup; with K short
     // and M long, one invocation per row instead.
     if n == 1 && k >= m {
-        let rows = [m.min(65535) as u32, m.div_ceil(65535) as u32, 1];
+        let rows = super::grid::folded(m, gpu.max_workgroups() as usize);
         let entry = if bias.is_some() {
             "matvec_bias"
         } else {
@@ -195,7 +195,7 @@ pub fn matmul(
         return prog.dispatch(gpu, ("matmul", entry), &params, &args, rows);
     }
     if n == 1 && bias.is_none() {
-        let groups = super::grid_1d(m);
+        let groups = super::grid_1d(gpu, m);
         return prog.dispatch(gpu, ("matmul", "matvec_rows"), &params, &args, groups);
     }
     let entry = if bias.is_some() {
@@ -256,4 +256,17 @@ pub(crate) fn tn_product(
 /// FLOPs of an [M, K] · [K, N] product.
 pub fn flops(m: usize, n: usize, k: usize) -> f64 {
     2.0 * m as f64 * n as f64 * k as f64
+}
+
+/// The layout `shaders/matmul_vec4.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(
+        Params,
+        "matmul_vec4",
+        "Params",
+        [
+            m, n, k, k_split, a_stride_m, a_stride_k, b_stride_k, b_stride_n, h, w, c4, oh, ow, kh,
+            kw, stride, pad_top, pad_left
+        ]
+    )
 }

@@ -5,8 +5,10 @@
 pub mod activations;
 pub mod batchnorm;
 pub mod conv;
+pub mod counter;
 pub mod data;
 pub mod dropout;
+pub mod grid;
 pub mod loss;
 pub mod matmul;
 pub mod optim;
@@ -15,18 +17,7 @@ pub mod reduce;
 
 use crate::error::{shape_err, Result};
 use crate::gpu::Tensor;
-
-/// Workgroups for a 1-D kernel of 256 invocations over `len` elements,
-/// folded into a second dimension past 65535 workgroups (the shaders
-/// rebuild the index as x + y · 256 · groups_x).
-pub(crate) fn grid_1d(len: usize) -> [u32; 3] {
-    let groups = len.div_ceil(256);
-    if groups <= 65535 {
-        [groups as u32, 1, 1]
-    } else {
-        [65535, groups.div_ceil(65535) as u32, 1]
-    }
-}
+pub(crate) use grid::grid_1d;
 
 /// Checks that every tensor has `len` elements.
 pub(crate) fn same_len(op: &str, tensors: &[(&str, &Tensor)]) -> Result<usize> {
@@ -53,4 +44,22 @@ pub(crate) fn same_len(op: &str, tensors: &[(&str, &Tensor)]) -> Result<usize> {
 /// Checks that a length fits the u32 indices of the shaders.
 pub(crate) fn fits_u32(op: &str, len: usize) -> Result<u32> {
     u32::try_from(len).or_else(|_| shape_err(op, format!("{len} elements exceed 2^32")))
+}
+
+/// Every Rust struct that a WGSL struct mirrors, for the layout test.
+pub fn mirrors() -> Vec<crate::gpu::mirror::Mirror> {
+    vec![
+        activations::mirror(),
+        batchnorm::mirror(),
+        conv::mirror(),
+        counter::mirror(),
+        data::mirror(),
+        dropout::mirror(),
+        loss::mirror(),
+        loss::metrics_mirror(),
+        matmul::mirror(),
+        optim::mirror(),
+        random::mirror(),
+        reduce::mirror(),
+    ]
 }

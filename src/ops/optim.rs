@@ -4,52 +4,7 @@
 use super::{grid_1d, same_len};
 use crate::error::{shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Optimizer {
-    Adam {
-        lr: f32,
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-    },
-    Rmsprop {
-        lr: f32,
-        rho: f32,
-        eps: f32,
-    },
-}
-
-impl Optimizer {
-    /// Keras' Adam defaults with the DCGAN paper's lr = 2e-4 and β₁ = 0.5.
-    pub fn adam(lr: f32) -> Optimizer {
-        Optimizer::Adam {
-            lr,
-            beta1: 0.5,
-            beta2: 0.999,
-            eps: 1e-7,
-        }
-    }
-
-    /// Keras' RMSprop defaults (the seed's optimiser): ρ = 0.9, ε = 1e-7.
-    pub fn rmsprop(lr: f32) -> Optimizer {
-        Optimizer::Rmsprop {
-            lr,
-            rho: 0.9,
-            eps: 1e-7,
-        }
-    }
-
-    /// Number of state tensors per parameter (Adam: m and v; RMSprop: v).
-    pub fn state_count(&self) -> usize {
-        match self {
-            Optimizer::Adam { .. } => 2,
-            Optimizer::Rmsprop { .. } => 1,
-        }
-    }
-}
+use crate::spec::optim::Optimizer;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -59,11 +14,13 @@ struct Params {
     beta1: f32,
     beta2: f32,
     eps: f32,
-    _pad: [u32; 3],
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 /// Records one update of `param` from `grad`. `state` holds the optimiser's
-/// tensors (Adam: [m, v]; RMSprop: [v]); `counter[0] + 1` is Adam's step t.
+/// tensors (Adam: [m, v]; RMSprop: [v]); the counter's step + 1 is Adam's t.
 pub fn step(
     gpu: &Gpu,
     prog: &mut Program,
@@ -102,10 +59,12 @@ pub fn step(
                 beta1,
                 beta2,
                 eps,
-                _pad: [0; 3],
+                _pad0: 0,
+                _pad1: 0,
+                _pad2: 0,
             },
             &[param, grad, &state[0], &state[1], counter],
-            grid_1d(len),
+            grid_1d(gpu, len),
         ),
         Optimizer::Rmsprop { lr, rho, eps } => prog.dispatch(
             gpu,
@@ -116,10 +75,17 @@ pub fn step(
                 beta1: rho,
                 beta2: 0.0,
                 eps,
-                _pad: [0; 3],
+                _pad0: 0,
+                _pad1: 0,
+                _pad2: 0,
             },
             &[param, grad, &state[0]],
-            grid_1d(len),
+            grid_1d(gpu, len),
         ),
     }
+}
+
+/// The layout `shaders/optim.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(Params, "optim", "Params", [len, lr, beta1, beta2, eps])
 }

@@ -42,7 +42,7 @@ fn fill(
         ("random", entry),
         &params,
         &[out, rng.counter],
-        grid_1d(out.len()),
+        grid_1d(gpu, out.len()),
     )
 }
 
@@ -68,4 +68,9 @@ pub fn normal(
     std: f32,
 ) -> Result<()> {
     fill(gpu, prog, "fill_normal", rng, out, mean, std)
+}
+
+/// The layout `shaders/random.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(Params, "random", "Params", [len, seed, salt, a, b])
 }

@@ -77,24 +77,11 @@ pub fn sum_slices(gpu: &Gpu, prog: &mut Program, x: &Tensor, out: &Tensor) -> Re
         ("reduce", "sum_rows_per_column"),
         &params,
         &[x, out],
-        super::grid_1d(cols),
+        super::grid_1d(gpu, cols),
     )
 }
 
-/// Records out[0] = scale · Σ x.
-pub fn sum_all(gpu: &Gpu, prog: &mut Program, x: &Tensor, out: &Tensor, scale: f32) -> Result<()> {
-    let op = "sum_all";
-    if out.len() != 1 {
-        return shape_err(
-            op,
-            format!("out must hold one value, got {:?}", out.shape()),
-        );
-    }
-    let params = Params {
-        rows: 1,
-        cols: fits_u32(op, x.len())?,
-        scale,
-        _pad: 0,
-    };
-    prog.dispatch(gpu, ("reduce", "sum_all"), &params, &[x, out], [1, 1, 1])
+/// The layout `shaders/reduce.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(Params, "reduce", "Params", [rows, cols, scale])
 }

@@ -9,7 +9,7 @@ use crate::error::{io_err, Error, Result};
 use crate::gpu::{Gpu, Tensor};
 use crate::model::generator::Generator;
 use crate::model::params::{NamedTensor, ParamSet};
-use crate::model::ModelShape;
+use crate::model::{names, ModelShape};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::HashMap;
 use std::io::Write;
@@ -48,33 +48,15 @@ fn collect(
 pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
     let gpu = &t.gpu;
     let mut out = Vec::new();
-    collect(
-        gpu,
-        "generator/",
-        &t.gen.params,
-        &t.gen.params.values,
-        &mut out,
-    )?;
-    collect(
-        gpu,
-        "discriminator/",
-        &t.disc.params,
-        &t.disc.params.values,
-        &mut out,
-    )?;
-    for (i, r) in t.gen.running.iter().enumerate() {
-        out.push((
-            format!("generator/bn{}.running", i + 1),
-            r.shape().to_vec(),
-            gpu.download(r)?,
-        ));
+    for (net, set) in t.nets() {
+        collect(gpu, &names::param_prefix(net), set, &set.values, &mut out)?;
     }
-    for (net, set) in [
-        ("generator", &t.gen.params),
-        ("discriminator", &t.disc.params),
-    ] {
+    for (i, r) in t.gen.running.iter().enumerate() {
+        out.push((names::running(i + 1), r.shape().to_vec(), gpu.download(r)?));
+    }
+    for (net, set) in t.nets() {
         for (k, buffer) in set.state.iter().enumerate() {
-            collect(gpu, &format!("optimizer/{net}/{k}/"), set, buffer, &mut out)?;
+            collect(gpu, &names::optimizer_prefix(net, k), set, buffer, &mut out)?;
         }
     }
     Ok(out)
@@ -223,12 +205,10 @@ impl Checkpoint {
 
     /// Loads the generator's weights and running statistics.
     pub fn restore_generator(&self, path: &Path, gpu: &Gpu, gen: &Generator) -> Result<()> {
-        self.restore_set(path, gpu, "generator/", &gen.params, &gen.params.values)?;
+        let prefix = names::param_prefix(names::GENERATOR);
+        self.restore_set(path, gpu, &prefix, &gen.params, &gen.params.values)?;
         for (i, r) in gen.running.iter().enumerate() {
-            gpu.write(
-                r,
-                self.get(path, &format!("generator/bn{}.running", i + 1), r.shape())?,
-            )?;
+            gpu.write(r, self.get(path, &names::running(i + 1), r.shape())?)?;
         }
         Ok(())
     }
@@ -236,19 +216,13 @@ impl Checkpoint {
     /// Loads everything into a trainer built from this checkpoint's config.
     pub fn restore(&self, path: &Path, t: &mut Trainer) -> Result<()> {
         self.restore_generator(path, &t.gpu, &t.gen)?;
-        self.restore_set(
-            path,
-            &t.gpu,
-            "discriminator/",
-            &t.disc.params,
-            &t.disc.params.values,
-        )?;
-        for (net, set) in [
-            ("generator", &t.gen.params),
-            ("discriminator", &t.disc.params),
-        ] {
+        let prefix = names::param_prefix(names::DISCRIMINATOR);
+        let disc = &t.disc.params;
+        self.restore_set(path, &t.gpu, &prefix, disc, &disc.values)?;
+        for (net, set) in t.nets() {
             for (k, buffer) in set.state.iter().enumerate() {
-                self.restore_set(path, &t.gpu, &format!("optimizer/{net}/{k}/"), set, buffer)?;
+                let prefix = names::optimizer_prefix(net, k);
+                self.restore_set(path, &t.gpu, &prefix, set, buffer)?;
             }
         }
         t.pos = self.pos;

@@ -3,6 +3,7 @@
 //! with no CPU readback in between.
 
 pub mod checkpoint;
+pub mod defaults;
 pub mod output;
 pub mod run;
 
@@ -11,10 +12,14 @@ use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::model::discriminator::{DiscGrads, Discriminator};
 use crate::model::generator::{BnMode, Generator};
-use crate::model::{gpu_seed, salt, ModelShape};
+use crate::model::params::ParamSet;
+use crate::model::{gpu_seed, names, salt, ModelShape};
+use crate::ops::counter::StepCounter;
 use crate::ops::dropout::RngSource;
-use crate::ops::optim::{self, Optimizer};
-use crate::ops::{data, loss, random};
+use crate::ops::loss::{self, LossMetrics};
+use crate::ops::optim;
+use crate::ops::{data, random};
+use crate::spec::optim::Optimizer;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -54,6 +59,11 @@ pub struct Metrics {
     pub d_fake: f64,
     pub steps: usize,
 }
+
+/// Slots of the metrics buffer ([`LossMetrics`]): the discriminator's loss
+/// and statistics in its own step, the generator's loss in its step.
+const METRICS_D_STEP: usize = 0;
+const METRICS_G_STEP: usize = 1;
 
 /// The training state on the GPU and the recorded step.
 pub struct Trainer {
@@ -104,12 +114,12 @@ impl Trainer {
         let states = cfg.optimizer.state_count();
         let gen = Generator::new(&gpu, shape, states)?;
         let disc = Discriminator::new(&gpu, shape, states)?;
-        let counter = gpu.zeros("step counter", &[2])?;
+        let counter = StepCounter::default().upload(&gpu, "step counter")?;
         let seed = gpu_seed(cfg.seed);
         let mut init = Program::new();
         gen.params.record_init(&gpu, &mut init, seed, &counter)?;
         disc.params
-            .record_init(&gpu, &mut init, seed ^ 0x5bd1_e995, &counter)?;
+            .record_init(&gpu, &mut init, seed ^ salt::DISC_INIT_SEED_MIX, &counter)?;
         gpu.run(&init)?;
 
         let dataset = gpu.upload(
@@ -144,9 +154,12 @@ impl Trainer {
         self.step_program.len()
     }
 
-    /// Kernel names of the step program, in order.
-    pub fn step_kernels(&self) -> Vec<&str> {
-        self.step_program.kernel_names()
+    /// Both networks' parameter sets with their checkpoint names.
+    pub fn nets(&self) -> [(&'static str, &ParamSet); 2] {
+        [
+            (names::GENERATOR, &self.gen.params),
+            (names::DISCRIMINATOR, &self.disc.params),
+        ]
     }
 
     /// Submits one training step without waiting for it.
@@ -156,11 +169,11 @@ impl Trainer {
             self.gpu.write(&self.order, &order)?;
             self.order_epoch = Some(self.pos.epoch);
         }
-        let counter = [
-            self.pos.global_step as u32,
-            (self.pos.step_in_epoch * self.cfg.batch_size) as u32,
-        ];
-        self.gpu.write(&self.counter, &counter)?;
+        let counter = StepCounter {
+            step: self.pos.global_step as u32,
+            batch_start: (self.pos.step_in_epoch * self.cfg.batch_size) as u32,
+        };
+        counter.write(&self.gpu, &self.counter)?;
         self.gpu.submit(&self.step_program)?;
         self.pos.global_step += 1;
         self.pos.step_in_epoch += 1;
@@ -174,17 +187,19 @@ impl Trainer {
     /// Waits for the GPU, returns the averaged metrics since the last call
     /// and resets the accumulators.
     pub fn read_metrics(&mut self) -> Result<Metrics> {
-        let m: Vec<f32> = self.gpu.download(&self.metrics)?;
-        self.gpu.write(&self.metrics, &vec![0.0f32; m.len()])?;
-        let (d, g) = (&m[..loss::SLOT], &m[loss::SLOT..]);
-        let n = d[4].max(1.0) as f64;
+        let raw: Vec<f32> = self.gpu.download(&self.metrics)?;
+        self.gpu.write(&self.metrics, &vec![0.0f32; raw.len()])?;
+        let [d, g] = LossMetrics::slots(&raw) else {
+            unreachable!("the metrics tensor holds two slots");
+        };
+        let n = d.calls.max(1.0) as f64;
         Ok(Metrics {
-            d_loss: d[0] as f64 / n,
-            d_accuracy: d[1] as f64 / n,
-            d_real: d[2] as f64 / n,
-            d_fake: d[3] as f64 / n,
-            g_loss: g[0] as f64 / n,
-            steps: d[4] as usize,
+            d_loss: d.loss as f64 / n,
+            d_accuracy: d.accuracy as f64 / n,
+            d_real: d.mean_sigmoid_positive as f64 / n,
+            d_fake: d.mean_sigmoid_negative as f64 / n,
+            g_loss: g.loss as f64 / n,
+            steps: d.calls as usize,
         })
     }
 }
@@ -252,7 +267,7 @@ fn record_step(
         &x_d,
         b * pixels,
     )?;
-    disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, rng(salt::DROPOUT_D_STEP))?;
+    disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, salt::DROPOUT_D_STEP.map(rng))?;
     loss::bce_with_logits(
         gpu,
         &mut p,
@@ -260,7 +275,7 @@ fn record_step(
         &labels_d,
         &d_logits_d,
         metrics,
-        0,
+        METRICS_D_STEP,
     )?;
     disc.record_backward(
         gpu,
@@ -291,7 +306,7 @@ fn record_step(
         },
         &x_g,
     )?;
-    disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, rng(salt::DROPOUT_G_STEP))?;
+    disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, salt::DROPOUT_G_STEP.map(rng))?;
     loss::bce_with_logits(
         gpu,
         &mut p,
@@ -299,7 +314,7 @@ fn record_step(
         &labels_g,
         &d_logits_g,
         metrics,
-        1,
+        METRICS_G_STEP,
     )?;
     disc.record_backward(
         gpu,

@@ -35,7 +35,7 @@ pub fn save_grid(
             }
         }
     }
-    img.save(path).map_err(|e| Error::Data {
+    img.save(path).map_err(|e| Error::Output {
         path: path.to_path_buf(),
         msg: format!("writing PNG: {e}"),
     })
@@ -114,7 +114,7 @@ static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// Draws D loss, G loss and D accuracy against the step into a PNG.
 /// `points` are (step, d_loss, g_loss, d_accuracy).
 pub fn plot_losses(path: &Path, points: &[Point]) -> Result<()> {
-    let plot_err = |e: String| Error::Data {
+    let plot_err = |e: String| Error::Output {
         path: path.to_path_buf(),
         msg: format!("drawing plot: {e}"),
     };

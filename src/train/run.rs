@@ -9,6 +9,7 @@ use crate::error::{io_err, Result};
 use crate::gpu::{AdapterChoice, Gpu, Program, Tensor};
 use crate::model::generator::{BnMode, Generator};
 use crate::model::{gpu_seed, salt};
+use crate::ops::counter::StepCounter;
 use crate::ops::dropout::RngSource;
 use crate::ops::random;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,8 +19,6 @@ use std::time::Instant;
 
 /// Images in the per-epoch sample grid (8×8) and `real.png`.
 pub const GRID: usize = 64;
-/// Salt of the fixed noise behind the per-epoch samples.
-const SAMPLE_SALT: u32 = 7;
 
 pub struct RunOptions {
     pub cfg: TrainConfig,
@@ -47,14 +46,14 @@ struct Sampler {
 impl Sampler {
     fn new(gpu: &Gpu, gen: &Generator, n: usize, seed: u32) -> Result<Sampler> {
         let ws = gen.workspace(gpu, n, false)?;
-        let counter = gpu.zeros("sample counter", &[1])?;
+        let counter = StepCounter::default().upload(gpu, "sample counter")?;
         let mut noise = Program::new();
         random::normal(
             gpu,
             &mut noise,
             RngSource {
                 seed,
-                salt: SAMPLE_SALT,
+                salt: salt::SAMPLE_NOISE,
                 counter: &counter,
             },
             &ws.z,
@@ -148,7 +147,12 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         .map(|&b| b as f32 / 127.5 - 1.0)
         .collect();
     output::save_grid(&out.join("real.png"), &real, n_real, (h, w), 8, 4)?;
-    let sampler = Sampler::new(&t.gpu, &t.gen, GRID, gpu_seed(cfg.seed) ^ salt::INIT)?;
+    let sampler = Sampler::new(
+        &t.gpu,
+        &t.gen,
+        GRID,
+        gpu_seed(cfg.seed) ^ salt::SAMPLE_GRID_SEED_MIX,
+    )?;
     let csv = out.join("metrics.csv");
     let ckpt_path = out.join("checkpoint.safetensors");
 

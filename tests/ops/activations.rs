@@ -2,15 +2,13 @@ use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::ops::activations::{backward, forward, Activation};
 
-const ALL: [Activation; 5] = [
-    Activation::Relu,
+const ALL: [Activation; 3] = [
     Activation::LeakyRelu(0.2),
     Activation::Selu,
     Activation::Tanh,
-    Activation::Sigmoid,
 ];
 
-/// exp and the division in sigmoid/tanh differ from f64 by a few ulps of
+/// exp and the division in SELU/tanh differ from f64 by a few ulps of
 /// f32; 1e-5 relative is ~100 ulps.
 const TOL: f64 = 1e-5;
 
@@ -18,7 +16,7 @@ const TOL: f64 = 1e-5;
 fn forward_and_backward_parity() {
     for act in ALL {
         for len in [1, 7, 1000, 70_001] {
-            // Inputs in [-4, 4) reach the saturated tails of tanh/sigmoid.
+            // Inputs in [-4, 4) reach the saturated tail of tanh.
             let x: Vec<f32> = random(len, len as u64).iter().map(|v| v * 4.0).collect();
             let dy = random(len, 99);
             check_op(

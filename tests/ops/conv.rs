@@ -1,7 +1,8 @@
 use crate::common::*;
 use gan_gpu::cpu;
-use gan_gpu::gpu::{Program, Tensor};
+use gan_gpu::gpu::Program;
 use gan_gpu::ops::conv::*;
+use gan_gpu::spec::conv::*;
 
 /// Products of up to kh·kw·c = 200 terms in f32, accumulated in a
 /// different order than the reference: 1e-4 relative to the RMS floor.
@@ -70,6 +71,32 @@ fn same_padding_follows_tensorflow() {
     assert_eq!((t.h, t.pad_top), (17, 0));
 }
 
+/// Every layer of the seed's model, worked by hand from TF's rule
+/// (out = ⌈in / s⌉, total padding (out - 1)·s + k - in, the smaller half
+/// before): 28 → 14 and 14 → 7 pad 1 before and 2 after; each transposed
+/// convolution is the adjoint of the convolution from its output back to
+/// its input, so 7 → 14 and 14 → 28 pad the same way.
+#[test]
+fn every_model_layer_pads_as_worked_by_hand() {
+    let m = gan_gpu::model::ModelShape::new(100, 28, 28).unwrap();
+    let c1 = conv2d_geometry("disc conv1", 1, (28, 28), &m.disc_conv1()).unwrap();
+    assert_eq!((c1.h, c1.oh, c1.pad_top, c1.pad_left), (28, 14, 1, 1));
+    let c2 = conv2d_geometry("disc conv2", 1, (14, 14), &m.disc_conv2()).unwrap();
+    assert_eq!((c2.h, c2.oh, c2.pad_top, c2.pad_left), (14, 7, 1, 1));
+    let d1 = conv2d_transpose_geometry("gen deconv1", 1, m.seed_hw(), &m.gen_deconv1()).unwrap();
+    assert_eq!(
+        (d1.oh, d1.h, d1.pad_top, d1.pad_left, d1.c),
+        (7, 14, 1, 1, 64)
+    );
+    let d2 = conv2d_transpose_geometry("gen deconv2", 1, (14, 14), &m.gen_deconv2()).unwrap();
+    assert_eq!(
+        (d2.oh, d2.h, d2.pad_top, d2.pad_left, d2.c),
+        (14, 28, 1, 1, 1)
+    );
+    // 2 after: the last patch of 14 starts at 13·2 - 1 = 25 and ends at 29.
+    assert_eq!((c1.oh - 1) * c1.stride + c1.kh - c1.pad_top - c1.h, 2);
+}
+
 /// A hand-worked case where the padding split matters: width 5, k = 4,
 /// s = 2, "same" → 3 outputs, total padding 3 = 1 before + 2 after.
 /// Padded input [0, 1, 2, 3, 4, 5, 0, 0] with weights [1, 10, 100, 1000]:
@@ -100,197 +127,129 @@ fn hand_worked_asymmetric_padding() {
     assert_close("hand-worked conv", &got, &want, 1e-7);
 }
 
-fn upload(label: &str, shape: &[usize], data: &[f32]) -> Tensor {
-    gpu().upload(label, shape, data).unwrap()
-}
-
-fn upload_on(gpu: &gan_gpu::gpu::Gpu, label: &str, shape: &[usize], data: &[f32]) -> Tensor {
-    gpu.upload(label, shape, data).unwrap()
-}
-
 fn gpu_conv_forward(g: &Geometry, out_c: usize, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     let gpu = gpu();
-    let xt = upload("x", &g.image_shape(), x);
-    let wt = upload("w", &[g.kh, g.kw, g.c, out_c], w);
-    let bt = upload("b", &[out_c], b);
+    let up = |label, shape: &[usize], data| gpu.upload(label, shape, data).unwrap();
+    let (xt, wt, bt) = (
+        up("x", &g.image_shape(), x),
+        up("w", &[g.kh, g.kw, g.c, out_c], w),
+        up("b", &[out_c], b),
+    );
     let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
     let y = gpu.zeros("y", &[g.n, g.oh, g.ow, out_c]).unwrap();
     let mut prog = Program::new();
-    conv2d_forward(
-        gpu,
-        &mut prog,
-        g,
-        out_c,
-        &Conv2dTensors {
-            x: &xt,
-            w: &wt,
-            b: &bt,
-            col: &col,
-            y: &y,
-        },
-    )
-    .unwrap();
+    let t = Conv2dTensors {
+        x: &xt,
+        w: &wt,
+        b: &bt,
+        col: &col,
+        y: &y,
+    };
+    conv2d_forward(gpu, &mut prog, g, out_c, &t).unwrap();
     gpu.run(&prog).unwrap();
     gpu.download(&y).unwrap()
 }
 
-/// Every case runs on the default device (on subgroup adapters: the
-/// implicit-im2col products where channels allow) and on the one without
-/// subgroups (explicit im2col + matmul), so both lowerings are held to the
-/// reference.
-fn conv_case(g: Geometry, out_c: usize) {
-    for gpu in [gpu(), gpu_without_subgroups()] {
-        conv_case_on(gpu, g, out_c);
+/// One layer's forward and both backward products in one program, against
+/// the reference: inputs [x, w, b, dy], outputs [y, dx, dw, db]. Every case
+/// runs on the default device (on subgroup adapters: the implicit-im2col
+/// products where channels allow) and on the one without subgroups
+/// (explicit im2col + matmul), so both lowerings are held to the reference.
+struct LayerCase {
+    name: String,
+    g: Geometry,
+    /// [x, w, b, dy] shapes.
+    inputs: [Vec<usize>; 4],
+    transpose: bool,
+    other_c: usize,
+}
+
+impl LayerCase {
+    fn run(&self, reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy) {
+        let inputs: Vec<(Vec<usize>, Vec<f32>)> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), random(s.iter().product(), 1 + i as u64)))
+            .collect();
+        let [x, w, b, dy] = self.inputs.clone();
+        let outputs = [dy, x, w, b];
+        let (g, c, transpose) = (self.g, self.other_c, self.transpose);
+        for gpu in [gpu(), gpu_without_subgroups()] {
+            check_op_on(
+                gpu,
+                &self.name,
+                &inputs,
+                &outputs,
+                TOL,
+                |gpu, prog, i, o| {
+                    let col = gpu.zeros("col", &[g.rows(), g.cols()])?;
+                    let dcol = gpu.zeros("dcol", &[g.rows(), g.cols()])?;
+                    let t = Conv2dTensors {
+                        x: &i[0],
+                        w: &i[1],
+                        b: &i[2],
+                        col: &col,
+                        y: &o[0],
+                    };
+                    let d = Conv2dGrads {
+                        dy: &i[3],
+                        dw: Some((&o[2], &o[3])),
+                        dcol: &dcol,
+                        dx: Some(&o[1]),
+                    };
+                    if transpose {
+                        conv2d_transpose_forward(gpu, prog, &g, c, &t)?;
+                        conv2d_transpose_backward(gpu, prog, &g, c, &t, &d)
+                    } else {
+                        conv2d_forward(gpu, prog, &g, c, &t)?;
+                        conv2d_backward(gpu, prog, &g, c, &t, &d)
+                    }
+                },
+                reference,
+            );
+        }
     }
 }
 
-fn conv_case_on(gpu: &gan_gpu::gpu::Gpu, g: Geometry, out_c: usize) {
-    let name = format!("conv2d {g:?} -> {out_c}");
-    let x = random(g.n * g.h * g.w * g.c, 1);
-    let w = random(g.cols() * out_c, 2);
-    let b = random(out_c, 3);
-    let dy = random(g.rows() * out_c, 4);
-    let (xt, wt, bt, dyt) = (
-        upload_on(gpu, "x", &g.image_shape(), &x),
-        upload_on(gpu, "w", &[g.kh, g.kw, g.c, out_c], &w),
-        upload_on(gpu, "b", &[out_c], &b),
-        upload_on(gpu, "dy", &[g.n, g.oh, g.ow, out_c], &dy),
-    );
-    let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
-    let dcol = gpu.zeros("dcol", &[g.rows(), g.cols()]).unwrap();
-    let y = gpu.zeros("y", &[g.n, g.oh, g.ow, out_c]).unwrap();
-    let dx = gpu.zeros("dx", &g.image_shape()).unwrap();
-    let dw = gpu.zeros("dw", &[g.kh, g.kw, g.c, out_c]).unwrap();
-    let db = gpu.zeros("db", &[out_c]).unwrap();
-    let t = Conv2dTensors {
-        x: &xt,
-        w: &wt,
-        b: &bt,
-        col: &col,
-        y: &y,
-    };
-    let mut prog = Program::new();
-    conv2d_forward(gpu, &mut prog, &g, out_c, &t).unwrap();
-    conv2d_backward(
-        gpu,
-        &mut prog,
-        &g,
-        out_c,
-        &t,
-        &Conv2dGrads {
-            dy: &dyt,
-            dw: Some((&dw, &db)),
-            dcol: &dcol,
-            dx: Some(&dx),
-        },
-    )
-    .unwrap();
-    gpu.run(&prog).unwrap();
-    let (x64, w64, b64, dy64) = (to64(&x), to64(&w), to64(&b), to64(&dy));
-    let y_ref = cpu::conv::conv2d_forward(&g, out_c, &x64, &w64, &b64);
-    let (dx_ref, dw_ref, db_ref) = cpu::conv::conv2d_backward(&g, out_c, &x64, &w64, &dy64);
-    assert_close(
-        &format!("{name} y"),
-        &gpu.download::<f32>(&y).unwrap(),
-        &y_ref,
-        TOL,
-    );
-    assert_close(
-        &format!("{name} dx"),
-        &gpu.download::<f32>(&dx).unwrap(),
-        &dx_ref,
-        TOL,
-    );
-    assert_close(
-        &format!("{name} dw"),
-        &gpu.download::<f32>(&dw).unwrap(),
-        &dw_ref,
-        TOL,
-    );
-    assert_close(
-        &format!("{name} db"),
-        &gpu.download::<f32>(&db).unwrap(),
-        &db_ref,
-        TOL,
-    );
+fn conv_case(g: Geometry, out_c: usize) {
+    LayerCase {
+        name: format!("conv2d {g:?} -> {out_c}"),
+        g,
+        inputs: [
+            g.image_shape().to_vec(),
+            vec![g.kh, g.kw, g.c, out_c],
+            vec![out_c],
+            vec![g.n, g.oh, g.ow, out_c],
+        ],
+        transpose: false,
+        other_c: out_c,
+    }
+    .run(|i| {
+        let y = cpu::conv::conv2d_forward(&g, out_c, &i[0], &i[1], &i[2]);
+        let (dx, dw, db) = cpu::conv::conv2d_backward(&g, out_c, &i[0], &i[1], &i[3]);
+        vec![y, dx, dw, db]
+    });
 }
 
 fn transpose_case(g: Geometry, in_c: usize) {
-    for gpu in [gpu(), gpu_without_subgroups()] {
-        transpose_case_on(gpu, g, in_c);
+    LayerCase {
+        name: format!("conv2d_transpose {g:?} from {in_c}"),
+        g,
+        inputs: [
+            vec![g.n, g.oh, g.ow, in_c],
+            vec![g.kh, g.kw, g.c, in_c],
+            vec![g.c],
+            g.image_shape().to_vec(),
+        ],
+        transpose: true,
+        other_c: in_c,
     }
-}
-
-fn transpose_case_on(gpu: &gan_gpu::gpu::Gpu, g: Geometry, in_c: usize) {
-    let name = format!("conv2d_transpose {g:?} from {in_c}");
-    let x = random(g.rows() * in_c, 5);
-    let w = random(g.cols() * in_c, 6);
-    let b = random(g.c, 7);
-    let dy = random(g.n * g.h * g.w * g.c, 8);
-    let (xt, wt, bt, dyt) = (
-        upload_on(gpu, "x", &[g.n, g.oh, g.ow, in_c], &x),
-        upload_on(gpu, "w", &[g.kh, g.kw, g.c, in_c], &w),
-        upload_on(gpu, "b", &[g.c], &b),
-        upload_on(gpu, "dy", &g.image_shape(), &dy),
-    );
-    let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
-    let dcol = gpu.zeros("dcol", &[g.rows(), g.cols()]).unwrap();
-    let y = gpu.zeros("y", &g.image_shape()).unwrap();
-    let dx = gpu.zeros("dx", &[g.n, g.oh, g.ow, in_c]).unwrap();
-    let dw = gpu.zeros("dw", &[g.kh, g.kw, g.c, in_c]).unwrap();
-    let db = gpu.zeros("db", &[g.c]).unwrap();
-    let t = Conv2dTensors {
-        x: &xt,
-        w: &wt,
-        b: &bt,
-        col: &col,
-        y: &y,
-    };
-    let mut prog = Program::new();
-    conv2d_transpose_forward(gpu, &mut prog, &g, in_c, &t).unwrap();
-    conv2d_transpose_backward(
-        gpu,
-        &mut prog,
-        &g,
-        in_c,
-        &t,
-        &Conv2dGrads {
-            dy: &dyt,
-            dw: Some((&dw, &db)),
-            dcol: &dcol,
-            dx: Some(&dx),
-        },
-    )
-    .unwrap();
-    gpu.run(&prog).unwrap();
-    let (x64, w64, b64, dy64) = (to64(&x), to64(&w), to64(&b), to64(&dy));
-    let y_ref = cpu::conv::conv2d_transpose_forward(&g, in_c, &x64, &w64, &b64);
-    let (dx_ref, dw_ref, db_ref) =
-        cpu::conv::conv2d_transpose_backward(&g, in_c, &x64, &w64, &dy64);
-    assert_close(
-        &format!("{name} y"),
-        &gpu.download::<f32>(&y).unwrap(),
-        &y_ref,
-        TOL,
-    );
-    assert_close(
-        &format!("{name} dx"),
-        &gpu.download::<f32>(&dx).unwrap(),
-        &dx_ref,
-        TOL,
-    );
-    assert_close(
-        &format!("{name} dw"),
-        &gpu.download::<f32>(&dw).unwrap(),
-        &dw_ref,
-        TOL,
-    );
-    assert_close(
-        &format!("{name} db"),
-        &gpu.download::<f32>(&db).unwrap(),
-        &db_ref,
-        TOL,
-    );
+    .run(|i| {
+        let y = cpu::conv::conv2d_transpose_forward(&g, in_c, &i[0], &i[1], &i[2]);
+        let (dx, dw, db) = cpu::conv::conv2d_transpose_backward(&g, in_c, &i[0], &i[1], &i[3]);
+        vec![y, dx, dw, db]
+    });
 }
 
 #[test]
@@ -345,9 +304,9 @@ fn transpose_is_the_adjoint_of_conv() {
     let zero_in = vec![0.0f32; in_c];
     let conv_x = gpu_conv_forward(&g, out_c, &x, &w, &zero_out);
     let (yt, wt, bt) = (
-        upload("y", &[g.n, g.oh, g.ow, out_c], &y),
-        upload("w", &[g.kh, g.kw, in_c, out_c], &w),
-        upload("b", &[in_c], &zero_in),
+        gpu.upload("y", &[g.n, g.oh, g.ow, out_c], &y).unwrap(),
+        gpu.upload("w", &[g.kh, g.kw, in_c, out_c], &w).unwrap(),
+        gpu.upload("b", &[in_c], &zero_in).unwrap(),
     );
     let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
     let out = gpu.zeros("out", &g.image_shape()).unwrap();

@@ -1,6 +1,7 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
+use gan_gpu::ops::counter::StepCounter;
 use gan_gpu::ops::data::{gather_images, pack_bytes};
 
 #[test]
@@ -13,7 +14,12 @@ fn gather_matches_reference_at_an_offset() {
         .upload("dataset", &[bytes.len().div_ceil(4)], &pack_bytes(&bytes))
         .unwrap();
     let order_t = gpu.upload("order", &[order.len()], &order).unwrap();
-    let counter = gpu.upload("counter", &[2], &[0u32, 5]).unwrap();
+    let counter = StepCounter {
+        step: 0,
+        batch_start: 5,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
     let out = gpu.zeros("out", &[2 * batch * pixels]).unwrap();
     let mut prog = Program::new();
     gather_images(
@@ -42,7 +48,7 @@ fn gather_matches_reference_at_an_offset() {
 fn overflowing_batch_is_an_error() {
     let gpu = gpu();
     let t = gpu.zeros("t", &[10]).unwrap();
-    let counter = gpu.zeros("counter", &[2]).unwrap();
+    let counter = StepCounter::default().upload(gpu, "counter").unwrap();
     let err = gather_images(gpu, &mut Program::new(), &t, &t, &counter, 4, 3, &t, 0).unwrap_err();
     assert!(err.to_string().contains("overflow"), "{err}");
 }

@@ -1,6 +1,7 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
+use gan_gpu::ops::counter::StepCounter;
 use gan_gpu::ops::dropout::{backward, forward, RngSource};
 
 fn run_forward(x: &[f32], rate: f32, seed: u32, salt: u32, counter: u32) -> (Vec<f32>, Vec<f32>) {
@@ -8,7 +9,12 @@ fn run_forward(x: &[f32], rate: f32, seed: u32, salt: u32, counter: u32) -> (Vec
     let xt = gpu.upload("x", &[x.len()], x).unwrap();
     let mask = gpu.zeros("mask", &[x.len()]).unwrap();
     let y = gpu.zeros("y", &[x.len()]).unwrap();
-    let ctr = gpu.upload("counter", &[1], &[counter]).unwrap();
+    let ctr = StepCounter {
+        step: counter,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
     let mut prog = Program::new();
     forward(
         gpu,
@@ -100,7 +106,12 @@ fn backward_reuses_the_mask() {
 fn bad_rate_is_an_error() {
     let gpu = gpu();
     let t = gpu.zeros("t", &[4]).unwrap();
-    let ctr = gpu.upload("counter", &[1], &[0u32]).unwrap();
+    let ctr = StepCounter {
+        step: 0u32,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
     let err = forward(
         gpu,
         &mut Program::new(),
@@ -131,4 +142,18 @@ fn cpu_backward_matches_finite_differences() {
         &analytic,
         1e-6,
     );
+}
+
+/// The keep rule both sides follow, worked by hand: rate · 2³² truncated,
+/// with the rate as the f32 the model stores (0.3f32 is
+/// 0.300000011920928955078125, and that · 4294967296 is exactly
+/// 1288490240), and the inverted-dropout scale.
+#[test]
+fn keep_rule_is_pinned() {
+    use gan_gpu::spec::dropout::{scale, threshold};
+    assert_eq!(threshold(0.0), 0);
+    assert_eq!(threshold(0.3), 1_288_490_240);
+    assert_eq!(threshold(0.5), 2_147_483_648);
+    assert!((scale(0.3) as f64 - 1.0 / 0.7).abs() < 1e-6);
+    assert_eq!(scale(0.5), 2.0);
 }

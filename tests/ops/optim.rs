@@ -1,7 +1,9 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
-use gan_gpu::ops::optim::{step, Optimizer};
+use gan_gpu::ops::counter::StepCounter;
+use gan_gpu::ops::optim::step;
+use gan_gpu::spec::optim::Optimizer;
 
 fn run_steps(opt: Optimizer, len: usize, steps: u32) {
     let gpu = gpu();
@@ -12,14 +14,19 @@ fn run_steps(opt: Optimizer, len: usize, steps: u32) {
     let state: Vec<_> = (0..opt.state_count())
         .map(|_| gpu.zeros("state", &[len]).unwrap())
         .collect();
-    let counter = gpu.zeros("counter", &[1]).unwrap();
+    let counter = StepCounter::default().upload(gpu, "counter").unwrap();
     let mut prog = Program::new();
     step(gpu, &mut prog, &opt, &param, &grad, &state, &counter).unwrap();
     let mut p_ref = to64(&p0);
     let mut s_ref = vec![vec![0.0; len]; opt.state_count()];
     for (s, g) in grads.iter().enumerate() {
         gpu.write(&grad, g).unwrap();
-        gpu.write(&counter, &[s as u32]).unwrap();
+        StepCounter {
+            step: s as u32,
+            batch_start: 0,
+        }
+        .write(gpu, &counter)
+        .unwrap();
         gpu.run(&prog).unwrap();
         cpu::optim::step(&opt, &mut p_ref, &to64(g), &mut s_ref, s as u32 + 1);
     }

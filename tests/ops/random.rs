@@ -1,13 +1,19 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
+use gan_gpu::ops::counter::StepCounter;
 use gan_gpu::ops::dropout::RngSource;
 use gan_gpu::ops::random::{normal, uniform};
 
 fn draw(len: usize, normal_dist: bool, counter: u32) -> Vec<f32> {
     let gpu = gpu();
     let out = gpu.zeros("out", &[len]).unwrap();
-    let ctr = gpu.upload("counter", &[1], &[counter]).unwrap();
+    let ctr = StepCounter {
+        step: counter,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
     let rng = RngSource {
         seed: 77,
         salt: 3,

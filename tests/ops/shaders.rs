@@ -1,13 +1,32 @@
 //! Every shader file parses and validates offline with naga, so a shader
-//! error fails here without any GPU.
+//! error fails here without any GPU; every Rust struct a shader mirrors
+//! matches the layout naga reflects; the README's table names every
+//! shader file and the files it points to exist.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn module(name: &str) -> naga::Module {
+    let src = gan_gpu::shaders::source(name).unwrap();
+    naga::front::wgsl::parse_str(&src)
+        .unwrap_or_else(|e| panic!("shaders/{name}.wgsl: {}", e.emit_to_string(&src)))
+}
+
+fn files_in(dir: &str) -> BTreeSet<String> {
+    std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            name.strip_suffix(".wgsl").map(str::to_string)
+        })
+        .collect()
+}
 
 #[test]
 fn every_shader_validates_with_naga() {
-    let mut count = 0;
     for name in gan_gpu::shaders::names() {
         let src = gan_gpu::shaders::source(name).unwrap();
-        let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("shaders/{name}.wgsl: {}", e.emit_to_string(&src)));
+        let module = module(name);
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
             naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
@@ -18,16 +37,86 @@ fn every_shader_validates_with_naga() {
             !module.entry_points.is_empty(),
             "shaders/{name}.wgsl has no entry point"
         );
-        count += 1;
     }
+    let loaded: BTreeSet<String> = gan_gpu::shaders::names().map(str::to_string).collect();
     assert_eq!(
-        count,
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders"))
-            .unwrap()
-            .count()
-            - 1,
-        "every file in shaders/ but the rng library is a kernel file the crate loads"
+        loaded,
+        files_in("shaders"),
+        "every file in shaders/ is a kernel file the crate loads"
     );
+    let libs: BTreeSet<String> = gan_gpu::shaders::lib_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        libs,
+        files_in("shaders/lib"),
+        "every file in shaders/lib/ is a library some kernel file uses"
+    );
+}
+
+/// Each Rust struct that a WGSL struct mirrors has the same named fields at
+/// the same offsets, and the same size.
+#[test]
+fn rust_and_wgsl_layouts_agree() {
+    let mirrors = gan_gpu::ops::mirrors();
+    assert!(mirrors.len() >= 12);
+    for m in mirrors {
+        let module = module(m.shader);
+        let (ty, span, members) = module
+            .types
+            .iter()
+            .find_map(|(_, t)| match &t.inner {
+                naga::TypeInner::Struct { members, span } if t.name.as_deref() == Some(m.wgsl) => {
+                    Some((t, *span, members))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("shaders/{}.wgsl has no struct {}", m.shader, m.wgsl));
+        let wgsl: Vec<(String, usize)> = members
+            .iter()
+            .filter_map(|mem| {
+                let name = mem.name.clone().unwrap_or_default();
+                (!name.starts_with('_')).then_some((name, mem.offset as usize))
+            })
+            .collect();
+        let rust: Vec<(String, usize)> =
+            m.fields.iter().map(|(n, o)| (n.to_string(), *o)).collect();
+        assert_eq!(
+            rust, wgsl,
+            "{} and {} in shaders/{}.wgsl ({:?}) differ",
+            m.rust, m.wgsl, m.shader, ty.name
+        );
+        assert_eq!(
+            m.size, span as usize,
+            "{} is {} bytes, {} in shaders/{}.wgsl {span}",
+            m.rust, m.size, m.wgsl, m.shader
+        );
+    }
+}
+
+/// Every kernel on the 1-D grid runs `GRID_WORKGROUP` invocations, the
+/// workgroup size `ops::grid` dispatches for.
+#[test]
+fn grid_kernels_match_the_rust_grid() {
+    let mut checked = 0;
+    for name in gan_gpu::shaders::names() {
+        let module = module(name);
+        let Some(value) = module
+            .constants
+            .iter()
+            .find_map(|(_, c)| (c.name.as_deref() == Some("GRID_WORKGROUP")).then_some(c.init))
+        else {
+            continue;
+        };
+        let naga::Expression::Literal(naga::Literal::U32(size)) = module.global_expressions[value]
+        else {
+            panic!("shaders/{name}.wgsl: GRID_WORKGROUP is not a u32 literal");
+        };
+        assert_eq!(size as usize, gan_gpu::ops::grid::WORKGROUP);
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} files use the grid library");
 }
 
 /// The subgroup kernels run only with the feature enabled on the device and
@@ -39,6 +128,7 @@ fn subgroup_kernels_only_where_they_are_valid() {
         assert!(gpu.features.contains(wgpu::Features::SUBGROUP) && gpu.info.subgroup_min_size >= 8);
     }
     assert!(!crate::common::gpu_without_subgroups().subgroup_matmul);
+    assert!(!gpu.subgroup_reason.is_empty());
 }
 
 #[test]
@@ -47,4 +137,35 @@ fn binding_access_comes_from_the_declarations() {
     assert_eq!(w.get(&1), Some(&false));
     assert_eq!(w.get(&3), Some(&true));
     assert_eq!(w.get(&4), Some(&false));
+}
+
+/// The README's "Where things live" table names every shader file, and
+/// every path it gives exists, so a reader following it never lands on
+/// nothing.
+#[test]
+fn readme_table_names_every_shader_and_existing_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("## Where things live"))
+        .take_while(|l| !l.starts_with("## ") || l.starts_with("## Where"))
+        .filter(|l| l.starts_with('|'))
+        .collect();
+    assert!(table.len() > 5, "README has no 'Where things live' table");
+    let text = table.join("\n");
+    for name in gan_gpu::shaders::names() {
+        assert!(
+            text.contains(&format!("`shaders/{name}.wgsl`")),
+            "README's table misses shaders/{name}.wgsl"
+        );
+    }
+    for path in text.split('`').skip(1).step_by(2) {
+        if path.contains('/') && !path.contains(' ') {
+            assert!(
+                root.join(path.trim_end_matches('/')).exists(),
+                "README's table names {path}, which does not exist"
+            );
+        }
+    }
 }

@@ -1,0 +1,88 @@
+// Convolution products that gather A straight from an NHWC image instead of
+// reading a materialised im2col matrix (implicit GEMM), with the loads
+// shared through subgroup shuffles (matmul_params.wgsl, tile_vec4.wgsl and
+// tile_subgroup.wgsl come first). im2col as in conv.wgsl: row = patch
+// (b, oy, ox), column = (ky, kx, ci).
+//   conv_nn: A = im2col(image) [M = patches, K = kh·kw·c]   (c, N multiples of 4)
+//   conv_tn: A = im2col(image) stored [K = patches, M = kh·kw·c]   (c multiple of 8, N of 4)
+// Binding 1 (`a` in tile_vec4.wgsl) holds the image.
+
+// The vec4 of image channels 4·ci4 .. 4·ci4 + 4 that im2col puts at
+// (patch, tap (ky, kx)), or zeros where the tap falls in the padding.
+fn image_vec4(patch_row: u32, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
+    let ox = patch_row % p.ow;
+    let oy = (patch_row / p.ow) % p.oh;
+    let bi = patch_row / (p.ow * p.oh);
+    let iy = i32(oy * p.stride + ky) - i32(p.pad_top);
+    let ix = i32(ox * p.stride + kx) - i32(p.pad_left);
+    let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+    let pixel = select(0u, (bi * p.h + u32(iy)) * p.w + u32(ix), inside);
+    return select(vec4(0.0), a[pixel * p.c4 + ci4], inside);
+}
+
+fn block_conv_nn(t: Tile) -> array<vec4<f32>, 16> {
+    let patch_row = min(t.row0 + t.lane, p.m - 1u);
+    let ox = patch_row % p.ow;
+    let oy = (patch_row / p.ow) % p.oh;
+    let bi = patch_row / (p.ow * p.oh);
+    let y0 = i32(oy * p.stride) - i32(p.pad_top);
+    let x0 = i32(ox * p.stride) - i32(p.pad_left);
+    let cb = col_blocks(t.col0);
+    var acc: array<vec4<f32>, 16>;
+    var kk = 0u;
+    for (var ky = 0u; ky < p.kh; ky++) {
+        let iy = y0 + i32(ky);
+        for (var kx = 0u; kx < p.kw; kx++) {
+            let ix = x0 + i32(kx);
+            let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+            let pixel = select(0u, ((bi * p.h + u32(iy)) * p.w + u32(ix)) * p.c4, inside);
+            for (var ci4 = 0u; ci4 < p.c4; ci4++) {
+                let mine = select(vec4(0.0), a[pixel + ci4], inside);
+                update_nn(&acc, shuffle8(mine, t.base), load_b_nn(kk, cb.x, cb.y));
+                kk++;
+            }
+        }
+    }
+    return acc;
+}
+
+fn block_conv_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
+    let n4 = p.n / 4u;
+    // The block's 8 rows of C are 8 channels of one tap: c is a multiple of 8.
+    let j0 = min(t.row0, p.m - 8u);
+    let c = p.c4 * 4u;
+    let tap = j0 / c;
+    let ky = tap / p.kw;
+    let kx = tap % p.kw;
+    let ci4 = (j0 % c) / 4u;
+    let cb = col_blocks(t.col0);
+    var acc: array<vec4<f32>, 16>;
+    let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
+        update_tn_shared(&acc, image_vec4(k0 + t.lane / 2u, ky, kx, ci4 + t.lane % 2u), t.base, k0, cb);
+    }
+    for (var kk = k_full; kk < ks.y; kk++) {
+        update_tn(&acc, image_vec4(kk, ky, kx, ci4), image_vec4(kk, ky, kx, ci4 + 1u), b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+    }
+    return acc;
+}
+
+@compute @workgroup_size(64)
+fn conv_nn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    store_block(t.row0, t.col0, block_conv_nn(t), vec4(0.0), vec4(0.0));
+}
+
+@compute @workgroup_size(64)
+fn conv_nn_bias(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    let bb = bias_pair(t.col0);
+    store_block(t.row0, t.col0, block_conv_nn(t), bb[0], bb[1]);
+}
+
+@compute @workgroup_size(64)
+fn conv_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    c_base = wid.z * p.m * p.n / 4u;
+    store_block(t.row0, t.col0, block_conv_tn(t, k_range(wid.z)), vec4(0.0), vec4(0.0));
+}

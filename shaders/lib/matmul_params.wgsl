@@ -1,0 +1,34 @@
+// The uniform of every matrix-product kernel (matmul*.wgsl and the
+// implicit-im2col convolutions of conv_implicit.wgsl); its Rust mirror is
+// `ops::matmul::Params`. C[M, N] = op(A) · op(B) with op(A) [M, K].
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    // tn kernels: the length of one slice of K (0: all of K). Slice z of the
+    // grid sums its slice into C + z·M·N; src/ops/matmul.rs then adds the
+    // slices (split-K, for weight gradients whose outputs are too small to
+    // fill the device).
+    k_split: u32,
+    // Element strides of A and B (matmul.wgsl reads any layout through them).
+    a_stride_m: u32,
+    a_stride_k: u32,
+    b_stride_k: u32,
+    b_stride_n: u32,
+    // conv_implicit.wgsl: the image [.., h, w, 4·c4] and its patch grid.
+    h: u32,
+    w: u32,
+    c4: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;

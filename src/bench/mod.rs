@@ -1,0 +1,238 @@
+//! Shader microbenchmarks and the training-step benchmark (`gan-gpu bench`,
+//! `cargo bench`). Every kernel runs at the seed model's real layer shapes
+//! through the same ops API training uses.
+//!
+//! - `harness.rs`: timing (wall and process CPU time) and input allocation;
+//! - `cases.rs`: one case per op family;
+//! - `flops.rs`: the FLOP model of a training step, from the model's shape;
+//! - `report.rs`: the text table.
+//!
+//! Wall time is used on every adapter (GPU timestamp queries are not used:
+//! lavapipe's read the CPU clock, and wall time over a repeated pass is
+//! comparable across adapters). On Linux the process CPU time is measured
+//! too: on a CPU adapter (lavapipe) GFLOP/s per CPU-second stays stable
+//! when other work shares the machine.
+
+mod cases;
+mod flops;
+mod harness;
+mod report;
+
+pub use flops::step_flops;
+pub use report::format_report;
+
+use crate::error::Result;
+use crate::gpu::{AdapterChoice, Gpu};
+use crate::model::{ModelShape, DISC_CHANNELS, GEN_BASE_CHANNELS, GEN_MID_CHANNELS, LEAKY_SLOPE};
+use crate::ops::activations::Activation;
+use crate::ops::counter::StepCounter;
+use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry};
+use crate::spec::optim::Optimizer;
+use crate::train::defaults;
+use cases::{bce_case, dropout_case, optim_case};
+use harness::{cpu_seconds, Bencher};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    pub batch_sizes: Vec<usize>,
+    /// Substrings of op names to run; empty runs all.
+    pub ops: Vec<String>,
+    pub reps: usize,
+    /// Training steps timed per batch size (0 skips the step benchmark).
+    pub train_steps: usize,
+    pub adapter: AdapterChoice,
+    /// Image side (28 for Fashion-MNIST); small values make a quick smoke run.
+    pub image_size: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OpResult {
+    pub op: String,
+    pub shape: String,
+    pub batch: usize,
+    pub flops: f64,
+    pub bytes: f64,
+    pub dispatches: usize,
+    /// Median wall time of one execution of the op, microseconds.
+    pub median_us: f64,
+    pub gflops: f64,
+    pub gbytes_per_s: f64,
+    /// GFLOP per second of process CPU time (CPU adapters).
+    pub gflops_per_cpu_s: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepResult {
+    pub batch: usize,
+    pub ms_per_step: f64,
+    pub images_per_s: f64,
+    pub dispatches_per_step: usize,
+    pub flops_per_step: f64,
+    pub gflops: f64,
+    pub gflops_per_cpu_s: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub adapter: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub ops: Vec<OpResult>,
+    pub steps: Vec<StepResult>,
+}
+
+pub fn run(opts: &BenchOptions) -> Result<Report> {
+    let gpu = Gpu::new(&opts.adapter)?;
+    let mut bench = Bencher {
+        gpu: &gpu,
+        opts,
+        results: Vec::new(),
+        salt: 0,
+        counter: StepCounter::default().upload(&gpu, "bench counter")?,
+    };
+    let shape = ModelShape::new(defaults::LATENT_DIM, opts.image_size, opts.image_size)?;
+    let latent = shape.latent;
+    let (sh, sw) = shape.seed_hw();
+    let seed_features = sh * sw * GEN_BASE_CHANNELS;
+    let flat = shape.disc_flat();
+    if opts.image_size == 28 {
+        bench.matmul_case("matmul square", 0, (1024, 1024, 1024), false, false)?;
+        bench.matmul_case("matmul im2col", 0, (64, 6272, 128), false, false)?;
+    }
+    let mut steps = Vec::new();
+    for &b in &opts.batch_sizes {
+        let d = 2 * b;
+        bench.matmul_case(
+            "gen dense forward",
+            b,
+            (b, latent, seed_features),
+            false,
+            false,
+        )?;
+        bench.matmul_case(
+            "gen dense backward-weights",
+            b,
+            (latent, b, seed_features),
+            true,
+            false,
+        )?;
+        bench.matmul_case("disc dense forward", d, (d, flat, 1), false, false)?;
+        bench.matmul_case("disc dense backward-input", d, (d, 1, flat), false, true)?;
+        bench.matmul_case("disc dense backward-weights", d, (flat, d, 1), true, false)?;
+        let t1 = conv2d_transpose_geometry("gen deconv1", b, (sh, sw), &shape.gen_deconv1())?;
+        bench.conv_case("gen deconv1", t1, GEN_BASE_CHANNELS, true)?;
+        let t2 = conv2d_transpose_geometry("gen deconv2", b, (t1.h, t1.w), &shape.gen_deconv2())?;
+        bench.conv_case("gen deconv2", t2, GEN_MID_CHANNELS, true)?;
+        let c1 = conv2d_geometry(
+            "disc conv1",
+            d,
+            (shape.height, shape.width),
+            &shape.disc_conv1(),
+        )?;
+        bench.conv_case("disc conv1", c1, DISC_CHANNELS.0, false)?;
+        let c2 = conv2d_geometry("disc conv2", d, (c1.oh, c1.ow), &shape.disc_conv2())?;
+        bench.conv_case("disc conv2", c2, DISC_CHANNELS.1, false)?;
+        bench.batchnorm_case("gen bn1", b, &[b, sh, sw, GEN_BASE_CHANNELS])?;
+        bench.batchnorm_case("gen bn2", b, &[b, t1.h, t1.w, GEN_MID_CHANNELS])?;
+        bench.elementwise(
+            "selu",
+            b,
+            &[b, t1.h, t1.w, GEN_MID_CHANNELS],
+            Activation::Selu,
+        )?;
+        bench.elementwise(
+            "tanh",
+            b,
+            &[b, shape.height, shape.width, 1],
+            Activation::Tanh,
+        )?;
+        bench.elementwise(
+            "leaky_relu",
+            d,
+            &[d, c1.oh, c1.ow, DISC_CHANNELS.0],
+            Activation::LeakyRelu(LEAKY_SLOPE),
+        )?;
+        dropout_case(&mut bench, d, &[d, c1.oh, c1.ow, DISC_CHANNELS.0])?;
+        bce_case(&mut bench, d)?;
+        let gen_params = crate::model::generator::Generator::specs(&shape)
+            .iter()
+            .map(|s| s.len())
+            .sum();
+        optim_case(
+            &mut bench,
+            "adam generator",
+            b,
+            gen_params,
+            Optimizer::adam(defaults::ADAM_LR),
+        )?;
+        optim_case(
+            &mut bench,
+            "rmsprop generator",
+            b,
+            gen_params,
+            Optimizer::rmsprop(defaults::RMSPROP_LR),
+        )?;
+        if opts.train_steps > 0 && bench.wanted("train step") {
+            steps.push(step_case(opts, &shape, b)?);
+        }
+    }
+    Ok(Report {
+        adapter: gpu.info.name.clone(),
+        backend: format!("{:?}", gpu.info.backend),
+        device_type: format!("{:?}", gpu.info.device_type),
+        driver: format!("{} {}", gpu.info.driver, gpu.info.driver_info),
+        ops: bench.results,
+        steps,
+    })
+}
+
+/// Times whole training steps on synthetic data of the model's image size.
+fn step_case(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<StepResult> {
+    let count = (4 * b).max(64);
+    let pixels: Vec<u8> = (0..count * shape.pixels())
+        .map(|i| (i * 31 % 251) as u8)
+        .collect();
+    let images = crate::data::Images {
+        count,
+        height: shape.height,
+        width: shape.width,
+        pixels,
+    };
+    let cfg = crate::train::TrainConfig {
+        epochs: 1,
+        batch_size: b,
+        latent_dim: shape.latent,
+        optimizer: Optimizer::adam(defaults::ADAM_LR),
+        seed: 1,
+        data: Default::default(),
+        limit: None,
+        log_every: 1_000_000,
+    };
+    // The trainer owns its device; a second one on the same adapter keeps
+    // the microbenchmarks' buffers out of its way.
+    let mut t = crate::train::Trainer::new(Gpu::new(&opts.adapter)?, cfg, images)?;
+    t.step()?;
+    t.gpu.wait()?;
+    let cpu0 = cpu_seconds();
+    let start = Instant::now();
+    for _ in 0..opts.train_steps {
+        t.step()?;
+    }
+    t.gpu.wait()?;
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu0.and_then(|c0| cpu_seconds().map(|c1| c1 - c0));
+    let flops = step_flops(shape, b);
+    let n = opts.train_steps as f64;
+    Ok(StepResult {
+        batch: b,
+        ms_per_step: secs / n * 1e3,
+        images_per_s: n * b as f64 / secs,
+        dispatches_per_step: t.dispatches_per_step(),
+        flops_per_step: flops,
+        gflops: flops * n / secs / 1e9,
+        gflops_per_cpu_s: cpu.filter(|&c| c > 0.0).map(|c| flops * n / c / 1e9),
+    })
+}

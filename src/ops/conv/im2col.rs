@@ -1,0 +1,125 @@
+//! im2col and col2im (`shaders/conv.wgsl`): the data movements that turn a
+//! convolution and its transpose into matrix products where the implicit
+//! products of `implicit.rs` cannot gather from the image directly.
+
+use super::expect;
+use crate::error::Result;
+use crate::gpu::{Gpu, Program, Tensor};
+use crate::ops::{fits_u32, grid_1d};
+use crate::spec::conv::Geometry;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    h: u32,
+    w: u32,
+    c: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    _pad: u32,
+}
+
+fn params(g: &Geometry) -> Params {
+    Params {
+        n: g.n as u32,
+        h: g.h as u32,
+        w: g.w as u32,
+        c: g.c as u32,
+        oh: g.oh as u32,
+        ow: g.ow as u32,
+        kh: g.kh as u32,
+        kw: g.kw as u32,
+        stride: g.stride as u32,
+        pad_top: g.pad_top as u32,
+        pad_left: g.pad_left as u32,
+        _pad: 0,
+    }
+}
+
+/// Records col = im2col(image).
+pub fn im2col(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    col: &Tensor,
+) -> Result<()> {
+    let op = "im2col";
+    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    expect(op, "col", col, g.rows() * g.cols())?;
+    fits_u32(op, col.len())?;
+    prog.dispatch(
+        gpu,
+        ("conv", "im2col"),
+        &params(g),
+        &[image, col],
+        grid_1d(gpu, col.len()),
+    )
+}
+
+/// Records image = col2im(col) (+ bias per channel).
+pub fn col2im(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    col: &Tensor,
+    bias: Option<&Tensor>,
+    image: &Tensor,
+) -> Result<()> {
+    let op = "col2im";
+    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    expect(op, "col", col, g.rows() * g.cols())?;
+    fits_u32(op, col.len())?;
+    if g.c.is_multiple_of(4) {
+        let groups = grid_1d(gpu, image.len() / 4);
+        return match bias {
+            None => prog.dispatch_at(
+                gpu,
+                ("conv", "col2im_vec4"),
+                &params(g),
+                &[(5, col), (6, image)],
+                groups,
+            ),
+            Some(b) => {
+                expect(op, "bias", b, g.c)?;
+                prog.dispatch_at(
+                    gpu,
+                    ("conv", "col2im_bias_vec4"),
+                    &params(g),
+                    &[(5, col), (6, image), (7, b)],
+                    groups,
+                )
+            }
+        };
+    }
+    let groups = grid_1d(gpu, image.len());
+    match bias {
+        None => prog.dispatch(gpu, ("conv", "col2im"), &params(g), &[col, image], groups),
+        Some(b) => {
+            expect(op, "bias", b, g.c)?;
+            prog.dispatch(
+                gpu,
+                ("conv", "col2im_bias"),
+                &params(g),
+                &[col, image, b],
+                groups,
+            )
+        }
+    }
+}
+
+/// The layout `shaders/conv.wgsl` mirrors.
+pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
+    crate::wgsl_mirror!(
+        Params,
+        "conv",
+        "Params",
+        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left]
+    )
+}

@@ -1,0 +1,154 @@
+//! The products of a convolution layer, each either implicit (im2col
+//! gathered from the image inside the product, `shaders/conv_implicit.wgsl`,
+//! on subgroup adapters where the channels come in vec4 runs) or through a
+//! materialised column matrix and the matmul kernels.
+
+use crate::error::Result;
+use crate::gpu::{Gpu, Program, Tensor};
+use crate::ops::matmul::{matmul, tn_product, Operand, Params as MatmulParams};
+use crate::spec::conv::Geometry;
+
+/// Whether `im2col(image) · B[cols, n]` can skip materialising im2col: the
+/// implicit product needs the subgroup kernels and 4-channel vec4 runs.
+pub(super) fn implicit_nn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
+    gpu.subgroup_matmul && g.c.is_multiple_of(4) && n.is_multiple_of(4)
+}
+
+/// The same for `im2col(image)ᵀ · D[rows, n]`, whose 8-row blocks are 8
+/// channels of one tap.
+pub(super) fn implicit_tn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
+    gpu.subgroup_matmul && g.c.is_multiple_of(8) && n.is_multiple_of(4)
+}
+
+fn implicit_params(g: &Geometry, m: usize, n: usize, k: usize) -> MatmulParams {
+    MatmulParams {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        h: g.h as u32,
+        w: g.w as u32,
+        c4: (g.c / 4) as u32,
+        oh: g.oh as u32,
+        ow: g.ow as u32,
+        kh: g.kh as u32,
+        kw: g.kw as u32,
+        stride: g.stride as u32,
+        pad_top: g.pad_top as u32,
+        pad_left: g.pad_left as u32,
+        ..Default::default()
+    }
+}
+
+/// Records out[rows, n] = im2col(image) · b[cols, n] (+ bias), gathering
+/// im2col's entries from the image inside the product.
+fn implicit_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<()> {
+    let n = out.len() / g.rows();
+    let params = implicit_params(g, g.rows(), n, g.cols());
+    let groups = [n.div_ceil(64) as u32, g.rows().div_ceil(64) as u32, 1];
+    match bias {
+        None => prog.dispatch(
+            gpu,
+            ("conv_implicit", "conv_nn"),
+            &params,
+            &[image, b, out],
+            groups,
+        ),
+        Some(bias) => prog.dispatch(
+            gpu,
+            ("conv_implicit", "conv_nn_bias"),
+            &params,
+            &[image, b, out, bias],
+            groups,
+        ),
+    }
+}
+
+/// Records out[cols, n] = im2col(image)ᵀ · d[rows, n] (split over the
+/// patches when the output alone would not fill the device).
+fn implicit_product_t(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    d: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let n = d.len() / g.rows();
+    let params = implicit_params(g, g.cols(), n, g.rows());
+    tn_product(gpu, prog, params, out, |p, params, target, groups| {
+        p.dispatch(
+            gpu,
+            ("conv_implicit", "conv_tn"),
+            params,
+            &[image, d, target],
+            groups,
+        )
+    })
+}
+
+/// Records out[rows, n] = im2col(image) · b[cols, n] (+ bias): gathered
+/// inside the product where `implicit_nn` allows, else read from `col`,
+/// which then must hold im2col(image).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn im2col_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    col: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<()> {
+    let n = b.len() / g.cols();
+    if implicit_nn(gpu, g, n) {
+        return implicit_product(gpu, prog, g, image, b, bias, out);
+    }
+    let col = col.reshape(&[g.rows(), g.cols()])?;
+    matmul(
+        gpu,
+        prog,
+        Operand::plain(&col),
+        Operand::plain(&as_2d(b, n)?),
+        bias,
+        &as_2d(out, n)?,
+    )
+}
+
+/// Records out[cols, n] = im2col(image)ᵀ · d[rows, n], gathered where
+/// `implicit_tn` allows, else from `col` as above.
+pub(super) fn im2col_t_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    col: &Tensor,
+    d: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let n = d.len() / g.rows();
+    if implicit_tn(gpu, g, n) {
+        return implicit_product_t(gpu, prog, g, image, d, out);
+    }
+    let col = col.reshape(&[g.rows(), g.cols()])?;
+    matmul(
+        gpu,
+        prog,
+        Operand::transposed(&col),
+        Operand::plain(&as_2d(d, n)?),
+        None,
+        &as_2d(out, n)?,
+    )
+}
+
+pub(super) fn as_2d(t: &Tensor, cols: usize) -> Result<Tensor> {
+    t.reshape(&[t.len() / cols, cols])
+}

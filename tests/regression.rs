@@ -1,0 +1,82 @@
+//! The training step is bit-identical across refactors: three steps from a
+//! fixed seed must leave exactly the checkpoint tensors they left when this
+//! test was written (before the restructuring of issue 8). The digests are
+//! per kernel family, on lavapipe (the adapter CI has): other adapters
+//! round differently, so there the test prints its digest and checks only
+//! that two runs agree.
+
+use gan_gpu::data::read_images;
+use gan_gpu::gpu::{AdapterChoice, Gpu};
+use gan_gpu::spec::optim::Optimizer;
+use gan_gpu::train::checkpoint::trainer_tensors;
+use gan_gpu::train::{TrainConfig, Trainer};
+use std::path::Path;
+
+/// FNV-1a over every tensor's name, shape and f32 bits, in name order.
+fn digest_after_three_steps(no_subgroups: bool) -> (String, u64) {
+    let gpu = Gpu::new(&AdapterChoice {
+        no_subgroups,
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let adapter = format!("{} ({:?})", gpu.info.name, gpu.info.backend);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fashion-mnist");
+    let mut images = read_images(&data.join("train-images-idx3-ubyte.gz")).unwrap();
+    images.truncate(32);
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 4,
+        latent_dim: 100,
+        optimizer: Optimizer::adam(2e-4),
+        seed: 7,
+        data,
+        limit: Some(32),
+        log_every: 3,
+    };
+    let mut t = Trainer::new(gpu, cfg, images).unwrap();
+    for _ in 0..3 {
+        t.step().unwrap();
+    }
+    let mut tensors = trainer_tensors(&t).unwrap();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for (name, shape, values) in &tensors {
+        eat(name.as_bytes());
+        for d in shape {
+            eat(&(*d as u64).to_le_bytes());
+        }
+        for v in values {
+            eat(&v.to_bits().to_le_bytes());
+        }
+    }
+    (adapter, h)
+}
+
+fn check(no_subgroups: bool, lavapipe_digest: u64) {
+    let (adapter, got) = digest_after_three_steps(no_subgroups);
+    println!("{adapter}, no_subgroups {no_subgroups}: digest {got:#018x}");
+    if adapter.contains("llvmpipe") && adapter.contains("Vulkan") {
+        assert_eq!(
+            got, lavapipe_digest,
+            "the training step's result changed on {adapter}: {got:#018x}"
+        );
+    } else {
+        let (_, again) = digest_after_three_steps(no_subgroups);
+        assert_eq!(got, again, "two runs differ on {adapter}");
+    }
+}
+
+#[test]
+fn three_steps_are_bit_identical_default_kernels() {
+    check(false, 0xf8bc_a32a_a458_fc16);
+}
+
+#[test]
+fn three_steps_are_bit_identical_without_subgroups() {
+    check(true, 0xc5ba_2c22_49a0_0830);
+}

@@ -1,0 +1,76 @@
+//! Shared test machinery: the shipped data, configs, the adapter, and the
+//! trainer's tensors by name.
+
+use gan_gpu::data::{read_images, Images};
+use gan_gpu::gpu::{AdapterChoice, Gpu};
+use gan_gpu::spec::optim::Optimizer;
+use gan_gpu::train::checkpoint::{self, trainer_tensors};
+use gan_gpu::train::run::RunOptions;
+use gan_gpu::train::{TrainConfig, Trainer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fashion-mnist")
+}
+
+pub fn images(n: usize) -> Images {
+    static ALL: OnceLock<Images> = OnceLock::new();
+    let mut im = ALL
+        .get_or_init(|| read_images(&data_dir().join("train-images-idx3-ubyte.gz")).unwrap())
+        .clone();
+    im.truncate(n);
+    im
+}
+
+pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: batch,
+        latent_dim: 100,
+        optimizer,
+        seed: 7,
+        data: data_dir(),
+        limit: Some(limit),
+        log_every: 3,
+    }
+}
+
+pub fn gpu() -> Gpu {
+    Gpu::new(&AdapterChoice::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn tensor_map(t: &Trainer) -> BTreeMap<String, Vec<f32>> {
+    trainer_tensors(t)
+        .unwrap()
+        .into_iter()
+        .map(|(n, _, v)| (n, v))
+        .collect()
+}
+
+pub fn rms(v: &[f64]) -> f64 {
+    (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64)
+        .sqrt()
+        .max(1e-30)
+}
+
+/// "generator/dense.kernel" → "optimizer/generator/{k}/dense.kernel".
+pub fn state_key(name: &str, k: usize) -> String {
+    let (net, param) = name.split_once('/').unwrap();
+    gan_gpu::model::names::optimizer_state(net, k, param)
+}
+
+pub fn run_opts(cfg: TrainConfig, out: &Path, resume: Option<PathBuf>) -> RunOptions {
+    let resume = resume.map(|p| {
+        let c = checkpoint::load(&p).unwrap();
+        (p, c)
+    });
+    RunOptions {
+        cfg,
+        out: out.to_path_buf(),
+        resume,
+        adapter: AdapterChoice::default(),
+        show_progress: false,
+    }
+}

@@ -1,0 +1,99 @@
+//! One full training step on the GPU against the CPU reference `cpu::model`.
+
+use crate::common::*;
+use gan_gpu::cpu::model::CpuGan;
+use gan_gpu::spec::optim::Optimizer;
+use gan_gpu::train::{epoch_order, Trainer};
+use std::collections::BTreeMap;
+
+/// One full step (noise, G, D on fake + real, D update, G through D, G
+/// update) on the GPU against `cpu::model` in f64, from the same weights.
+fn one_step_matches_reference(optimizer: Optimizer) {
+    let (batch, count) = (4, 16);
+    let cfg = config(batch, optimizer, count, 1);
+    let im = images(count);
+    let mut t = Trainer::new(gpu(), cfg.clone(), im.clone()).unwrap();
+    let before = tensor_map(&t);
+    let as64 = |m: &BTreeMap<String, Vec<f32>>| {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.iter().map(|&x| x as f64).collect()))
+            .collect()
+    };
+    let mut reference = CpuGan::new(t.shape, optimizer, cfg.seed, batch, as64(&before));
+    let order = epoch_order(cfg.seed, 0, count);
+    let real = gan_gpu::cpu::data::gather_images(&im.pixels, &order, 0, batch, 28 * 28);
+    t.step().unwrap();
+    let m = t.read_metrics().unwrap();
+    let after = tensor_map(&t);
+    let (d_loss, g_loss) = reference.train_step(&real, 0);
+    // Losses: f32 forward passes through ~1600-term sums.
+    assert!(
+        (m.d_loss - d_loss).abs() < 1e-4 && (m.g_loss - g_loss).abs() < 1e-4,
+        "losses GPU {m:?} vs CPU D {d_loss} G {g_loss}"
+    );
+
+    let lr = match optimizer {
+        Optimizer::Adam { lr, .. } | Optimizer::Rmsprop { lr, .. } => lr as f64,
+    };
+    let mut checked = 0;
+    for (name, got) in &after {
+        let want = &reference.tensors[name];
+        let got64: Vec<f64> = got.iter().map(|&x| x as f64).collect();
+        if name.starts_with("optimizer/") || name.ends_with(".running") {
+            // Moments are (scaled) gradients and their squares, after a
+            // forward and backward pass through the whole GAN in f32:
+            // 2e-3 of the tensor's RMS.
+            let floor = rms(want);
+            let worst = got64
+                .iter()
+                .zip(want)
+                .map(|(g, w)| (g - w).abs() / (w.abs() + floor))
+                .fold(0.0, f64::max);
+            assert!(worst < 2e-3, "{name}: relative error {worst:.2e}");
+        } else {
+            // A parameter moves by about ±lr in one step (Adam and RMSprop
+            // both normalise by the gradient's size), so compare the update
+            // to within 1% of lr. Where the gradient is at rounding-noise
+            // level (below 1e-4 of its tensor's RMS) its sign is noise too;
+            // such elements may differ, and must be rare.
+            let start = &before[name];
+            let first_state = &reference.tensors[&state_key(name, 0)];
+            let grad_mag: Vec<f64> = match optimizer {
+                Optimizer::Adam { beta1, .. } => first_state
+                    .iter()
+                    .map(|m| (m / (1.0 - beta1 as f64)).abs())
+                    .collect(),
+                Optimizer::Rmsprop { rho, .. } => first_state
+                    .iter()
+                    .map(|v| (v / (1.0 - rho as f64)).sqrt())
+                    .collect(),
+            };
+            let g_rms = rms(&grad_mag);
+            let mut noisy = 0;
+            for i in 0..got.len() {
+                let (d_gpu, d_cpu) = (got64[i] - start[i] as f64, want[i] - start[i] as f64);
+                if (d_gpu - d_cpu).abs() > 0.01 * lr {
+                    assert!(grad_mag[i] < 1e-4 * g_rms, "{name}[{i}]: GPU update {d_gpu:e}, CPU update {d_cpu:e}, gradient {:e} (rms {g_rms:e})", grad_mag[i]);
+                    noisy += 1;
+                }
+            }
+            assert!(
+                noisy * 1000 <= got.len().max(1000),
+                "{name}: {noisy} of {} updates differ",
+                got.len()
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, reference.tensors.len());
+}
+
+#[test]
+fn one_step_matches_cpu_reference_adam() {
+    one_step_matches_reference(Optimizer::adam(2e-4));
+}
+
+#[test]
+fn one_step_matches_cpu_reference_rmsprop() {
+    one_step_matches_reference(Optimizer::rmsprop(1e-3));
+}
