@@ -1,4 +1,4 @@
-//! Reference for `shaders/rng.wgsl`: the same counter-based hash, bit for bit.
+//! Reference for `shaders/lib/rng.wgsl`: the same counter-based hash, bit for bit.
 
 pub fn pcg_hash(v: u32) -> u32 {
     let state = v.wrapping_mul(747796405).wrapping_add(2891336453);

@@ -11,8 +11,8 @@ use crate::error::{shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 
 /// The uniform of every matmul kernel; the trailing image geometry is read
-/// only by the implicit-im2col products (`conv_*` in
-/// `shaders/matmul_subgroup.wgsl`).
+/// only by the implicit-im2col products (`shaders/conv_implicit.wgsl`).
+/// Mirrored by `shaders/lib/matmul_params.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct Params {
