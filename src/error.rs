@@ -47,6 +47,10 @@ pub enum Error {
 
     #[error("{0}")]
     Config(String),
+
+    /// Training produced non-finite losses.
+    #[error("{0}")]
+    Diverged(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

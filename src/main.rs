@@ -9,7 +9,7 @@ use gan_gpu::train::run::{self, Outcome, RunOptions};
 use gan_gpu::train::{defaults, TrainConfig};
 use gan_gpu::{Error, Result};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -41,9 +41,9 @@ enum OptimizerKind {
 /// are options here; their defaults live in `gan_gpu::train::defaults`.
 #[derive(Args)]
 struct TrainArgs {
-    /// Epochs to train in total (a resumed run continues up to this).
-    #[arg(long, default_value_t = defaults::EPOCHS)]
-    epochs: usize,
+    /// Epochs to train in total [default: 50; when resuming, the checkpoint's].
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Images per batch [default: 32]; the discriminator sees a batch of fake plus a batch of real images.
     #[arg(long)]
     batch_size: Option<usize>,
@@ -160,15 +160,23 @@ fn info(choice: &AdapterChoice) -> Result<()> {
     println!("limits: {:#?}", gpu.limits);
     println!("features: {:?}", gpu.features);
     println!(
-        "subgroups: {}..{} lanes; matrix kernels {} subgroup shuffles",
-        gpu.info.subgroup_min_size,
-        gpu.info.subgroup_max_size,
-        if gpu.subgroup_matmul {
-            "use"
-        } else {
-            "do not use"
-        }
+        "subgroups: {}..{} lanes",
+        gpu.info.subgroup_min_size, gpu.info.subgroup_max_size
     );
+    let (matmul, conv) = if gpu.subgroup_matmul {
+        (
+            "subgroup (matmul_subgroup.wgsl; matmul.wgsl for N = 1)",
+            "implicit im2col (conv_implicit.wgsl) where channels come in 4s, else im2col + subgroup matmul",
+        )
+    } else {
+        (
+            "vec4 (matmul_vec4.wgsl) where dimensions are multiples of 4, else scalar (matmul.wgsl)",
+            "im2col/col2im (conv.wgsl) + vec4 or scalar matmul",
+        )
+    };
+    println!("matrix products: {matmul}");
+    println!("convolutions: {conv}");
+    println!("why: {}", gpu.subgroup_reason);
     Ok(())
 }
 
@@ -188,7 +196,7 @@ impl TrainArgs {
     fn config(&self, resume: Option<&checkpoint::Checkpoint>) -> Result<TrainConfig> {
         let Some(ckpt) = resume else {
             return Ok(TrainConfig {
-                epochs: self.epochs,
+                epochs: self.epochs.unwrap_or(defaults::EPOCHS),
                 batch_size: self.batch_size.unwrap_or(defaults::BATCH_SIZE),
                 latent_dim: self.latent_dim.unwrap_or(defaults::LATENT_DIM),
                 optimizer: self.optimizer.unwrap_or(OptimizerKind::Adam).build(self.lr),
@@ -226,7 +234,7 @@ impl TrainArgs {
             }
         }
         Ok(TrainConfig {
-            epochs: self.epochs,
+            epochs: self.epochs.unwrap_or(c.epochs),
             data: self.data.clone().unwrap_or_else(|| c.data.clone()),
             log_every: self.log_every,
             ..c.clone()
@@ -234,13 +242,14 @@ impl TrainArgs {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+/// Runs a command; the exit status it asks for.
+fn run(cli: Cli) -> Result<i32> {
     let choice = AdapterChoice {
         name: cli.adapter,
         no_subgroups: cli.no_subgroups,
     };
     match cli.command {
-        Command::Info => info(&choice),
+        Command::Info => info(&choice).map(|()| 0),
         Command::Train(args) => {
             let resume = match &args.resume {
                 Some(p) => Some((p.clone(), checkpoint::load(p)?)),
@@ -251,13 +260,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some((p, _)) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
                 None => PathBuf::from("runs").join(timestamp()),
             });
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = stop.clone();
-            ctrlc::set_handler(move || {
-                eprintln!("\nCtrl-C: finishing this step and writing a checkpoint...");
-                flag.store(true, Ordering::SeqCst);
-            })
-            .map_err(|e| Error::Config(format!("cannot install the Ctrl-C handler: {e}")))?;
+            let stop = StopSignals::install()?;
             println!("writing to {}", out.display());
             let opts = RunOptions {
                 cfg,
@@ -266,19 +269,23 @@ fn run(cli: Cli) -> Result<()> {
                 adapter: choice.clone(),
                 show_progress: true,
             };
-            let (outcome, t) = run::train(opts, &stop)?;
+            let (outcome, t) = run::train(opts, &stop.stop)?;
             match outcome {
                 Outcome::Finished => {
-                    println!("done: {} epochs; outputs in {}", t.pos.epoch, out.display())
+                    println!("done: {} epochs; outputs in {}", t.pos.epoch, out.display());
+                    Ok(0)
                 }
-                Outcome::Interrupted => println!(
-                    "stopped at epoch {} step {}; resume with: gan-gpu train --resume {}",
-                    t.pos.epoch + 1,
-                    t.pos.step_in_epoch,
-                    out.join("checkpoint.safetensors").display()
-                ),
+                Outcome::Interrupted => {
+                    println!(
+                        "stopped by {} at epoch {} step {}; resume with: gan-gpu train --resume {}",
+                        stop.name(),
+                        t.pos.epoch + 1,
+                        t.pos.step_in_epoch,
+                        out.join("checkpoint.safetensors").display()
+                    );
+                    Ok(stop.exit_code())
+                }
             }
-            Ok(())
         }
         Command::Bench {
             batch_sizes,
@@ -287,6 +294,11 @@ fn run(cli: Cli) -> Result<()> {
             train_steps,
             json,
         } => {
+            if let Some(b) = batch_sizes.iter().find(|&&b| b == 0) {
+                return Err(Error::Config(format!(
+                    "--batch-sizes: {b} is not a batch size (each must be at least 1)"
+                )));
+            }
             let opts = BenchOptions {
                 batch_sizes,
                 ops,
@@ -301,7 +313,7 @@ fn run(cli: Cli) -> Result<()> {
                 let text = serde_json::to_string_pretty(&report).expect("report serialises");
                 std::fs::write(&path, text).map_err(gan_gpu::error::io_err(&path))?;
             }
-            Ok(())
+            Ok(0)
         }
         Command::Sample {
             checkpoint,
@@ -311,15 +323,89 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             run::sample(&checkpoint, n, seed, &out, &choice.clone())?;
             println!("wrote {}", out.display());
-            Ok(())
+            Ok(0)
         }
     }
 }
 
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`gan-gpu info |
+/// head -1`) would panic; restoring the default ends the process quietly,
+/// as other command-line tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any
+    // thread starts has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// SIGINT (Ctrl-C), SIGTERM (`kill`) and SIGHUP (a closed terminal) all
+/// finish the current step, write a checkpoint and end the run; the exit
+/// status is 128 + the signal's number (130, 143, 129), as shells report.
+struct StopSignals {
+    stop: Arc<AtomicBool>,
+    signal: Arc<AtomicUsize>,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let signal = Arc::new(AtomicUsize::new(0));
+        for sig in STOP_SIGNALS {
+            // A second signal ends the process at once, without a checkpoint.
+            let installed =
+                signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, stop.clone())
+                    .and_then(|_| {
+                        signal_hook::flag::register_usize(sig, signal.clone(), sig as usize)
+                    })
+                    .and_then(|_| signal_hook::flag::register(sig, stop.clone()));
+            installed.map_err(|e| {
+                Error::Config(format!("cannot install the handler of signal {sig}: {e}"))
+            })?;
+        }
+        Ok(StopSignals { stop, signal })
+    }
+
+    fn number(&self) -> i32 {
+        self.signal.load(Ordering::SeqCst) as i32
+    }
+
+    fn name(&self) -> &'static str {
+        match self.number() {
+            signal_hook::consts::SIGINT => "Ctrl-C (SIGINT)",
+            signal_hook::consts::SIGTERM => "SIGTERM",
+            _ => "SIGHUP",
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        128 + self.number()
+    }
+}
+
+#[cfg(unix)]
+const STOP_SIGNALS: [i32; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+];
+#[cfg(not(unix))]
+const STOP_SIGNALS: [i32; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    if let Err(e) = run(Cli::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+    // Mesa's EGL logs a failed probe of the X display on every start on
+    // machines without one before it falls back to a surfaceless display;
+    // RUST_LOG overrides this default.
+    let default_filter = "warn,wgpu_hal::gles::egl=off";
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_filter))
+        .init();
+    restore_sigpipe();
+    match run(Cli::parse()) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
     }
 }

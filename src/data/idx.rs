@@ -31,58 +31,97 @@ fn data_err(path: &Path, msg: impl Into<String>) -> Error {
     }
 }
 
-/// The file's bytes, gunzipped when it starts with gzip's magic.
-fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(io_err(path))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| data_err(path, format!("not a valid gzip file: {e}")))?;
-        Ok(out)
+/// The file as a byte stream, gunzipped when it starts with gzip's magic.
+fn open_maybe_gzip(path: &Path) -> Result<Box<dyn Read>> {
+    let mut file = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic).map_err(io_err(path))?;
+    let head = std::io::Cursor::new(magic[..n].to_vec());
+    let stream = head.chain(file);
+    Ok(if magic[..n] == [0x1f, 0x8b] {
+        Box::new(flate2::read::GzDecoder::new(stream))
     } else {
-        Ok(raw)
+        Box::new(stream)
+    })
+}
+
+/// Fills as much of `buf` as the stream holds; the count read.
+fn read_up_to(r: &mut (impl Read + ?Sized), buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Reads `len` bytes of the IDX file at `path` from `r`, naming what was
+/// being read when the stream ends early or is corrupt.
+fn read_exact_named(path: &Path, r: &mut dyn Read, len: usize, what: &str) -> Result<Vec<u8>> {
+    let mut out = vec![0u8; len];
+    let got = read_up_to(r, &mut out).map_err(|e| gzip_or_io(path, e))?;
+    if got < len {
+        return Err(data_err(
+            path,
+            format!("the file ends inside the {what}: {got} of {len} bytes"),
+        ));
+    }
+    Ok(out)
+}
+
+fn gzip_or_io(path: &Path, e: std::io::Error) -> Error {
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::InvalidInput
+            | std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::UnexpectedEof
+    ) {
+        data_err(path, format!("not a valid gzip file: {e}"))
+    } else {
+        Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
     }
 }
 
-/// Parses an IDX header: (element type, dimensions, header length).
-fn parse_header(path: &Path, bytes: &[u8]) -> Result<(u8, Vec<usize>, usize)> {
-    if bytes.len() < 4 {
+/// Reads an IDX header from the stream: (element type, dimensions).
+fn read_header(path: &Path, r: &mut dyn Read) -> Result<(u8, Vec<usize>)> {
+    let mut magic = [0u8; 4];
+    let got = read_up_to(r, &mut magic).map_err(|e| gzip_or_io(path, e))?;
+    if got < 4 {
         return Err(data_err(
             path,
-            format!("{} bytes is too short for an IDX header", bytes.len()),
+            format!("{got} bytes is too short for an IDX header"),
         ));
     }
-    if bytes[0] != 0 || bytes[1] != 0 {
+    if magic[0] != 0 || magic[1] != 0 {
         return Err(data_err(
             path,
             format!(
                 "bad magic number {:02x}{:02x}{:02x}{:02x}: IDX files start with two zero bytes",
-                bytes[0], bytes[1], bytes[2], bytes[3]
+                magic[0], magic[1], magic[2], magic[3]
             ),
         ));
     }
-    let (kind, ndim) = (bytes[2], bytes[3] as usize);
-    let header = 4 + 4 * ndim;
-    if bytes.len() < header {
-        return Err(data_err(
-            path,
-            format!(
-                "the header declares {ndim} dimensions but the file ends after {} bytes",
-                bytes.len()
-            ),
-        ));
-    }
-    let dims = (0..ndim)
-        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
+    let (kind, ndim) = (magic[2], magic[3] as usize);
+    let dims = read_exact_named(path, r, 4 * ndim, &format!("header of {ndim} dimensions"))?;
+    let dims = dims
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes(c.try_into().unwrap()) as usize)
         .collect();
-    Ok((kind, dims, header))
+    Ok((kind, dims))
 }
 
 /// Reads a file of images (IDX type 0x08, 3 dimensions: count, rows, cols).
+/// The header is read first; then at most the bytes it promises, plus one
+/// to detect trailing data, so a corrupt or hostile file (a gzip bomb)
+/// cannot make the reader inflate more than the header declares.
 pub fn read_images(path: &Path) -> Result<Images> {
-    let bytes = read_maybe_gzip(path)?;
-    let (kind, dims, header) = parse_header(path, &bytes)?;
+    let mut r = open_maybe_gzip(path)?;
+    let (kind, dims) = read_header(path, &mut r)?;
     if kind != 0x08 {
         return Err(data_err(
             path,
@@ -108,23 +147,29 @@ pub fn read_images(path: &Path) -> Result<Images> {
         .checked_mul(height)
         .and_then(|v| v.checked_mul(width))
         .ok_or_else(|| data_err(path, format!("dimensions {dims:?} overflow")))?;
-    let have = bytes.len() - header;
-    if have != want {
-        let what = if have < want {
-            "truncated"
-        } else {
-            "has trailing bytes"
-        };
+    let promise =
+        format!("the header promises {count} images of {height}x{width} = {want} bytes of pixels");
+    let mut pixels = Vec::new();
+    r.take(want as u64 + 1)
+        .read_to_end(&mut pixels)
+        .map_err(|e| gzip_or_io(path, e))?;
+    if pixels.len() < want {
         return Err(data_err(
             path,
-            format!("{what}: the header promises {count} images of {height}x{width} = {want} bytes of pixels, the file holds {have}"),
+            format!("truncated: {promise}, the file holds {}", pixels.len()),
+        ));
+    }
+    if pixels.len() > want {
+        return Err(data_err(
+            path,
+            format!("has trailing bytes: {promise}, the file holds more"),
         ));
     }
     Ok(Images {
         count,
         height,
         width,
-        pixels: bytes[header..].to_vec(),
+        pixels,
     })
 }
 

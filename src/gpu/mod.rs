@@ -65,7 +65,9 @@ struct PipelineKey {
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     if std::env::var_os("WGPU_BACKEND").is_none() {
-        desc.backends = wgpu::Backends::PRIMARY;
+        // OpenGL too, so that a machine with only an OpenGL driver still
+        // gets an adapter; `rank` prefers the primary backends.
+        desc.backends = wgpu::Backends::PRIMARY | wgpu::Backends::GL;
     }
     wgpu::Instance::new(desc)
 }
@@ -77,6 +79,15 @@ pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
         .iter()
         .map(|a| a.get_info())
         .collect()
+}
+
+/// Lower is preferred: the fastest kind of device, then a primary backend
+/// (Vulkan, Metal, DX12) over OpenGL on the same device.
+fn rank(info: &wgpu::AdapterInfo) -> (u32, bool) {
+    (
+        device_rank(info.device_type),
+        info.backend == wgpu::Backend::Gl,
+    )
 }
 
 fn device_rank(t: wgpu::DeviceType) -> u32 {
@@ -117,13 +128,16 @@ impl Gpu {
                     .as_ref()
                     .is_none_or(|f| a.get_info().name.to_lowercase().contains(f))
             })
-            .min_by_key(|a| device_rank(a.get_info().device_type))
-            .ok_or_else(|| Error::NoAdapter {
-                filter: filter
-                    .as_ref()
-                    .map(|f| format!(" matching '{f}'"))
-                    .unwrap_or_default(),
-                seen,
+            .min_by_key(|a| rank(&a.get_info()))
+            .ok_or_else(|| {
+                let name = filter.as_ref().map(|f| format!(" matching '{f}'"));
+                let backend = std::env::var("WGPU_BACKEND")
+                    .ok()
+                    .map(|b| format!(" on backend WGPU_BACKEND={b} (unset it to search all)"));
+                Error::NoAdapter {
+                    filter: [name, backend].into_iter().flatten().collect(),
+                    seen,
+                }
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
@@ -299,7 +313,7 @@ impl Gpu {
             return crate::error::limit_err(
                 op,
                 format!(
-                    "{what} needs {bytes} bytes, over this device's storage binding limit of {max} bytes; use a smaller batch"
+                    "{what} needs {bytes} bytes, over this device's storage binding limit of {max} bytes"
                 ),
             );
         }

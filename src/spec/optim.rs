@@ -46,4 +46,30 @@ impl Optimizer {
             Optimizer::Rmsprop { .. } => 1,
         }
     }
+
+    /// Checks every hyper-parameter is usable: a finite, positive learning
+    /// rate and ε, decay rates in [0, 1). The message names the value.
+    pub fn validate(&self) -> Result<(), String> {
+        let (lr, eps, rates): (f32, f32, Vec<(&str, f32)>) = match *self {
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => (lr, eps, vec![("beta1", beta1), ("beta2", beta2)]),
+            Optimizer::Rmsprop { lr, rho, eps } => (lr, eps, vec![("rho", rho)]),
+        };
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(format!("learning rate {lr} must be finite and above 0"));
+        }
+        if !(eps.is_finite() && eps > 0.0) {
+            return Err(format!("epsilon {eps} must be finite and above 0"));
+        }
+        for (name, r) in rates {
+            if !(0.0..1.0).contains(&r) {
+                return Err(format!("{name} {r} must be in [0, 1)"));
+            }
+        }
+        Ok(())
+    }
 }

@@ -11,11 +11,14 @@ use crate::model::generator::Generator;
 use crate::model::params::{NamedTensor, ParamSet};
 use crate::model::{names, ModelShape};
 use safetensors::{Dtype, SafeTensors};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
 const FORMAT: &str = "gan-gpu checkpoint 1";
+/// Metadata key of the CRC-32 of every tensor's bytes, checked on load so
+/// that a damaged file names the damaged tensor instead of loading.
+const CHECKSUMS: &str = "crc32";
 
 pub struct Checkpoint {
     pub config: TrainConfig,
@@ -81,8 +84,17 @@ pub fn save(t: &Trainer, path: &Path) -> Result<()> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
+    let checksums: BTreeMap<&str, u32> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((n, _, _), b)| (n.as_str(), crc32fast::hash(b)))
+        .collect();
     let meta = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
+        (
+            CHECKSUMS.to_string(),
+            serde_json::to_string(&checksums).expect("checksums serialise"),
+        ),
         (
             "config".to_string(),
             serde_json::to_string(&t.cfg).expect("config serialises"),
@@ -101,6 +113,25 @@ pub fn save(t: &Trainer, path: &Path) -> Result<()> {
     write_atomically(path, &data)
 }
 
+/// The temporary file `write_atomically` writes `path` through:
+/// `.NAME.tmp` beside it.
+pub fn temp_path(path: &Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("checkpoint");
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Removes the temporary files that `write_atomically` would use for
+/// `names` in `dir` (a killed run's leftovers); returns how many.
+pub fn remove_stale_temp_files(dir: &Path, names: &[&str]) -> usize {
+    names
+        .iter()
+        .filter(|n| std::fs::remove_file(temp_path(&dir.join(n))).is_ok())
+        .count()
+}
+
 /// Writes through a temporary file in the same directory, fsyncs it, then
 /// renames it over `path` and fsyncs the directory.
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
@@ -108,17 +139,19 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("checkpoint")
-    ));
-    let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
-    f.write_all(data).map_err(io_err(&tmp))?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    let tmp = temp_path(path);
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(data)?;
+            f.sync_all()
+        })
+        .map_err(io_err(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io_err(path)));
+    if let Err(e) = written {
+        // A full disk or a failed rename leaves no partial file behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     if let Ok(d) = std::fs::File::open(dir) {
         // Makes the rename itself durable; not every platform can sync a directory.
         let _ = d.sync_all();
@@ -145,6 +178,11 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
     };
     let config: TrainConfig = serde_json::from_str(field("config")?)
         .map_err(|e| ckpt_err(path, format!("bad config: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| ckpt_err(path, format!("bad config: {e}")))?;
+    let checksums: BTreeMap<String, u32> = serde_json::from_str(field(CHECKSUMS)?)
+        .map_err(|e| ckpt_err(path, format!("bad checksums: {e}")))?;
     let pos: Position = serde_json::from_str(field("position")?)
         .map_err(|e| ckpt_err(path, format!("bad position: {e}")))?;
     let shape: ModelShape = serde_json::from_str(field("shape")?)
@@ -158,12 +196,33 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
                 format!("tensor {name} is {:?}, expected F32", view.dtype()),
             ));
         }
-        let values = view
+        let Some(&crc) = checksums.get(name) else {
+            return Err(ckpt_err(path, format!("tensor {name} has no checksum")));
+        };
+        if crc32fast::hash(view.data()) != crc {
+            return Err(ckpt_err(
+                path,
+                format!("tensor {name} is damaged (its CRC-32 does not match)"),
+            ));
+        }
+        let values: Vec<f32> = view
             .data()
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
             .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(ckpt_err(
+                path,
+                format!(
+                    "tensor {name} holds a non-finite value ({}) at {i}",
+                    values[i]
+                ),
+            ));
+        }
         tensors.insert(name.to_string(), (view.shape().to_vec(), values));
+    }
+    if let Some(missing) = checksums.keys().find(|k| !tensors.contains_key(*k)) {
+        return Err(ckpt_err(path, format!("tensor {missing} is missing")));
     }
     Ok(Checkpoint {
         config,
@@ -214,7 +273,22 @@ impl Checkpoint {
     }
 
     /// Loads everything into a trainer built from this checkpoint's config.
+    /// The position must lie inside the trainer's epochs: a checkpoint
+    /// resumed onto fewer images than it was trained on is refused.
     pub fn restore(&self, path: &Path, t: &mut Trainer) -> Result<()> {
+        if self.pos.step_in_epoch >= t.steps_per_epoch {
+            return Err(ckpt_err(
+                path,
+                format!(
+                    "it stopped at step {} of epoch {}, but {} images at batch {} make only {} steps per epoch; resume with the data (and --limit) it was trained on",
+                    self.pos.step_in_epoch,
+                    self.pos.epoch + 1,
+                    t.images.count,
+                    t.cfg.batch_size,
+                    t.steps_per_epoch
+                ),
+            ));
+        }
         self.restore_generator(path, &t.gpu, &t.gen)?;
         let prefix = names::param_prefix(names::DISCRIMINATOR);
         let disc = &t.disc.params;

@@ -38,6 +38,30 @@ pub struct TrainConfig {
     pub log_every: usize,
 }
 
+impl TrainConfig {
+    /// Checks every value a run depends on; the message names the flag or
+    /// field and the value. Runs and checkpoints are only made from a valid
+    /// config, and loaders check again.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::Config(msg));
+        if self.batch_size == 0 {
+            return bad("--batch-size must be at least 1".into());
+        }
+        if self.latent_dim == 0 {
+            return bad("--latent-dim must be at least 1".into());
+        }
+        if self.log_every == 0 {
+            return bad("--log-every must be at least 1".into());
+        }
+        if self.limit == Some(0) {
+            return bad("--limit must be at least 1".into());
+        }
+        self.optimizer
+            .validate()
+            .or_else(|e| bad(format!("--lr / --optimizer: {e}")))
+    }
+}
+
 /// Where training stands: the next step to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Position {
@@ -97,19 +121,14 @@ impl Trainer {
     /// Sets up networks, data and the step program; weights are initialised
     /// from the seed (a checkpoint can overwrite them with `restore`).
     pub fn new(gpu: Gpu, cfg: TrainConfig, images: Images) -> Result<Trainer> {
+        cfg.validate()?;
         let shape = ModelShape::new(cfg.latent_dim, images.height, images.width)?;
         let b = cfg.batch_size;
-        if b == 0 {
-            return Err(Error::Config("--batch-size must be at least 1".into()));
-        }
         if images.count < b {
             return Err(Error::Config(format!(
                 "{} images are fewer than one batch of {b}",
                 images.count
             )));
-        }
-        if cfg.log_every == 0 {
-            return Err(Error::Config("log_every must be at least 1".into()));
         }
         let states = cfg.optimizer.state_count();
         let gen = Generator::new(&gpu, shape, states)?;
@@ -131,7 +150,14 @@ impl Trainer {
         let metrics = gpu.zeros("metrics", &[2 * loss::SLOT])?;
         let step_program = record_step(
             &gpu, &cfg, &shape, &gen, &disc, &dataset, &order, &counter, &metrics,
-        )?;
+        )
+        .map_err(|e| match e {
+            Error::DeviceLimit { op, msg } => Error::DeviceLimit {
+                op,
+                msg: format!("{msg} at --batch-size {b}; a smaller batch fits"),
+            },
+            e => e,
+        })?;
         Ok(Trainer {
             steps_per_epoch: images.count / b,
             gpu,
@@ -177,7 +203,7 @@ impl Trainer {
         self.gpu.submit(&self.step_program)?;
         self.pos.global_step += 1;
         self.pos.step_in_epoch += 1;
-        if self.pos.step_in_epoch == self.steps_per_epoch {
+        if self.pos.step_in_epoch >= self.steps_per_epoch {
             self.pos.epoch += 1;
             self.pos.step_in_epoch = 0;
         }

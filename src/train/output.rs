@@ -86,6 +86,26 @@ pub fn append_csv(path: &Path, rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
+/// Drops the rows of metrics.csv logged after global step `step` (a
+/// resumed run redoes those steps); rewritten atomically.
+pub fn truncate_csv_after(path: &Path, step: u64) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let mut kept = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let row_step = line.split(',').nth(2).and_then(|v| v.parse::<u64>().ok());
+        if i == 0 || row_step.is_some_and(|s| s <= step) {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    if kept.len() != text.len() {
+        crate::train::checkpoint::write_atomically(path, kept.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// (step, D loss, G loss, D accuracy).
 pub type Point = (f64, f64, f64, f64);
 

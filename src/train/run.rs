@@ -20,6 +20,15 @@ use std::time::Instant;
 /// Images in the per-epoch sample grid (8×8) and `real.png`.
 pub const GRID: usize = 64;
 
+/// The files a run writes into its directory (besides `samples/`).
+pub const RUN_FILES: [&str; 5] = [
+    "checkpoint.safetensors",
+    "metrics.csv",
+    "config.json",
+    "real.png",
+    "loss.png",
+];
+
 pub struct RunOptions {
     pub cfg: TrainConfig,
     pub out: PathBuf,
@@ -36,9 +45,17 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// The generator in inference mode on fixed noise, for sample grids.
+/// Images `sample` draws per pass of the generator: larger requests are
+/// drawn in chunks, so any count fits the device's binding limits.
+const SAMPLE_CHUNK: usize = 256;
+
+/// The generator in inference mode on seeded noise, `n` images a pass.
+/// Pass k draws its noise with step counter k, so the images of a request
+/// do not depend on how it is chunked into passes of `n`.
 struct Sampler {
+    noise: Program,
     program: Program,
+    counter: Tensor,
     out: Tensor,
     n: usize,
 }
@@ -60,28 +77,46 @@ impl Sampler {
             0.0,
             1.0,
         )?;
-        gpu.run(&noise)?;
         let s = &gen.shape;
         let out = gpu.zeros("samples", &[n, s.height, s.width, 1])?;
         let mut program = Program::new();
         gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
         // The recorded bind groups keep the workspace's buffers alive.
-        Ok(Sampler { program, out, n })
+        Ok(Sampler {
+            noise,
+            program,
+            counter,
+            out,
+            n,
+        })
     }
 
-    fn save(&self, gpu: &Gpu, gen: &Generator, path: &Path) -> Result<()> {
+    /// Pass `pass`'s `n` images, [n, h, w] in [-1, 1].
+    fn images(&self, gpu: &Gpu, pass: u32) -> Result<Vec<f32>> {
+        StepCounter {
+            step: pass,
+            batch_start: 0,
+        }
+        .write(gpu, &self.counter)?;
+        gpu.run(&self.noise)?;
         gpu.run(&self.program)?;
-        let images: Vec<f32> = gpu.download(&self.out)?;
-        let cols = (self.n as f64).sqrt().ceil() as usize;
-        output::save_grid(
-            path,
-            &images,
-            self.n,
-            (gen.shape.height, gen.shape.width),
-            cols,
-            4,
-        )
+        gpu.download(&self.out)
     }
+
+    /// The per-epoch grid: pass 0, 8×8 at 4× scale.
+    fn save(&self, gpu: &Gpu, gen: &Generator, path: &Path) -> Result<()> {
+        let images = self.images(gpu, 0)?;
+        save_sample_grid(path, &images, self.n, gen)
+    }
+}
+
+/// A square-ish grid of `n` images; 4× scale up to 256 images, 1× beyond
+/// (a grid of 10,000 would otherwise be 11,000 pixels wide).
+fn save_sample_grid(path: &Path, images: &[f32], n: usize, gen: &Generator) -> Result<()> {
+    let cols = (n as f64).sqrt().ceil() as usize;
+    let scale = if n <= SAMPLE_CHUNK { 4 } else { 1 };
+    let hw = (gen.shape.height, gen.shape.width);
+    output::save_grid(path, images, n, hw, cols, scale)
 }
 
 /// Loads the configured training images (with --limit applied).
@@ -91,6 +126,63 @@ pub fn load_images(cfg: &TrainConfig) -> Result<crate::data::Images> {
         images.truncate(n);
     }
     Ok(images)
+}
+
+/// A new run never writes over files that are already in its directory
+/// (an earlier run's, or the user's own); a resumed run writes into its
+/// checkpoint's directory, or into a directory that holds no run.
+fn check_out_dir(opts: &RunOptions) -> Result<()> {
+    let out = &opts.out;
+    let existing: Vec<&str> = RUN_FILES
+        .iter()
+        .copied()
+        .filter(|n| out.join(n).exists())
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let err = |msg: String| Err(crate::Error::Config(msg));
+    let files = existing.join(", ");
+    match &opts.resume {
+        None if existing.contains(&"checkpoint.safetensors") => err(format!(
+            "{} already holds a training run ({files}); continue it with --resume {}, or choose another --out",
+            out.display(),
+            out.join("checkpoint.safetensors").display()
+        )),
+        None => err(format!(
+            "{} already holds {files}, which a new run would overwrite; choose another --out",
+            out.display()
+        )),
+        Some((path, _)) => {
+            let ckpt_dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            if ckpt_dir.is_some_and(|d| same(d, out)) || (ckpt_dir.is_none() && same(Path::new("."), out)) {
+                Ok(())
+            } else {
+                err(format!(
+                    "--out {} holds another run ({files}); resume into the checkpoint's own directory, or an --out without one",
+                    out.display()
+                ))
+            }
+        }
+    }
+}
+
+/// Stops a run whose losses stopped being numbers: the last checkpoint
+/// (written before this readback) stays as it was.
+fn check_finite(m: &Metrics, step: u64, ckpt: &Path) -> Result<()> {
+    for (name, v) in [("discriminator", m.d_loss), ("generator", m.g_loss)] {
+        if !v.is_finite() {
+            return Err(crate::Error::Diverged(format!(
+                "the {name} loss is {v} at step {step}; training diverged (try a smaller --lr). The last good checkpoint, {}, is kept",
+                ckpt.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn averaged(parts: &[Metrics]) -> Metrics {
@@ -112,19 +204,8 @@ fn averaged(parts: &[Metrics]) -> Metrics {
 /// into `opts.out`. Returns the trainer for inspection.
 pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> {
     let cfg = opts.cfg.clone();
-    // A new run never writes over an earlier one's checkpoint or metrics.
-    if opts.resume.is_none() {
-        for name in ["checkpoint.safetensors", "metrics.csv"] {
-            let existing = opts.out.join(name);
-            if existing.exists() {
-                return Err(crate::Error::Config(format!(
-                    "{} already holds a training run ({name}); continue it with --resume {}, or choose another --out",
-                    opts.out.display(),
-                    opts.out.join("checkpoint.safetensors").display()
-                )));
-            }
-        }
-    }
+    cfg.validate()?;
+    check_out_dir(&opts)?;
     let images = load_images(&cfg)?;
     let gpu = Gpu::new(&opts.adapter)?;
     log::info!("training on {} ({:?})", gpu.info.name, gpu.info.backend);
@@ -134,6 +215,10 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     }
     let out = &opts.out;
     std::fs::create_dir_all(out.join("samples")).map_err(io_err(out))?;
+    let stale = checkpoint::remove_stale_temp_files(out, &RUN_FILES);
+    if stale > 0 {
+        log::info!("removed {stale} temporary files a stopped run left");
+    }
     checkpoint::write_atomically(
         &out.join("config.json"),
         serde_json::to_string_pretty(&cfg)
@@ -155,6 +240,14 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     )?;
     let csv = out.join("metrics.csv");
     let ckpt_path = out.join("checkpoint.safetensors");
+    if opts.resume.is_some() {
+        // Rows a killed run logged after its last checkpoint are redone.
+        output::truncate_csv_after(&csv, t.pos.global_step)?;
+    } else {
+        // Resumable from the first step on, even if stopped by a signal
+        // the run cannot catch.
+        checkpoint::save(&t, &ckpt_path)?;
+    }
 
     let start = Instant::now();
     while t.pos.epoch < cfg.epochs {
@@ -184,6 +277,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                 || stop.load(Ordering::SeqCst)
             {
                 let m = t.read_metrics()?;
+                check_finite(&m, t.pos.global_step, &ckpt_path)?;
                 let secs = last_log.0.elapsed().as_secs_f64();
                 let ips = (t.pos.global_step - last_log.1) as f64 * cfg.batch_size as f64
                     / secs.max(1e-9);
@@ -272,5 +366,12 @@ pub fn sample(
     let gpu = Gpu::new(adapter)?;
     let gen = Generator::new(&gpu, ckpt.shape, 0)?;
     ckpt.restore_generator(checkpoint_path, &gpu, &gen)?;
-    Sampler::new(&gpu, &gen, n, gpu_seed(seed))?.save(&gpu, &gen, out)
+    let chunk = n.min(SAMPLE_CHUNK);
+    let sampler = Sampler::new(&gpu, &gen, chunk, gpu_seed(seed))?;
+    let mut images = Vec::with_capacity(n * gen.shape.pixels());
+    for pass in 0..n.div_ceil(chunk) {
+        images.extend(sampler.images(&gpu, pass as u32)?);
+    }
+    images.truncate(n * gen.shape.pixels());
+    save_sample_grid(out, &images, n, &gen)
 }
