@@ -71,9 +71,9 @@ struct TrainArgs {
     /// Train on the first N images only.
     #[arg(long)]
     limit: Option<usize>,
-    /// Steps between metric readbacks (each waits for the GPU once).
-    #[arg(long, default_value_t = defaults::LOG_EVERY)]
-    log_every: usize,
+    /// Steps between metric readbacks, each waiting for the GPU once [default: 20; when resuming, the checkpoint's].
+    #[arg(long)]
+    log_every: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -203,7 +203,7 @@ impl TrainArgs {
                 seed: self.seed.unwrap_or(defaults::SEED),
                 data: self.data.clone().unwrap_or_else(default_data_dir),
                 limit: self.limit,
-                log_every: self.log_every,
+                log_every: self.log_every.unwrap_or(defaults::LOG_EVERY),
             });
         };
         let c = &ckpt.config;
@@ -236,7 +236,7 @@ impl TrainArgs {
         Ok(TrainConfig {
             epochs: self.epochs.unwrap_or(c.epochs),
             data: self.data.clone().unwrap_or_else(|| c.data.clone()),
-            log_every: self.log_every,
+            log_every: self.log_every.unwrap_or(c.log_every),
             ..c.clone()
         })
     }

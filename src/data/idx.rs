@@ -31,13 +31,12 @@ fn data_err(path: &Path, msg: impl Into<String>) -> Error {
     }
 }
 
-/// The file as a byte stream, gunzipped when it starts with gzip's magic.
-fn open_maybe_gzip(path: &Path) -> Result<Box<dyn Read>> {
-    let mut file = std::fs::File::open(path).map_err(io_err(path))?;
+/// `raw` as a byte stream, gunzipped when it starts with gzip's magic.
+fn maybe_gunzip<'a>(path: &Path, mut raw: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
     let mut magic = [0u8; 2];
-    let n = read_up_to(&mut file, &mut magic).map_err(io_err(path))?;
+    let n = read_up_to(&mut raw, &mut magic).map_err(io_err(path))?;
     let head = std::io::Cursor::new(magic[..n].to_vec());
-    let stream = head.chain(file);
+    let stream = head.chain(raw);
     Ok(if magic[..n] == [0x1f, 0x8b] {
         Box::new(flate2::read::GzDecoder::new(stream))
     } else {
@@ -120,7 +119,18 @@ fn read_header(path: &Path, r: &mut dyn Read) -> Result<(u8, Vec<usize>)> {
 /// to detect trailing data, so a corrupt or hostile file (a gzip bomb)
 /// cannot make the reader inflate more than the header declares.
 pub fn read_images(path: &Path) -> Result<Images> {
-    let mut r = open_maybe_gzip(path)?;
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    parse_images(path, std::io::BufReader::new(file))
+}
+
+/// [`read_images`] on bytes already in memory; `path` only names them in
+/// errors. The fuzz targets and tests call this.
+pub fn images_from_bytes(path: &Path, bytes: &[u8]) -> Result<Images> {
+    parse_images(path, bytes)
+}
+
+fn parse_images(path: &Path, raw: impl Read) -> Result<Images> {
+    let mut r = maybe_gunzip(path, raw)?;
     let (kind, dims) = read_header(path, &mut r)?;
     if kind != 0x08 {
         return Err(data_err(

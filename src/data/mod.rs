@@ -2,4 +2,4 @@
 
 pub mod idx;
 
-pub use idx::{find_training_images, read_images, Images};
+pub use idx::{find_training_images, images_from_bytes, read_images, Images};

@@ -161,10 +161,14 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
 
 pub fn load(path: &Path) -> Result<Checkpoint> {
     let bytes = std::fs::read(path).map_err(io_err(path))?;
-    let st = SafeTensors::deserialize(&bytes)
+    from_bytes(path, &bytes)
+}
+
+/// [`load`] on bytes already in memory; `path` only names them in errors.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
+    let st = SafeTensors::deserialize(bytes)
         .map_err(|e| ckpt_err(path, format!("not a safetensors file: {e}")))?;
-    let (_, meta) =
-        SafeTensors::read_metadata(&bytes).map_err(|e| ckpt_err(path, e.to_string()))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| ckpt_err(path, e.to_string()))?;
     let meta = meta.metadata().clone().unwrap_or_default();
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         return Err(ckpt_err(

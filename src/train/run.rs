@@ -219,6 +219,13 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     if stale > 0 {
         log::info!("removed {stale} temporary files a stopped run left");
     }
+    let ckpt_path = out.join("checkpoint.safetensors");
+    if opts.resume.is_none() {
+        // The first file a new run writes, so that a run killed at any
+        // later moment (even by a signal it cannot catch) can be resumed,
+        // and a directory never holds a run's files without its checkpoint.
+        checkpoint::save(&t, &ckpt_path)?;
+    }
     checkpoint::write_atomically(
         &out.join("config.json"),
         serde_json::to_string_pretty(&cfg)
@@ -239,14 +246,9 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         gpu_seed(cfg.seed) ^ salt::SAMPLE_GRID_SEED_MIX,
     )?;
     let csv = out.join("metrics.csv");
-    let ckpt_path = out.join("checkpoint.safetensors");
     if opts.resume.is_some() {
         // Rows a killed run logged after its last checkpoint are redone.
         output::truncate_csv_after(&csv, t.pos.global_step)?;
-    } else {
-        // Resumable from the first step on, even if stopped by a signal
-        // the run cannot catch.
-        checkpoint::save(&t, &ckpt_path)?;
     }
 
     let start = Instant::now();

@@ -1,30 +1,9 @@
-//! The command line: bad input without panics, resume flags, `info`.
+//! The command line: resume flags and `info` (bad input: `robustness.rs`).
 
 use crate::common::*;
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::run::{self};
 use std::sync::atomic::AtomicBool;
-
-#[test]
-fn cli_reports_bad_input_without_panicking() {
-    let exe = env!("CARGO_BIN_EXE_gan-gpu");
-    let out = std::process::Command::new(exe)
-        .args(["train", "--data", "/definitely/not/here", "--epochs", "1"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("/definitely/not/here") && stderr.contains("no such data directory"),
-        "{stderr}"
-    );
-    let out = std::process::Command::new(exe)
-        .args(["sample", "--checkpoint", "/no/such.safetensors"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such.safetensors"));
-}
 
 /// `--resume` continues with the checkpoint's settings; a flag that
 /// contradicts them is refused (the run could not continue exactly), and
@@ -76,4 +55,27 @@ fn cli_resume_refuses_contradicting_flags() {
             && text.contains("max_storage_buffer_binding_size"),
         "{text}"
     );
+}
+
+/// `train --help` states every default, and states the values the code
+/// uses (`train::defaults`), so the text cannot drift from them.
+#[test]
+fn help_states_the_defaults_the_code_uses() {
+    use gan_gpu::train::defaults;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gan-gpu"))
+        .args(["train", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        format!("[default: {}", defaults::EPOCHS),
+        format!("[default: {}]", defaults::BATCH_SIZE),
+        format!("[default: {}]", defaults::LATENT_DIM),
+        format!("[default: {}]", defaults::SEED),
+        format!("[default: {}", defaults::LOG_EVERY),
+        format!("{:e} for Adam", defaults::ADAM_LR),
+        format!("{:e} for RMSprop", defaults::RMSPROP_LR),
+    ] {
+        assert!(help.contains(&want), "--help lacks '{want}':\n{help}");
+    }
 }

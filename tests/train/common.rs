@@ -74,3 +74,16 @@ pub fn run_opts(cfg: TrainConfig, out: &Path, resume: Option<PathBuf>) -> RunOpt
         show_progress: false,
     }
 }
+
+/// The first `n` shipped images as a raw IDX file in a new directory.
+pub fn raw_data_dir(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let im = images(n);
+    let mut bytes = vec![0, 0, 8, 3];
+    for d in [im.count, im.height, im.width] {
+        bytes.extend((d as u32).to_be_bytes());
+    }
+    bytes.extend(&im.pixels);
+    std::fs::write(dir.path().join("train-images-idx3-ubyte"), bytes).unwrap();
+    dir
+}
