@@ -87,6 +87,13 @@ fn kill_9_at_seeded_moments_loses_nothing() {
         tensors_of(&ckpt) == tensors_of(&straight.join("checkpoint.safetensors")),
         "killed and resumed {trials} times, the run ends with other weights than an uninterrupted one"
     );
+    // No temporary file of a killed write is left once a run has started again.
+    let temps: Vec<_> = std::fs::read_dir(&killed)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
     // Resumes dropped the rows logged after each checkpoint: every step once.
     let csv = std::fs::read_to_string(killed.join("metrics.csv")).unwrap();
     let steps: Vec<u64> = csv

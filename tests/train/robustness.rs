@@ -371,6 +371,7 @@ fn closed_stdout_exits_quietly() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
 }
 
 /// `--resume` without `--epochs` trains toward the checkpoint's epochs

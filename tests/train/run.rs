@@ -112,6 +112,16 @@ fn sample_draws_a_grid_from_a_checkpoint() {
         png_size(&grid),
         (4 * (28 * 4 + 2) + 2, 3 * (28 * 4 + 2) + 2)
     );
+    // Past one pass of 256: drawn in two passes, an 18-column grid at 1×.
+    run::sample(
+        &r.dir.path().join("checkpoint.safetensors"),
+        300,
+        3,
+        &grid,
+        &AdapterChoice::default(),
+    )
+    .unwrap();
+    assert_eq!(png_size(&grid), (18 * 30 + 2, 17 * 30 + 2));
 }
 
 #[test]
