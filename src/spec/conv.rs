@@ -77,24 +77,23 @@ fn conv_dim(
     }
 }
 
-fn check_common(
-    layer: &str,
-    batch: usize,
-    hw: (usize, usize),
-    in_c: usize,
-    out_c: usize,
-    k: (usize, usize),
-    stride: usize,
-) -> Result<()> {
+/// Checks a layer reading `[batch, h, w, spec.in_c]`.
+fn check_common(layer: &str, batch: usize, (h, w): (usize, usize), spec: &ConvSpec) -> Result<()> {
+    let ConvSpec {
+        in_c,
+        out_c,
+        kernel: (kh, kw),
+        stride,
+        ..
+    } = *spec;
     if stride == 0 {
         return shape_err(layer, "stride must be at least 1");
     }
-    if batch == 0 || hw.0 == 0 || hw.1 == 0 || in_c == 0 || out_c == 0 || k.0 == 0 || k.1 == 0 {
+    if [batch, h, w, in_c, out_c, kh, kw].contains(&0) {
         return shape_err(
             layer,
             format!(
-                "zero-sized dimension: batch {batch}, input {}x{}, channels {in_c} -> {out_c}, kernel {}x{}",
-                hw.0, hw.1, k.0, k.1
+                "zero-sized dimension: batch {batch}, input {h}x{w}, channels {in_c} -> {out_c}, kernel {kh}x{kw}"
             ),
         );
     }
@@ -119,49 +118,39 @@ pub fn conv2d_geometry(
     (h, w): (usize, usize),
     spec: &ConvSpec,
 ) -> Result<Geometry> {
-    let ConvSpec {
-        in_c,
-        out_c,
-        kernel: (kh, kw),
-        stride,
-        padding,
-    } = *spec;
-    check_common(layer, batch, (h, w), in_c, out_c, (kh, kw), stride)?;
-    let (oh, pad_top) = conv_dim(layer, h, kh, stride, padding)?;
-    let (ow, pad_left) = conv_dim(layer, w, kw, stride, padding)?;
+    check_common(layer, batch, (h, w), spec)?;
+    let (kh, kw) = spec.kernel;
+    let (oh, pad_top) = conv_dim(layer, h, kh, spec.stride, spec.padding)?;
+    let (ow, pad_left) = conv_dim(layer, w, kw, spec.stride, spec.padding)?;
     Ok(Geometry {
         n: batch,
         h,
         w,
-        c: in_c,
+        c: spec.in_c,
         oh,
         ow,
         kh,
         kw,
-        stride,
+        stride: spec.stride,
         pad_top,
         pad_left,
     })
 }
 
 /// Geometry of a Conv2dTranspose reading `[batch, h, w, in_c]` and writing
-/// `out_c` channels: the geometry of the convolution it is the adjoint of.
-/// Keras' output size: "same" h·stride, "valid" h·stride + max(k - stride, 0).
+/// `out_c` channels: the geometry of the convolution it is the adjoint of,
+/// whose image is the output and whose patch grid is the input. Keras'
+/// output size: "same" h·stride, "valid" h·stride + max(k - stride, 0).
 pub fn conv2d_transpose_geometry(
     layer: &str,
     batch: usize,
     (h, w): (usize, usize),
     spec: &ConvSpec,
 ) -> Result<Geometry> {
-    let ConvSpec {
-        in_c,
-        out_c,
-        kernel: (kh, kw),
-        stride,
-        padding,
-    } = *spec;
-    check_common(layer, batch, (h, w), in_c, out_c, (kh, kw), stride)?;
-    let dim = |size: usize, k: usize| match padding {
+    check_common(layer, batch, (h, w), spec)?;
+    let (kh, kw) = spec.kernel;
+    let stride = spec.stride;
+    let dim = |size: usize, k: usize| match spec.padding {
         Padding::Same => (size * stride, (k.saturating_sub(stride)) / 2),
         Padding::Valid => (size * stride + k.saturating_sub(stride), 0),
     };
@@ -171,7 +160,7 @@ pub fn conv2d_transpose_geometry(
         n: batch,
         h: big_h,
         w: big_w,
-        c: out_c,
+        c: spec.out_c,
         oh: h,
         ow: w,
         kh,

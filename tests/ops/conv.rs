@@ -4,6 +4,22 @@ use gan_gpu::gpu::Program;
 use gan_gpu::ops::conv::*;
 use gan_gpu::spec::conv::*;
 
+fn spec(
+    in_c: usize,
+    out_c: usize,
+    kernel: (usize, usize),
+    stride: usize,
+    padding: Padding,
+) -> ConvSpec {
+    ConvSpec {
+        in_c,
+        out_c,
+        kernel,
+        stride,
+        padding,
+    }
+}
+
 /// Products of up to kh·kw·c = 200 terms in f32, accumulated in a
 /// different order than the reference: 1e-4 relative to the RMS floor.
 const TOL: f64 = 1e-4;
@@ -17,19 +33,7 @@ fn geo(
     s: usize,
     p: Padding,
 ) -> Geometry {
-    conv2d_geometry(
-        "test conv",
-        n,
-        hw,
-        &ConvSpec {
-            in_c: c,
-            out_c,
-            kernel: (k, k),
-            stride: s,
-            padding: p,
-        },
-    )
-    .unwrap()
+    conv2d_geometry("test conv", n, hw, &spec(c, out_c, (k, k), s, p)).unwrap()
 }
 
 #[test]
@@ -41,33 +45,11 @@ fn same_padding_follows_tensorflow() {
     assert_eq!((g.oh, g.pad_top), (7, 1));
     let g = geo(1, (28, 28), 1, 1, 5, 2, Padding::Valid);
     assert_eq!((g.oh, g.pad_top), (12, 0));
-    let t = conv2d_transpose_geometry(
-        "t",
-        1,
-        (7, 7),
-        &ConvSpec {
-            in_c: 128,
-            out_c: 64,
-            kernel: (5, 5),
-            stride: 2,
-            padding: Padding::Same,
-        },
-    )
-    .unwrap();
+    let t = conv2d_transpose_geometry("t", 1, (7, 7), &spec(128, 64, (5, 5), 2, Padding::Same))
+        .unwrap();
     assert_eq!((t.h, t.w, t.oh, t.pad_top), (14, 14, 7, 1));
-    let t = conv2d_transpose_geometry(
-        "t",
-        1,
-        (7, 7),
-        &ConvSpec {
-            in_c: 128,
-            out_c: 64,
-            kernel: (5, 5),
-            stride: 2,
-            padding: Padding::Valid,
-        },
-    )
-    .unwrap();
+    let t = conv2d_transpose_geometry("t", 1, (7, 7), &spec(128, 64, (5, 5), 2, Padding::Valid))
+        .unwrap();
     assert_eq!((t.h, t.pad_top), (17, 0));
 }
 
@@ -103,19 +85,7 @@ fn every_model_layer_pads_as_worked_by_hand() {
 /// windows [0,1,2,3] → 3210, [2,3,4,5] → 5432, [4,5,0,0] → 54.
 #[test]
 fn hand_worked_asymmetric_padding() {
-    let g = conv2d_geometry(
-        "hand",
-        1,
-        (1, 5),
-        &ConvSpec {
-            in_c: 1,
-            out_c: 1,
-            kernel: (1, 4),
-            stride: 2,
-            padding: Padding::Same,
-        },
-    )
-    .unwrap();
+    let g = conv2d_geometry("hand", 1, (1, 5), &spec(1, 1, (1, 4), 2, Padding::Same)).unwrap();
     let x = [1.0f32, 2.0, 3.0, 4.0, 5.0];
     let w = [1.0f32, 10.0, 100.0, 1000.0];
     let want = vec![3210.0, 5432.0, 54.0];
@@ -267,19 +237,7 @@ fn conv2d_parity() {
 #[test]
 fn conv2d_transpose_parity() {
     let t = |n, hw, in_c, out_c, k, s, p| {
-        conv2d_transpose_geometry(
-            "test",
-            n,
-            hw,
-            &ConvSpec {
-                in_c,
-                out_c,
-                kernel: (k, k),
-                stride: s,
-                padding: p,
-            },
-        )
-        .unwrap()
+        conv2d_transpose_geometry("test", n, hw, &spec(in_c, out_c, (k, k), s, p)).unwrap()
     };
     transpose_case(t(2, (7, 7), 8, 4, 5, 2, Padding::Same), 8);
     transpose_case(t(2, (14, 14), 4, 1, 5, 2, Padding::Same), 4);
@@ -385,19 +343,8 @@ fn cpu_backward_matches_finite_differences() {
         1e-6,
     );
 
-    let t = conv2d_transpose_geometry(
-        "t",
-        2,
-        (3, 2),
-        &ConvSpec {
-            in_c,
-            out_c,
-            kernel: (3, 3),
-            stride: 2,
-            padding: Padding::Same,
-        },
-    )
-    .unwrap();
+    let t = conv2d_transpose_geometry("t", 2, (3, 2), &spec(in_c, out_c, (3, 3), 2, Padding::Same))
+        .unwrap();
     let x = to64(&random(t.rows() * in_c, 5));
     let w = to64(&random(t.cols() * in_c, 6));
     let b = to64(&random(out_c, 7));
@@ -417,13 +364,7 @@ fn bad_layers_are_errors_naming_layer_and_shapes() {
         "disc.conv1",
         1,
         (28, 28),
-        &ConvSpec {
-            in_c: 1,
-            out_c: 64,
-            kernel: (5, 5),
-            stride: 0,
-            padding: Padding::Same,
-        },
+        &spec(1, 64, (5, 5), 0, Padding::Same),
     )
     .unwrap_err();
     assert!(
@@ -434,41 +375,17 @@ fn bad_layers_are_errors_naming_layer_and_shapes() {
         "disc.conv1",
         1,
         (28, 28),
-        &ConvSpec {
-            in_c: 0,
-            out_c: 64,
-            kernel: (5, 5),
-            stride: 2,
-            padding: Padding::Same,
-        },
+        &spec(0, 64, (5, 5), 2, Padding::Same),
     )
     .unwrap_err();
     assert!(err.to_string().contains("channels 0"), "{err}");
-    let err = conv2d_geometry(
-        "c",
-        1,
-        (4, 4),
-        &ConvSpec {
-            in_c: 1,
-            out_c: 1,
-            kernel: (5, 5),
-            stride: 1,
-            padding: Padding::Valid,
-        },
-    )
-    .unwrap_err();
+    let err = conv2d_geometry("c", 1, (4, 4), &spec(1, 1, (5, 5), 1, Padding::Valid)).unwrap_err();
     assert!(err.to_string().contains("kernel 5 is larger"), "{err}");
     let err = conv2d_transpose_geometry(
         "gen.deconv1",
         1,
         (7, 7),
-        &ConvSpec {
-            in_c: 128,
-            out_c: 0,
-            kernel: (5, 5),
-            stride: 2,
-            padding: Padding::Same,
-        },
+        &spec(128, 0, (5, 5), 2, Padding::Same),
     )
     .unwrap_err();
     assert!(err.to_string().contains("gen.deconv1"), "{err}");
