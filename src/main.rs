@@ -1,6 +1,7 @@
 //! The `gan-gpu` command line: `info`, `train`, `sample` and `bench`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use gan_gpu::bench::against::AgainstOptions;
 use gan_gpu::bench::BenchOptions;
 use gan_gpu::gpu::{describe_adapter, list_adapters, AdapterChoice, Gpu};
 use gan_gpu::spec::optim::Optimizer;
@@ -99,6 +100,14 @@ enum Command {
         /// Also write the results as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Instead: time the training step of this binary against another
+        /// gan-gpu binary (an older build), alternated in one run, and print
+        /// the ratio at each batch size.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// Rounds of the --against comparison (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Write a grid of images from a trained generator.
     Sample {
@@ -293,11 +302,36 @@ fn run(cli: Cli) -> Result<i32> {
             reps,
             train_steps,
             json,
+            against,
+            rounds,
         } => {
             if let Some(b) = batch_sizes.iter().find(|&&b| b == 0) {
                 return Err(Error::Config(format!(
                     "--batch-sizes: {b} is not a batch size (each must be at least 1)"
                 )));
+            }
+            if let Some(old) = against {
+                let mut global_args = Vec::new();
+                if let Some(name) = &choice.name {
+                    global_args.extend(["--adapter".to_string(), name.clone()]);
+                }
+                if choice.no_subgroups {
+                    global_args.push("--no-subgroups".into());
+                }
+                let new = std::env::current_exe()
+                    .map_err(|e| Error::Config(format!("cannot find this binary: {e}")))?;
+                print!(
+                    "{}",
+                    gan_gpu::bench::against::against(&AgainstOptions {
+                        new,
+                        old,
+                        batch_sizes,
+                        rounds: rounds.max(1),
+                        train_steps: train_steps.max(1),
+                        global_args,
+                    })?
+                );
+                return Ok(0);
             }
             let opts = BenchOptions {
                 batch_sizes,

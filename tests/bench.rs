@@ -78,3 +78,30 @@ fn step_flops_follow_the_layer_shapes() {
     assert_eq!(step_flops(&shape, 1), 144_958_464.0 + 106_021_888.0);
     assert_eq!(step_flops(&shape, 64), 64.0 * step_flops(&shape, 1));
 }
+
+/// `bench --against` runs both binaries' step benchmark alternately and
+/// reports the ratio; against itself it must report a number near 1.
+#[test]
+fn against_compares_two_binaries() {
+    let exe = env!("CARGO_BIN_EXE_gan-gpu");
+    let out = std::process::Command::new(exe)
+        .args(["bench", "--against", exe, "--batch-sizes", "2"])
+        .args(["--rounds", "1", "--train-steps", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = stdout.lines().find(|l| l.starts_with("2 ")).unwrap();
+    let ratio: f64 = row
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches('×')
+        .parse()
+        .unwrap();
+    assert!(ratio > 0.0 && ratio.is_finite(), "{row}");
+}

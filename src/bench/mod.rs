@@ -5,7 +5,8 @@
 //! - `harness.rs`: timing (wall and process CPU time) and input allocation;
 //! - `cases.rs`: one case per op family;
 //! - `flops.rs`: the FLOP model of a training step, from the model's shape;
-//! - `report.rs`: the text table.
+//! - `report.rs`: the text table;
+//! - `against.rs`: this binary's training step against another build's.
 //!
 //! Wall time is used on every adapter (GPU timestamp queries are not used:
 //! lavapipe's read the CPU clock, and wall time over a repeated pass is
@@ -13,6 +14,7 @@
 //! too: on a CPU adapter (lavapipe) GFLOP/s per CPU-second stays stable
 //! when other work shares the machine.
 
+pub mod against;
 mod cases;
 mod flops;
 mod harness;
@@ -31,7 +33,7 @@ use crate::spec::optim::Optimizer;
 use crate::train::defaults;
 use cases::{bce_case, dropout_case, optim_case};
 use harness::{cpu_seconds, Bencher};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -47,7 +49,7 @@ pub struct BenchOptions {
     pub image_size: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OpResult {
     pub op: String,
     pub shape: String,
@@ -63,7 +65,7 @@ pub struct OpResult {
     pub gflops_per_cpu_s: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepResult {
     pub batch: usize,
     pub ms_per_step: f64,
@@ -74,7 +76,7 @@ pub struct StepResult {
     pub gflops_per_cpu_s: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub adapter: String,
     pub backend: String,
