@@ -169,3 +169,33 @@ fn readme_table_names_every_shader_and_existing_files() {
         }
     }
 }
+
+/// No dead kernels: every entry point of every shader is named by the Rust
+/// code that dispatches it (a kernel only tests reach would fail this).
+#[test]
+fn every_entry_point_is_dispatched_from_src() {
+    let mut sources = String::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                sources.push_str(&std::fs::read_to_string(p).unwrap());
+            }
+        }
+    }
+    let mut count = 0;
+    for name in gan_gpu::shaders::names() {
+        for ep in module(name).entry_points {
+            assert!(
+                sources.contains(&format!("\"{}\"", ep.name)),
+                "shaders/{name}.wgsl: entry point {} is never dispatched from src/",
+                ep.name
+            );
+            count += 1;
+        }
+    }
+    assert!(count > 40, "{count} entry points");
+}
