@@ -13,7 +13,7 @@
 // memory and no barrier: on lavapipe each shared-memory access and barrier
 // is expensive (see WGPU-NOTES.md), and on real GPUs L1 serves the reuse
 // across a workgroup. Rows and columns past the edge are clamped on load
-// and skipped on store. matmul_params.wgsl and grid.wgsl come first.
+// and skipped on store. matmul_params.wgsl, grid.wgsl and tree_sum.wgsl come first.
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -124,26 +124,16 @@ fn matmul_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
 // workgroup per row splits K over 256 invocations and sums them in a fixed
 // tree (deterministic). Rows past the device's per-dimension limit of
 // workgroups fold into the grid's y.
-const WG: u32 = 256u;
-var<workgroup> partial: array<f32, 256>;
-
 fn matvec_row(row: u32, lid: u32) -> f32 {
     var s = 0.0;
-    for (var kk = lid; kk < p.k; kk += WG) {
+    for (var kk = lid; kk < p.k; kk += TREE_WG) {
         s = fma(a[row * p.a_stride_m + kk * p.a_stride_k], b[kk * p.b_stride_k], s);
     }
     partial[lid] = s;
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        workgroupBarrier();
-        if lid < stride {
-            partial[lid] += partial[lid + stride];
-        }
-    }
-    workgroupBarrier();
-    return partial[0];
+    return tree_sum(lid);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(TREE_WG)
 fn matvec(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = wid.x + wid.y * nwg.x;
     if row < p.m {
@@ -154,7 +144,7 @@ fn matvec(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) w
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(TREE_WG)
 fn matvec_bias(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = wid.x + wid.y * nwg.x;
     if row < p.m {

@@ -1,6 +1,7 @@
 // Deterministic sums: each output is reduced by one workgroup in a fixed
 // order (strided partial sums, then a tree in workgroup memory), with no
-// float atomics, so the same input gives bit-identical output on every run.
+// float atomics, so the same input gives bit-identical output on every run
+// (grid.wgsl and tree_sum.wgsl come first).
 
 struct Params {
     rows: u32,
@@ -14,32 +15,18 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-const WG: u32 = 256u;
-var<workgroup> partial: array<f32, 256>;
-
-fn tree_reduce(lid: u32) -> f32 {
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        workgroupBarrier();
-        if lid < stride {
-            partial[lid] += partial[lid + stride];
-        }
-    }
-    workgroupBarrier();
-    return partial[0];
-}
-
 // out[c] = scale · Σ_r x[r, c] for x of shape [rows, cols]: the bias
 // gradient of a dense or convolution layer in NHWC. One workgroup a column.
-@compute @workgroup_size(256)
+@compute @workgroup_size(TREE_WG)
 fn sum_columns(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let lid = lid3.x;
     let col = wid.x;
     var s = 0.0;
-    for (var r = lid; r < p.rows; r += WG) {
+    for (var r = lid; r < p.rows; r += TREE_WG) {
         s += x[r * p.cols + col];
     }
     partial[lid] = s;
-    let total = tree_reduce(lid);
+    let total = tree_sum(lid);
     if lid == 0u {
         out[col] = total * p.scale;
     }

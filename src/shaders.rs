@@ -13,6 +13,7 @@ const MATMUL_PARAMS: Lib = (
     "matmul_params",
     include_str!("../shaders/lib/matmul_params.wgsl"),
 );
+const TREE_SUM: Lib = ("tree_sum", include_str!("../shaders/lib/tree_sum.wgsl"));
 const TILE_VEC4: Lib = ("tile_vec4", include_str!("../shaders/lib/tile_vec4.wgsl"));
 const TILE_SUBGROUP: Lib = (
     "tile_subgroup",
@@ -45,13 +46,13 @@ const FILES: &[File] = &[
     file!("data", [GRID, COUNTER]),
     file!("dropout", [GRID, COUNTER, RNG]),
     file!("loss", []),
-    file!("matmul", [GRID, MATMUL_PARAMS]),
+    file!("matmul", [GRID, MATMUL_PARAMS, TREE_SUM]),
     file!("matmul_subgroup", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
     file!("matmul_vec4", [MATMUL_PARAMS, TILE_VEC4]),
     file!("optim", [GRID, COUNTER]),
     file!("probe", []),
     file!("random", [GRID, COUNTER, RNG]),
-    file!("reduce", [GRID]),
+    file!("reduce", [GRID, TREE_SUM]),
 ];
 
 /// The complete source of kernel file `name`, its libraries first.
