@@ -1,0 +1,151 @@
+//! `gan-gpu train`'s flags and the run config they make, alone or against
+//! a checkpoint being resumed.
+
+use clap::{Args, ValueEnum};
+use gan_gpu::spec::optim::Optimizer;
+use gan_gpu::train::checkpoint;
+use gan_gpu::train::{defaults, TrainConfig};
+use gan_gpu::{Error, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OptimizerKind {
+    /// Adam, lr 2e-4, β₁ 0.5, β₂ 0.999, ε 1e-7 (the DCGAN paper's choice)
+    Adam,
+    /// RMSprop, lr 1e-3, ρ 0.9, ε 1e-7 (the seed's Keras default)
+    Rmsprop,
+}
+
+/// The flags of `gan-gpu train`. Those a resume takes from the checkpoint
+/// are options here; their defaults live in `gan_gpu::train::defaults`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Epochs to train in total [default: 50; when resuming, the checkpoint's].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Images per batch [default: 32]; the discriminator sees a batch of fake plus a batch of real images.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Size of the generator's noise vector [default: 100].
+    #[arg(long)]
+    pub latent_dim: Option<usize>,
+    /// Optimiser for both networks [default: adam].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate (default: 2e-4 for Adam, 1e-3 for RMSprop).
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Seed of every random number: initial weights, noise, dropout, shuffling [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Directory of IDX files with train-images-idx3-ubyte[.gz] (default: the shipped Fashion-MNIST).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output directory (default: runs/<timestamp>, or the checkpoint's directory when resuming).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue exactly from this checkpoint.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Train on the first N images only.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Steps between metric readbacks, each waiting for the GPU once [default: 20; when resuming, the checkpoint's].
+    #[arg(long)]
+    pub log_every: Option<usize>,
+}
+
+impl OptimizerKind {
+    fn build(self, lr: Option<f32>) -> Optimizer {
+        match self {
+            OptimizerKind::Adam => Optimizer::adam(lr.unwrap_or(defaults::ADAM_LR)),
+            OptimizerKind::Rmsprop => Optimizer::rmsprop(lr.unwrap_or(defaults::RMSPROP_LR)),
+        }
+    }
+}
+
+impl TrainArgs {
+    /// The run's config: the flags, or the checkpoint's config when
+    /// resuming (where a flag that contradicts the checkpoint is an error,
+    /// since the run could not continue exactly).
+    pub fn config(&self, resume: Option<&checkpoint::Checkpoint>) -> Result<TrainConfig> {
+        let Some(ckpt) = resume else {
+            return Ok(TrainConfig {
+                epochs: self.epochs.unwrap_or(defaults::EPOCHS),
+                batch_size: self.batch_size.unwrap_or(defaults::BATCH_SIZE),
+                latent_dim: self.latent_dim.unwrap_or(defaults::LATENT_DIM),
+                optimizer: self.optimizer.unwrap_or(OptimizerKind::Adam).build(self.lr),
+                seed: self.seed.unwrap_or(defaults::SEED),
+                data: self.data.clone().unwrap_or_else(default_data_dir),
+                limit: self.limit,
+                log_every: self.log_every.unwrap_or(defaults::LOG_EVERY),
+            });
+        };
+        let c = &ckpt.config;
+        let conflict = |flag: &str, ours: String, theirs: String| {
+            Err(Error::Config(format!("--{flag} {ours} contradicts the checkpoint's {theirs}; drop the flag to resume exactly")))
+        };
+        if let Some(b) = self.batch_size.filter(|&b| b != c.batch_size) {
+            return conflict("batch-size", b.to_string(), c.batch_size.to_string());
+        }
+        if let Some(l) = self.latent_dim.filter(|&l| l != c.latent_dim) {
+            return conflict("latent-dim", l.to_string(), c.latent_dim.to_string());
+        }
+        if let Some(s) = self.seed.filter(|&s| s != c.seed) {
+            return conflict("seed", s.to_string(), c.seed.to_string());
+        }
+        if self.limit.is_some() && self.limit != c.limit {
+            let limit = self.limit;
+            return conflict("limit", format!("{limit:?}"), format!("{:?}", c.limit));
+        }
+        if let Some(kind) = self.optimizer {
+            let wanted = kind.build(self.lr);
+            if wanted != c.optimizer {
+                return conflict(
+                    "optimizer",
+                    format!("{wanted:?}"),
+                    format!("{:?}", c.optimizer),
+                );
+            }
+        }
+        Ok(TrainConfig {
+            epochs: self.epochs.unwrap_or(c.epochs),
+            data: self.data.clone().unwrap_or_else(|| c.data.clone()),
+            log_every: self.log_every.unwrap_or(c.log_every),
+            ..c.clone()
+        })
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    let local = PathBuf::from("assets/fashion-mnist");
+    if local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fashion-mnist")
+    }
+}
+
+/// UTC time as YYYYMMDD-HHMMSS (civil-from-days, Howard Hinnant's algorithm).
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
