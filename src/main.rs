@@ -61,6 +61,11 @@ enum Command {
         /// Rounds of the --against comparison (the median is reported).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Instead: time every dispatch of the real training step with GPU
+        /// timestamps (at the first --batch-sizes, over --train-steps
+        /// steps) and print the time by kernel.
+        #[arg(long)]
+        profile: bool,
     },
     /// Write a grid of images from a trained generator.
     Sample {
@@ -162,6 +167,7 @@ fn run(cli: Cli) -> Result<i32> {
             json,
             against,
             rounds,
+            profile,
         } => {
             if let Some(b) = batch_sizes.iter().find(|&&b| b == 0) {
                 return Err(Error::Config(format!(
@@ -199,6 +205,18 @@ fn run(cli: Cli) -> Result<i32> {
                 adapter: choice.clone(),
                 image_size: 28,
             };
+            if profile {
+                let b = opts.batch_sizes.first().copied().unwrap_or(64);
+                match gan_gpu::bench::profile::profile(&opts, b, opts.train_steps)? {
+                    Some(table) => {
+                        print!("{table}");
+                        return Ok(0);
+                    }
+                    None => println!(
+                        "this adapter has no timestamp queries: the CPU-timed per-op bench instead\n"
+                    ),
+                }
+            }
             let report = gan_gpu::bench::run(&opts)?;
             print!("{}", gan_gpu::bench::format_report(&report));
             if let Some(path) = json {

@@ -105,3 +105,45 @@ fn against_compares_two_binaries() {
         .unwrap();
     assert!(ratio > 0.0 && ratio.is_finite(), "{row}");
 }
+
+/// `bench --profile` times every dispatch of the step: each kernel row has
+/// a time, and the calls add up to the step's dispatches.
+#[test]
+fn profile_times_every_dispatch_of_the_step() {
+    let opts = BenchOptions {
+        batch_sizes: vec![2],
+        ops: vec![],
+        reps: 1,
+        train_steps: 1,
+        adapter: AdapterChoice::default(),
+        image_size: 8,
+    };
+    let Some(table) = gan_gpu::bench::profile::profile(&opts, 2, 2).unwrap() else {
+        let gpu = gan_gpu::gpu::Gpu::new(&AdapterChoice::default()).unwrap();
+        assert!(
+            gpu.timestamp_mode().is_none(),
+            "timestamps exist but no profile"
+        );
+        return;
+    };
+    let dispatches: usize = table
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows: Vec<&str> = table.lines().skip(4).collect();
+    let calls: usize = rows
+        .iter()
+        .map(|r| {
+            r.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(calls, dispatches, "{table}");
+    assert!(rows.iter().any(|r| r.contains("optim::adam")), "{table}");
+}

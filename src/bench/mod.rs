@@ -6,7 +6,8 @@
 //! - `cases.rs`: one case per op family;
 //! - `flops.rs`: the FLOP model of a training step, from the model's shape;
 //! - `report.rs`: the text table;
-//! - `against.rs`: this binary's training step against another build's.
+//! - `against.rs`: this binary's training step against another build's;
+//! - `profile.rs`: the training step timed dispatch by dispatch.
 //!
 //! Wall time is used on every adapter (GPU timestamp queries are not used:
 //! lavapipe's read the CPU clock, and wall time over a repeated pass is
@@ -18,6 +19,7 @@ pub mod against;
 mod cases;
 mod flops;
 mod harness;
+pub mod profile;
 mod report;
 
 pub use flops::step_flops;
@@ -30,7 +32,7 @@ use crate::ops::activations::Activation;
 use crate::ops::counter::StepCounter;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry};
 use crate::spec::optim::Optimizer;
-use crate::train::defaults;
+use crate::train::{defaults, Trainer};
 use cases::{bce_case, dropout_case, optim_case};
 use harness::{cpu_seconds, Bencher};
 use serde::{Deserialize, Serialize};
@@ -191,8 +193,10 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
     })
 }
 
-/// Times whole training steps on synthetic data of the model's image size.
-fn step_case(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<StepResult> {
+/// A trainer on synthetic data of the model's image size at batch `b`, on
+/// a device of its own (so the microbenchmarks' buffers stay out of its
+/// way), one step already run.
+fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Trainer> {
     let count = (4 * b).max(64);
     let pixels: Vec<u8> = (0..count * shape.pixels())
         .map(|i| (i * 31 % 251) as u8)
@@ -213,11 +217,15 @@ fn step_case(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<StepRe
         limit: None,
         log_every: 1_000_000,
     };
-    // The trainer owns its device; a second one on the same adapter keeps
-    // the microbenchmarks' buffers out of its way.
-    let mut t = crate::train::Trainer::new(Gpu::new(&opts.adapter)?, cfg, images)?;
+    let mut t = Trainer::new(Gpu::new(&opts.adapter)?, cfg, images)?;
     t.step()?;
     t.gpu.wait()?;
+    Ok(t)
+}
+
+/// Times whole training steps on synthetic data of the model's image size.
+fn step_case(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<StepResult> {
+    let mut t = bench_trainer(opts, shape, b)?;
     let cpu0 = cpu_seconds();
     let start = Instant::now();
     for _ in 0..opts.train_steps {

@@ -3,6 +3,7 @@
 
 pub mod mirror;
 mod probe;
+pub mod profile;
 mod program;
 mod tensor;
 
@@ -155,10 +156,13 @@ impl Gpu {
             String::new()
         };
         let wants_subgroups = subgroup_reason.is_empty();
+        // Timestamps for `bench --profile`, where the adapter has them.
+        let timestamps = adapter.features()
+            & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES);
         let features = if wants_subgroups {
-            wgpu::Features::SUBGROUP
+            wgpu::Features::SUBGROUP | timestamps
         } else {
-            wgpu::Features::empty()
+            timestamps
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gan-gpu"),

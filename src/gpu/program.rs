@@ -3,6 +3,7 @@
 //! compute pass and one submit (a submit per dispatch costs ~4x more on
 //! lavapipe and stalls real GPUs).
 
+use super::profile::TimestampMode;
 use super::{Gpu, Pipeline, Tensor};
 use crate::error::{limit_err, Error, Result};
 use std::sync::Arc;
@@ -12,6 +13,15 @@ struct Dispatch {
     pipeline: Arc<Pipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+}
+
+impl Dispatch {
+    fn encode(&self, pass: &mut wgpu::ComputePass) {
+        pass.set_pipeline(&self.pipeline.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
 }
 
 #[derive(Default)]
@@ -113,6 +123,50 @@ impl Program {
         Ok(())
     }
 
+    /// Names (`file::entry`) of the kernels in dispatch order.
+    pub(crate) fn kernel_names(&self) -> Vec<&str> {
+        self.dispatches
+            .iter()
+            .map(|d| d.pipeline.name.as_str())
+            .collect()
+    }
+
+    /// Encodes every dispatch with timestamps 2i and 2i + 1 around
+    /// dispatch i (see `gpu::profile`).
+    pub(crate) fn encode_timed(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        queries: &wgpu::QuerySet,
+        mode: TimestampMode,
+    ) {
+        match mode {
+            TimestampMode::InsidePass => {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("program (timed)"),
+                    timestamp_writes: None,
+                });
+                for (i, d) in self.dispatches.iter().enumerate() {
+                    pass.write_timestamp(queries, 2 * i as u32);
+                    d.encode(&mut pass);
+                    pass.write_timestamp(queries, 2 * i as u32 + 1);
+                }
+            }
+            TimestampMode::PassPerDispatch => {
+                for (i, d) in self.dispatches.iter().enumerate() {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some(&d.pipeline.name),
+                        timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                            query_set: queries,
+                            beginning_of_pass_write_index: Some(2 * i as u32),
+                            end_of_pass_write_index: Some(2 * i as u32 + 1),
+                        }),
+                    });
+                    d.encode(&mut pass);
+                }
+            }
+        }
+    }
+
     /// Encodes every dispatch into one compute pass.
     pub fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -120,10 +174,7 @@ impl Program {
             timestamp_writes: None,
         });
         for d in &self.dispatches {
-            pass.set_pipeline(&d.pipeline.pipeline);
-            pass.set_bind_group(0, &d.bind_group, &[]);
-            let [x, y, z] = d.workgroups;
-            pass.dispatch_workgroups(x, y, z);
+            d.encode(&mut pass);
         }
     }
 }

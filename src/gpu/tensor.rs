@@ -177,6 +177,11 @@ impl Gpu {
             });
         encoder.copy_buffer_to_buffer(&t.buffer, t.byte_offset(), &staging, 0, t.bytes());
         self.queue.submit([encoder.finish()]);
+        self.read_mapped(&staging)
+    }
+
+    /// Waits for all submitted work, then reads a MAP_READ buffer back.
+    pub(crate) fn read_mapped<T: bytemuck::Pod>(&self, staging: &wgpu::Buffer) -> Result<Vec<T>> {
         let (tx, rx) = std::sync::mpsc::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);

@@ -9,6 +9,7 @@ pub mod run;
 
 use crate::data::Images;
 use crate::error::{Error, Result};
+use crate::gpu::profile::DispatchTime;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::model::discriminator::{DiscGrads, Discriminator};
 use crate::model::generator::{BnMode, Generator};
@@ -190,6 +191,24 @@ impl Trainer {
 
     /// Submits one training step without waiting for it.
     pub fn step(&mut self) -> Result<()> {
+        self.prepare_step()?;
+        self.gpu.submit(&self.step_program)?;
+        self.advance();
+        Ok(())
+    }
+
+    /// Runs one training step with a GPU timestamp around every dispatch
+    /// (`bench --profile`); the step counts like any other.
+    pub fn profile_step(&mut self) -> Result<Vec<DispatchTime>> {
+        self.prepare_step()?;
+        let times = self.gpu.profile(&self.step_program)?;
+        self.advance();
+        Ok(times)
+    }
+
+    /// Uploads what the next step reads: the epoch's order when it
+    /// changes, and the step counter.
+    fn prepare_step(&mut self) -> Result<()> {
         if self.order_epoch != Some(self.pos.epoch) {
             let order = epoch_order(self.cfg.seed, self.pos.epoch, self.images.count);
             self.gpu.write(&self.order, &order)?;
@@ -199,15 +218,16 @@ impl Trainer {
             step: self.pos.global_step as u32,
             batch_start: (self.pos.step_in_epoch * self.cfg.batch_size) as u32,
         };
-        counter.write(&self.gpu, &self.counter)?;
-        self.gpu.submit(&self.step_program)?;
+        counter.write(&self.gpu, &self.counter)
+    }
+
+    fn advance(&mut self) {
         self.pos.global_step += 1;
         self.pos.step_in_epoch += 1;
         if self.pos.step_in_epoch >= self.steps_per_epoch {
             self.pos.epoch += 1;
             self.pos.step_in_epoch = 0;
         }
-        Ok(())
     }
 
     /// Waits for the GPU, returns the averaged metrics since the last call
