@@ -23,8 +23,10 @@ pub enum BnMode {
 pub struct Generator {
     pub shape: ModelShape,
     pub params: ParamSet,
-    /// Running [μ, σ²] of the two batch norms (not trained; checkpointed).
-    pub running: [Tensor; 2],
+    /// Running [μ, σ²] of the two batch norms, `bn1.running` and
+    /// `bn2.running`: not trained (no optimiser state), checkpointed under
+    /// the generator's names like its parameters.
+    pub running: ParamSet,
 }
 
 /// Activations of one batch, kept for the backward pass.
@@ -97,20 +99,24 @@ impl Generator {
         ]
     }
 
+    /// The batch norms' running statistics, Keras' initial mean 0 and
+    /// variance 1.
+    pub fn running_specs() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::new("bn1.running", &[2, GEN_BASE_CHANNELS], Init::MeanVariance),
+            ParamSpec::new("bn2.running", &[2, GEN_MID_CHANNELS], Init::MeanVariance),
+        ]
+    }
+
     pub fn new(gpu: &Gpu, shape: ModelShape, optimizer_states: usize) -> Result<Generator> {
         let params = ParamSet::new(gpu, "generator", Self::specs(&shape), optimizer_states)?;
-        let running = [
-            gpu.upload(
-                "generator bn1 running",
-                &[2, GEN_BASE_CHANNELS],
-                &running_init(GEN_BASE_CHANNELS),
-            )?,
-            gpu.upload(
-                "generator bn2 running",
-                &[2, GEN_MID_CHANNELS],
-                &running_init(GEN_MID_CHANNELS),
-            )?,
-        ];
+        let running = ParamSet::new(
+            gpu,
+            "generator running statistics",
+            Self::running_specs(),
+            0,
+        )?;
+        running.write_constant_inits(gpu)?;
         Ok(Generator {
             shape,
             params,
@@ -172,20 +178,12 @@ impl Generator {
         [x, stats, y]: [&Tensor; 3],
     ) -> Result<()> {
         let gb = self.params.value(["bn1.gamma_beta", "bn2.gamma_beta"][i]);
+        let running = self.running.value(["bn1.running", "bn2.running"][i]);
         match mode {
-            BnMode::Train { update_running } => batchnorm::forward_train(
-                gpu,
-                prog,
-                x,
-                &gb,
-                stats,
-                &self.running[i],
-                update_running,
-                y,
-            ),
-            BnMode::Inference => {
-                batchnorm::forward_inference(gpu, prog, x, &gb, &self.running[i], y)
+            BnMode::Train { update_running } => {
+                batchnorm::forward_train(gpu, prog, x, &gb, stats, &running, update_running, y)
             }
+            BnMode::Inference => batchnorm::forward_inference(gpu, prog, x, &gb, &running, y),
         }
     }
 
@@ -312,9 +310,4 @@ impl Generator {
         )?;
         sum_columns(gpu, prog, &d_h0, &p.grad("dense.bias"), 1.0)
     }
-}
-
-/// Keras' initial moving statistics: mean 0, variance 1.
-fn running_init(c: usize) -> Vec<f32> {
-    (0..2 * c).map(|i| if i < c { 0.0 } else { 1.0 }).collect()
 }

@@ -19,6 +19,8 @@ pub enum Init {
     Zeros,
     /// Batch norm [γ, β]: γ = 1, β = 0.
     GammaBeta,
+    /// Batch norm running statistics [μ, σ²]: μ = 0, σ² = 1 (Keras').
+    MeanVariance,
 }
 
 /// A tensor on the CPU: (name, shape, values).
@@ -107,7 +109,7 @@ impl ParamSet {
     }
 
     /// Records the initialisation: Glorot draws on the GPU (seeded, one salt
-    /// per tensor), constants written from the CPU.
+    /// per tensor); constants are written from the CPU.
     pub fn record_init(
         &self,
         gpu: &Gpu,
@@ -116,26 +118,30 @@ impl ParamSet {
         counter: &Tensor,
     ) -> Result<()> {
         for (i, s) in self.specs.iter().enumerate() {
-            let t = self.value(s.name);
-            match s.init {
-                Init::Glorot { fan_in, fan_out } => {
-                    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
-                    let rng = RngSource {
-                        seed,
-                        salt: crate::model::salt::INIT + i as u32,
-                        counter,
-                    };
-                    random::uniform(gpu, prog, rng, &t, -limit, limit)?;
-                }
-                Init::Zeros => gpu.write(&t, &vec![0.0f32; s.len()])?,
-                Init::GammaBeta => {
-                    let c = s.len() / 2;
-                    let v: Vec<f32> = (0..s.len())
-                        .map(|j| if j < c { 1.0 } else { 0.0 })
-                        .collect();
-                    gpu.write(&t, &v)?;
-                }
+            if let Init::Glorot { fan_in, fan_out } = s.init {
+                let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
+                let rng = RngSource {
+                    seed,
+                    salt: crate::model::salt::INIT + i as u32,
+                    counter,
+                };
+                random::uniform(gpu, prog, rng, &self.value(s.name), -limit, limit)?;
             }
+        }
+        self.write_constant_inits(gpu)
+    }
+
+    /// Writes every parameter whose initial value is a constant.
+    pub fn write_constant_inits(&self, gpu: &Gpu) -> Result<()> {
+        for s in &self.specs {
+            let half = s.len() / 2;
+            let values: Vec<f32> = match s.init {
+                Init::Glorot { .. } => continue,
+                Init::Zeros => vec![0.0; s.len()],
+                Init::GammaBeta => (0..s.len()).map(|j| f32::from(j < half)).collect(),
+                Init::MeanVariance => (0..s.len()).map(|j| f32::from(j >= half)).collect(),
+            };
+            gpu.write(&self.value(s.name), &values)?;
         }
         Ok(())
     }

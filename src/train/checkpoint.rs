@@ -54,9 +54,14 @@ pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
     for (net, set) in t.nets() {
         collect(gpu, &names::param_prefix(net), set, &set.values, &mut out)?;
     }
-    for (i, r) in t.gen.running.iter().enumerate() {
-        out.push((names::running(i + 1), r.shape().to_vec(), gpu.download(r)?));
-    }
+    let running = &t.gen.running;
+    collect(
+        gpu,
+        &names::param_prefix(names::GENERATOR),
+        running,
+        &running.values,
+        &mut out,
+    )?;
     for (net, set) in t.nets() {
         for (k, buffer) in set.state.iter().enumerate() {
             collect(gpu, &names::optimizer_prefix(net, k), set, buffer, &mut out)?;
@@ -270,9 +275,7 @@ impl Checkpoint {
     pub fn restore_generator(&self, path: &Path, gpu: &Gpu, gen: &Generator) -> Result<()> {
         let prefix = names::param_prefix(names::GENERATOR);
         self.restore_set(path, gpu, &prefix, &gen.params, &gen.params.values)?;
-        for (i, r) in gen.running.iter().enumerate() {
-            gpu.write(r, self.get(path, &names::running(i + 1), r.shape())?)?;
-        }
+        self.restore_set(path, gpu, &prefix, &gen.running, &gen.running.values)?;
         Ok(())
     }
 
