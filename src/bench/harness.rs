@@ -9,7 +9,7 @@
 use super::{BenchOptions, OpResult};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
-use crate::ops::dropout::RngSource;
+use crate::ops::counter::RngSource;
 use crate::ops::random;
 use std::time::Instant;
 

@@ -9,9 +9,10 @@
 //! - `against.rs`: this binary's training step against another build's;
 //! - `profile.rs`: the training step timed dispatch by dispatch.
 //!
-//! Wall time is used on every adapter (GPU timestamp queries are not used:
-//! lavapipe's read the CPU clock, and wall time over a repeated pass is
-//! comparable across adapters). On Linux the process CPU time is measured
+//! The per-op and step benchmarks use wall time on every adapter (wall time
+//! over a repeated pass is comparable across adapters; lavapipe's GPU
+//! timestamps read the CPU clock anyway); `--profile` uses GPU timestamps
+//! to split one step by dispatch. On Linux the process CPU time is measured
 //! too: on a CPU adapter (lavapipe) GFLOP/s per CPU-second stays stable
 //! when other work shares the machine.
 

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
-use crate::ops::dropout::RngSource;
+use crate::ops::counter::RngSource;
 use crate::ops::random;
 
 /// How a parameter starts (Keras' defaults for its layer).

@@ -1,7 +1,8 @@
 //! The step counter (`shaders/lib/counter.wgsl`): eight bytes on the GPU
 //! that the training loop rewrites before every step. The random fills,
 //! dropout, the optimiser and the batch gather read it, so the recorded step
-//! program never has to be recorded again.
+//! program never has to be recorded again. `RngSource` names a random
+//! stream: the run's seed, a salt and this counter.
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Tensor};
@@ -28,6 +29,16 @@ impl StepCounter {
     pub fn write(self, gpu: &Gpu, t: &Tensor) -> Result<()> {
         gpu.write(t, bytemuck::cast_slice::<StepCounter, u32>(&[self]))
     }
+}
+
+/// Where a kernel's random numbers come from: the run's seed, a salt that
+/// tells this kernel's draws from every other's, and the step counter
+/// tensor (its `step` is the counter the draws use; `shaders/lib/rng.wgsl`).
+#[derive(Clone, Copy, Debug)]
+pub struct RngSource<'a> {
+    pub seed: u32,
+    pub salt: u32,
+    pub counter: &'a Tensor,
 }
 
 /// The layout `shaders/lib/counter.wgsl` mirrors.

@@ -1,6 +1,7 @@
 //! Inverted dropout with a counter-based mask (`shaders/dropout.wgsl`;
 //! reference: `cpu::dropout`).
 
+use super::counter::RngSource;
 use super::{grid_1d, same_len};
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
@@ -15,16 +16,6 @@ struct Params {
     seed: u32,
     salt: u32,
     _pad: [u32; 3],
-}
-
-/// Where a kernel's random numbers come from: the run's seed, a salt that
-/// tells this kernel's draws from every other's, and the step counter
-/// (`counter[0]`, a u32 tensor the training loop advances every step).
-#[derive(Clone, Copy, Debug)]
-pub struct RngSource<'a> {
-    pub seed: u32,
-    pub salt: u32,
-    pub counter: &'a Tensor,
 }
 
 /// Records y = x · mask, mask[i] ∈ {0, 1/(1-rate)}, and stores the mask.

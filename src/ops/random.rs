@@ -1,7 +1,7 @@
 //! Seeded random fills on the GPU (`shaders/random.wgsl`; reference:
 //! `cpu::rng`).
 
-use super::dropout::RngSource;
+use super::counter::RngSource;
 use super::{fits_u32, grid_1d};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};

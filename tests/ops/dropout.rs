@@ -1,8 +1,9 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
+use gan_gpu::ops::counter::RngSource;
 use gan_gpu::ops::counter::StepCounter;
-use gan_gpu::ops::dropout::{backward, forward, RngSource};
+use gan_gpu::ops::dropout::{backward, forward};
 
 fn run_forward(x: &[f32], rate: f32, seed: u32, salt: u32, counter: u32) -> (Vec<f32>, Vec<f32>) {
     let gpu = gpu();

@@ -1,8 +1,8 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
+use gan_gpu::ops::counter::RngSource;
 use gan_gpu::ops::counter::StepCounter;
-use gan_gpu::ops::dropout::RngSource;
 use gan_gpu::ops::random::{normal, uniform};
 
 fn draw(len: usize, normal_dist: bool, counter: u32) -> Vec<f32> {
