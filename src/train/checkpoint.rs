@@ -71,9 +71,19 @@ pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
 }
 
 /// Writes `path` atomically; an existing checkpoint stays whole until the
-/// new one is complete on disk.
+/// new one is complete on disk. A checkpoint is never written with a
+/// non-finite value in it, so the previous one stays the last good one.
 pub fn save(t: &Trainer, path: &Path) -> Result<()> {
     let tensors = trainer_tensors(t)?;
+    for (name, _, values) in &tensors {
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(Error::Diverged(format!(
+                "tensor {name} holds {v} at step {}; training diverged (try a smaller --lr). {} was not overwritten",
+                t.pos.global_step,
+                path.display()
+            )));
+        }
+    }
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
         .map(|(_, _, v)| bytemuck::cast_slice(v).to_vec())

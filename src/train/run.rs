@@ -154,12 +154,15 @@ fn check_out_dir(opts: &RunOptions) -> Result<()> {
             out.display()
         )),
         Some((path, _)) => {
-            let ckpt_dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            let ckpt_dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let same = match (ckpt_dir.canonicalize(), out.canonicalize()) {
                 (Ok(a), Ok(b)) => a == b,
                 _ => false,
             };
-            if ckpt_dir.is_some_and(|d| same(d, out)) || (ckpt_dir.is_none() && same(Path::new("."), out)) {
+            if same {
                 Ok(())
             } else {
                 err(format!(
