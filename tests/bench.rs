@@ -5,16 +5,21 @@ use gan_gpu::bench::{format_report, run, step_flops, BenchOptions};
 use gan_gpu::gpu::AdapterChoice;
 use gan_gpu::model::ModelShape;
 
-#[test]
-fn bench_runs_on_tiny_shapes_and_reports_every_op() {
-    let opts = BenchOptions {
+/// Batch 2 of 8×8 images, one repetition: fast, and every code path runs.
+fn tiny(ops: &[&str]) -> BenchOptions {
+    BenchOptions {
         batch_sizes: vec![2],
-        ops: vec![],
+        ops: ops.iter().map(|o| o.to_string()).collect(),
         reps: 1,
         train_steps: 1,
         adapter: AdapterChoice::default(),
         image_size: 8,
-    };
+    }
+}
+
+#[test]
+fn bench_runs_on_tiny_shapes_and_reports_every_op() {
+    let opts = tiny(&[]);
     let report = run(&opts).unwrap_or_else(|e| panic!("{e}"));
     assert!(!report.adapter.is_empty());
     for needle in [
@@ -50,14 +55,7 @@ fn bench_runs_on_tiny_shapes_and_reports_every_op() {
 
 #[test]
 fn filter_runs_only_named_ops() {
-    let opts = BenchOptions {
-        batch_sizes: vec![2],
-        ops: vec!["tanh".into()],
-        reps: 1,
-        train_steps: 1,
-        adapter: AdapterChoice::default(),
-        image_size: 8,
-    };
+    let opts = tiny(&["tanh"]);
     let report = run(&opts).unwrap();
     assert!(!report.ops.is_empty() && report.ops.iter().all(|o| o.op.contains("tanh")));
     assert!(report.steps.is_empty());
@@ -110,14 +108,7 @@ fn against_compares_two_binaries() {
 /// a time, and the calls add up to the step's dispatches.
 #[test]
 fn profile_times_every_dispatch_of_the_step() {
-    let opts = BenchOptions {
-        batch_sizes: vec![2],
-        ops: vec![],
-        reps: 1,
-        train_steps: 1,
-        adapter: AdapterChoice::default(),
-        image_size: 8,
-    };
+    let opts = tiny(&[]);
     let Some(table) = gan_gpu::bench::profile::profile(&opts, 2, 2).unwrap() else {
         let gpu = gan_gpu::gpu::Gpu::new(&AdapterChoice::default()).unwrap();
         assert!(
