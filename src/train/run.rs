@@ -223,10 +223,11 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         log::info!("removed {stale} temporary files a stopped run left");
     }
     let ckpt_path = out.join("checkpoint.safetensors");
-    if opts.resume.is_none() {
-        // The first file a new run writes, so that a run killed at any
-        // later moment (even by a signal it cannot catch) can be resumed,
-        // and a directory never holds a run's files without its checkpoint.
+    if !ckpt_path.exists() {
+        // The first file a run writes into a directory (a new run's, or a
+        // resumed run's new --out), so that a run killed at any later
+        // moment (even by a signal it cannot catch) can be resumed, and a
+        // directory never holds a run's files without its checkpoint.
         checkpoint::save(&t, &ckpt_path)?;
     }
     checkpoint::write_atomically(

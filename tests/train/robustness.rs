@@ -425,3 +425,33 @@ fn sigterm_checkpoints_and_exits_143() {
     let c = checkpoint::load(&ckpt).unwrap();
     assert!(c.pos.global_step >= 1, "{:?}", c.pos);
 }
+
+/// A run resumed into a new `--out` writes its checkpoint there before its
+/// first step, so a kill at any moment leaves that directory resumable (it
+/// never holds a run's files without a checkpoint).
+#[test]
+fn resume_into_a_new_directory_checkpoints_it_first() {
+    let (_, ckpt) = stopped_run();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("continued");
+    let new_ckpt = dir.join("checkpoint.safetensors");
+    let mut child = Command::new(EXE)
+        .args(["train", "--resume"])
+        .arg(ckpt)
+        .arg("--out")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !new_ckpt.exists() && child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < TIMEOUT, "no checkpoint in the new --out");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Written at the resumed position, before any step ran there.
+    let c = checkpoint::load(&new_ckpt).unwrap();
+    assert_eq!(c.pos.global_step, 1);
+}
