@@ -8,6 +8,7 @@
 //! - [`model`]: the seed's generator and discriminator as recorded programs.
 //! - [`train`]: the GAN schedule, checkpoints and outputs; [`data`]: IDX files.
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod bench;
 pub mod cpu;
 pub mod data;

@@ -1,4 +1,7 @@
 //! The `gan-gpu` command line: `info`, `train`, `sample` and `bench`.
+//! Native only: in a browser the page in `web/` drives the library.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 mod cli;
 
@@ -7,7 +10,7 @@ use cli::signals::{restore_sigpipe, StopSignals};
 use cli::train::{timestamp, TrainArgs};
 use gan_gpu::bench::against::AgainstOptions;
 use gan_gpu::bench::BenchOptions;
-use gan_gpu::gpu::{describe_adapter, list_adapters, AdapterChoice, Gpu};
+use gan_gpu::gpu::{block_on, describe_adapter, list_adapters, AdapterChoice, Gpu};
 use gan_gpu::train::checkpoint;
 use gan_gpu::train::run::{self, Outcome, RunOptions};
 use gan_gpu::{Error, Result};
@@ -86,10 +89,10 @@ enum Command {
 
 fn info(choice: &AdapterChoice) -> Result<()> {
     println!("adapters:");
-    for a in list_adapters() {
+    for a in block_on(list_adapters()) {
         println!("  {}", describe_adapter(&a));
     }
-    let gpu = Gpu::new(choice)?;
+    let gpu = block_on(Gpu::new(choice))?;
     println!("chosen: {}", describe_adapter(&gpu.info));
     println!("limits: {:#?}", gpu.limits);
     println!("features: {:?}", gpu.features);

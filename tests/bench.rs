@@ -1,5 +1,7 @@
 //! The benchmark runs end to end on tiny shapes, so it cannot rot. This
 //! checks what it reports, not how fast anything is.
+// Native only: the benchmarks time with the system clock.
+#![cfg(not(target_arch = "wasm32"))]
 
 use gan_gpu::bench::{format_report, run, step_flops, BenchOptions};
 use gan_gpu::gpu::AdapterChoice;
@@ -110,7 +112,8 @@ fn against_compares_two_binaries() {
 fn profile_times_every_dispatch_of_the_step() {
     let opts = tiny(&[]);
     let Some(table) = gan_gpu::bench::profile::profile(&opts, 2, 2).unwrap() else {
-        let gpu = gan_gpu::gpu::Gpu::new(&AdapterChoice::default()).unwrap();
+        let gpu =
+            gan_gpu::gpu::block_on(gan_gpu::gpu::Gpu::new(&AdapterChoice::default())).unwrap();
         assert!(
             gpu.timestamp_mode().is_none(),
             "timestamps exist but no profile"

@@ -27,7 +27,7 @@ pub use flops::step_flops;
 pub use report::format_report;
 
 use crate::error::Result;
-use crate::gpu::{AdapterChoice, Gpu};
+use crate::gpu::{block_on, AdapterChoice, Gpu};
 use crate::model::{ModelShape, DISC_CHANNELS, GEN_BASE_CHANNELS, GEN_MID_CHANNELS, LEAKY_SLOPE};
 use crate::ops::activations::Activation;
 use crate::ops::counter::StepCounter;
@@ -90,7 +90,7 @@ pub struct Report {
 }
 
 pub fn run(opts: &BenchOptions) -> Result<Report> {
-    let gpu = Gpu::new(&opts.adapter)?;
+    let gpu = block_on(Gpu::new(&opts.adapter))?;
     let mut bench = Bencher {
         gpu: &gpu,
         opts,
@@ -218,7 +218,7 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         limit: None,
         log_every: 1_000_000,
     };
-    let mut t = Trainer::new(Gpu::new(&opts.adapter)?, cfg, images)?;
+    let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;
     t.gpu.wait()?;
     Ok(t)

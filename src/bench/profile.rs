@@ -6,6 +6,7 @@
 
 use super::{bench_trainer, BenchOptions};
 use crate::error::Result;
+use crate::gpu::block_on;
 use crate::gpu::profile::TimestampMode;
 use crate::model::ModelShape;
 use std::collections::BTreeMap;
@@ -37,7 +38,7 @@ pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<Str
     let steps = steps.max(1);
     let mut dispatches = 0;
     for _ in 0..steps {
-        let times = t.profile_step()?;
+        let times = block_on(t.profile_step())?;
         dispatches = times.len();
         for d in times {
             let e = by_kernel.entry(d.kernel).or_default();

@@ -14,6 +14,15 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// Runs a future to completion on native targets, where every wgpu future
+/// is ready once the device has been polled. The library's edges (device
+/// creation, readback) are async so that the browser, which cannot block,
+/// runs the same code; the CLI and the native tests drive them with this.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
 /// How to choose an adapter. `name` is a case-insensitive substring of the
 /// adapter's name; without it `WGPU_ADAPTER_NAME` is honoured, then the
 /// fastest kind of device (discrete > integrated > virtual > CPU).
@@ -47,6 +56,8 @@ pub struct Gpu {
     pub subgroup_reason: String,
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
+    /// The first validation error no scope caught; see [`Gpu::validated`].
+    uncaptured: Arc<Mutex<Option<String>>>,
 }
 
 /// A compiled kernel: pipeline plus the bind group layout it was built with.
@@ -65,7 +76,9 @@ struct PipelineKey {
 
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    if std::env::var_os("WGPU_BACKEND").is_none() {
+    if cfg!(target_arch = "wasm32") {
+        desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+    } else if std::env::var_os("WGPU_BACKEND").is_none() {
         // OpenGL too, so that a machine with only an OpenGL driver still
         // gets an adapter; `rank` prefers the primary backends.
         desc.backends = wgpu::Backends::PRIMARY | wgpu::Backends::GL;
@@ -74,9 +87,11 @@ fn instance() -> wgpu::Instance {
 }
 
 /// Every adapter wgpu can see with the current environment.
-pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
+pub async fn list_adapters() -> Vec<wgpu::AdapterInfo> {
     let instance = instance();
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+    instance
+        .enumerate_adapters(wgpu::Backends::all())
+        .await
         .iter()
         .map(|a| a.get_info())
         .collect()
@@ -105,9 +120,9 @@ impl Gpu {
     /// Opens the chosen adapter with its own limits (not `Limits::default()`,
     /// which caps workgroups at 256 invocations) and the optional features
     /// the kernels can use.
-    pub fn new(choice: &AdapterChoice) -> Result<Gpu> {
+    pub async fn new(choice: &AdapterChoice) -> Result<Gpu> {
         let instance = instance();
-        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
         let filter = choice
             .name
             .clone()
@@ -164,19 +179,26 @@ impl Gpu {
         } else {
             timestamps
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("gan-gpu"),
-            required_features: features,
-            required_limits: limits.clone(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
-            memory_hints: wgpu::MemoryHints::Performance,
-            trace: wgpu::Trace::Off,
-        }))
-        .map_err(|e| Error::Device {
-            adapter: info.name.clone(),
-            msg: e.to_string(),
-        })?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("gan-gpu"),
+                required_features: features,
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::Device {
+                adapter: info.name.clone(),
+                msg: e.to_string(),
+            })?;
         log::info!("adapter: {}", describe_adapter(&info));
+        let uncaptured = Arc::new(Mutex::new(None));
+        let slot = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            slot.lock().unwrap().get_or_insert(e.to_string());
+        }));
         let mut gpu = Gpu {
             device,
             queue,
@@ -187,9 +209,10 @@ impl Gpu {
             subgroup_reason: String::new(),
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
+            uncaptured,
         };
         if wants_subgroups {
-            match probe::subgroup_layout_problem(&gpu)? {
+            match probe::subgroup_layout_problem(&gpu).await? {
                 None => {
                     gpu.subgroup_matmul = true;
                     subgroup_reason = format!(
@@ -222,7 +245,21 @@ impl Gpu {
             return Ok(p.clone());
         }
         let name = format!("{shader}::{entry}");
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let p = self.validated(&format!("building kernel {name}"), || {
+            self.build_pipeline(shader, entry, bindings, name.clone())
+        })?;
+        let p = Arc::new(p);
+        self.pipelines.lock().unwrap().insert(key, p.clone());
+        Ok(p)
+    }
+
+    fn build_pipeline(
+        &self,
+        shader: &'static str,
+        entry: &'static str,
+        bindings: &[u32],
+        name: String,
+    ) -> Result<Pipeline> {
         let module = self.module(shader)?;
         let mut entries = vec![wgpu::BindGroupLayoutEntry {
             binding: 0,
@@ -276,19 +313,49 @@ impl Gpu {
                 compilation_options: Default::default(),
                 cache: None,
             });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu {
-                context: format!("building kernel {name}"),
-                msg: e.to_string(),
-            });
-        }
-        let p = Arc::new(Pipeline {
+        Ok(Pipeline {
             name,
             pipeline,
             layout,
-        });
-        self.pipelines.lock().unwrap().insert(key, p.clone());
-        Ok(p)
+        })
+    }
+
+    /// Runs `f`, which creates GPU objects, and turns a validation error it
+    /// caused into an `Error::Gpu` naming `context`. Natively wgpu reports
+    /// such errors at once, so the error scope is read on the spot. A
+    /// browser reports them asynchronously: there the error reaches the
+    /// device's uncaptured-error handler and [`Gpu::check_uncaptured`]
+    /// returns it at the next readback.
+    pub(crate) fn validated<T>(&self, context: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+            let out = f();
+            match block_on(scope.pop()) {
+                Some(e) => Err(Error::Gpu {
+                    context: context.to_string(),
+                    msg: e.to_string(),
+                }),
+                None => out,
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = context;
+            f()
+        }
+    }
+
+    /// The first GPU error no scope caught, if any (in a browser, every
+    /// validation error arrives this way).
+    pub(crate) fn check_uncaptured(&self) -> Result<()> {
+        match self.uncaptured.lock().unwrap().clone() {
+            Some(msg) => Err(Error::Gpu {
+                context: "an earlier GPU command".into(),
+                msg,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn module(&self, shader: &'static str) -> Result<Arc<wgpu::ShaderModule>> {
@@ -324,7 +391,8 @@ impl Gpu {
         Ok(())
     }
 
-    /// Waits until all submitted work is done.
+    /// Waits until all submitted work is done (natively; a browser's
+    /// device runs on its own, and readbacks wait for it there).
     pub fn wait(&self) -> Result<()> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())

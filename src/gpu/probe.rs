@@ -12,7 +12,7 @@ const INVOCATIONS: usize = 64;
 
 /// What the probe saw: `None` if every subgroup suits the subgroup kernels,
 /// else why not.
-pub fn subgroup_layout_problem(gpu: &Gpu) -> Result<Option<String>> {
+pub async fn subgroup_layout_problem(gpu: &Gpu) -> Result<Option<String>> {
     let out = gpu.zeros("subgroup probe", &[2 * INVOCATIONS])?;
     let mut prog = Program::new();
     prog.dispatch(
@@ -23,7 +23,7 @@ pub fn subgroup_layout_problem(gpu: &Gpu) -> Result<Option<String>> {
         [1, 1, 1],
     )?;
     gpu.run(&prog)?;
-    let lanes: Vec<u32> = gpu.download(&out)?;
+    let lanes: Vec<u32> = gpu.download(&out).await?;
     Ok(layout_problem(&lanes))
 }
 

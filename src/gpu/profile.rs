@@ -39,7 +39,7 @@ impl Gpu {
 
     /// Runs `program` once with a timestamp before and after every dispatch
     /// and returns each dispatch's time, in order.
-    pub fn profile(&self, program: &Program) -> Result<Vec<DispatchTime>> {
+    pub async fn profile(&self, program: &Program) -> Result<Vec<DispatchTime>> {
         let mode = self.timestamp_mode().ok_or_else(|| Error::DeviceLimit {
             op: "profile".into(),
             msg: format!("{} has no timestamp queries", self.info.name),
@@ -78,7 +78,7 @@ impl Gpu {
         encoder.resolve_query_set(&queries, 0..count, &resolved, 0);
         encoder.copy_buffer_to_buffer(&resolved, 0, &staging, 0, bytes);
         self.queue.submit([encoder.finish()]);
-        let ticks: Vec<u64> = self.read_mapped(&staging)?;
+        let ticks: Vec<u64> = self.read_mapped(&staging).await?;
         let period = self.queue.get_timestamp_period() as f64;
         Ok(program
             .kernel_names()

@@ -5,7 +5,7 @@
 
 use super::profile::TimestampMode;
 use super::{Gpu, Pipeline, Tensor};
-use crate::error::{limit_err, Error, Result};
+use crate::error::{limit_err, Result};
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
@@ -85,36 +85,12 @@ impl Program {
         }
         let bindings: Vec<u32> = args.iter().map(|(b, _)| *b).collect();
         let pipeline = gpu.pipeline(shader, entry, &bindings)?;
-        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let params = gpu
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(&name),
-                contents: bytemuck::bytes_of(params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: params.as_entire_binding(),
-        }];
         for &(binding, t) in args {
             gpu.check_binding_size(&name, &format!("binding {binding}"), t.bytes())?;
-            entries.push(wgpu::BindGroupEntry {
-                binding,
-                resource: t.binding(),
-            });
         }
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(&name),
-            layout: &pipeline.layout,
-            entries: &entries,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu {
-                context: format!("binding kernel {name}"),
-                msg: e.to_string(),
-            });
-        }
+        let bind_group = gpu.validated(&format!("binding kernel {name}"), || {
+            Ok(bind(gpu, &name, &pipeline, params, args))
+        })?;
         self.dispatches.push(Dispatch {
             pipeline,
             bind_group,
@@ -179,24 +155,50 @@ impl Program {
     }
 }
 
+/// The bind group of one dispatch: `params` as a new uniform buffer at
+/// binding 0, then the tensors at their bindings.
+fn bind<P: bytemuck::Pod>(
+    gpu: &Gpu,
+    name: &str,
+    pipeline: &Pipeline,
+    params: &P,
+    args: &[(u32, &Tensor)],
+) -> wgpu::BindGroup {
+    let params = gpu
+        .device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(name),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: params.as_entire_binding(),
+    }];
+    entries.extend(args.iter().map(|&(binding, t)| wgpu::BindGroupEntry {
+        binding,
+        resource: t.binding(),
+    }));
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(name),
+        layout: &pipeline.layout,
+        entries: &entries,
+    })
+}
+
 impl Gpu {
     /// Submits `program` as one command buffer without waiting for it.
     pub fn submit(&self, program: &Program) -> Result<()> {
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("program"),
-            });
-        program.encode(&mut encoder);
-        self.queue.submit([encoder.finish()]);
-        match pollster::block_on(scope.pop()) {
-            Some(e) => Err(Error::Gpu {
-                context: format!("program of {} dispatches", program.len()),
-                msg: e.to_string(),
-            }),
-            None => Ok(()),
-        }
+        self.validated(&format!("program of {} dispatches", program.len()), || {
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("program"),
+                });
+            program.encode(&mut encoder);
+            self.queue.submit([encoder.finish()]);
+            Ok(())
+        })
     }
 
     /// Submits `program` and waits for it to finish.

@@ -162,8 +162,8 @@ impl Gpu {
         Ok(())
     }
 
-    /// Copies a tensor back to the CPU (waits for all submitted work).
-    pub fn download<T: bytemuck::Pod>(&self, t: &Tensor) -> Result<Vec<T>> {
+    /// Copies a tensor back to the CPU once all submitted work is done.
+    pub async fn download<T: bytemuck::Pod>(&self, t: &Tensor) -> Result<Vec<T>> {
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("download"),
             size: t.bytes(),
@@ -177,12 +177,17 @@ impl Gpu {
             });
         encoder.copy_buffer_to_buffer(&t.buffer, t.byte_offset(), &staging, 0, t.bytes());
         self.queue.submit([encoder.finish()]);
-        self.read_mapped(&staging)
+        self.read_mapped(&staging).await
     }
 
-    /// Waits for all submitted work, then reads a MAP_READ buffer back.
-    pub(crate) fn read_mapped<T: bytemuck::Pod>(&self, staging: &wgpu::Buffer) -> Result<Vec<T>> {
-        let (tx, rx) = std::sync::mpsc::channel();
+    /// Reads a MAP_READ buffer back once all submitted work is done:
+    /// natively by polling the device until the mapping completes, in a
+    /// browser by awaiting it. Reports any GPU error no scope caught.
+    pub(crate) async fn read_mapped<T: bytemuck::Pod>(
+        &self,
+        staging: &wgpu::Buffer,
+    ) -> Result<Vec<T>> {
+        let (tx, rx) = futures_channel::oneshot::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
@@ -191,7 +196,9 @@ impl Gpu {
             context: "reading a tensor back".into(),
             msg,
         };
-        rx.recv()
+        let mapped = rx.await;
+        self.check_uncaptured()?;
+        mapped
             .map_err(|e| gpu_err(e.to_string()))?
             .map_err(|e| gpu_err(e.to_string()))?;
         let view = staging

@@ -147,8 +147,8 @@ impl ParamSet {
     }
 
     /// Every parameter as (name, shape, values).
-    pub fn download(&self, gpu: &Gpu, buffer: &Tensor) -> Result<Vec<NamedTensor>> {
-        let all: Vec<f32> = gpu.download(buffer)?;
+    pub async fn download(&self, gpu: &Gpu, buffer: &Tensor) -> Result<Vec<NamedTensor>> {
+        let all: Vec<f32> = gpu.download(buffer).await?;
         Ok(self
             .specs
             .iter()

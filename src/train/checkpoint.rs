@@ -34,25 +34,25 @@ fn ckpt_err(path: &Path, msg: impl Into<String>) -> Error {
     }
 }
 
-fn collect(
+async fn collect(
     gpu: &Gpu,
     prefix: &str,
     set: &ParamSet,
     buffer: &Tensor,
     out: &mut Vec<NamedTensor>,
 ) -> Result<()> {
-    for (name, shape, values) in set.download(gpu, buffer)? {
+    for (name, shape, values) in set.download(gpu, buffer).await? {
         out.push((format!("{prefix}{name}"), shape, values));
     }
     Ok(())
 }
 
 /// Every tensor of the trainer as (name, shape, values).
-pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
+pub async fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
     let gpu = &t.gpu;
     let mut out = Vec::new();
     for (net, set) in t.nets() {
-        collect(gpu, &names::param_prefix(net), set, &set.values, &mut out)?;
+        collect(gpu, &names::param_prefix(net), set, &set.values, &mut out).await?;
     }
     let running = &t.gen.running;
     collect(
@@ -61,10 +61,11 @@ pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
         running,
         &running.values,
         &mut out,
-    )?;
+    )
+    .await?;
     for (net, set) in t.nets() {
         for (k, buffer) in set.state.iter().enumerate() {
-            collect(gpu, &names::optimizer_prefix(net, k), set, buffer, &mut out)?;
+            collect(gpu, &names::optimizer_prefix(net, k), set, buffer, &mut out).await?;
         }
     }
     Ok(out)
@@ -73,8 +74,15 @@ pub fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
 /// Writes `path` atomically; an existing checkpoint stays whole until the
 /// new one is complete on disk. A checkpoint is never written with a
 /// non-finite value in it, so the previous one stays the last good one.
-pub fn save(t: &Trainer, path: &Path) -> Result<()> {
-    let tensors = trainer_tensors(t)?;
+pub async fn save(t: &Trainer, path: &Path) -> Result<()> {
+    let data = to_bytes(t, path).await?;
+    write_atomically(path, &data)
+}
+
+/// The trainer as a checkpoint file's bytes; `path` is where they will go,
+/// named in errors. Fails if any value is not finite.
+pub async fn to_bytes(t: &Trainer, path: &Path) -> Result<Vec<u8>> {
+    let tensors = trainer_tensors(t).await?;
     for (name, _, values) in &tensors {
         if let Some(v) = values.iter().find(|v| !v.is_finite()) {
             return Err(Error::Diverged(format!(
@@ -123,9 +131,7 @@ pub fn save(t: &Trainer, path: &Path) -> Result<()> {
             serde_json::to_string(&t.shape).expect("shape serialises"),
         ),
     ]);
-    let data =
-        safetensors::serialize(views, Some(meta)).map_err(|e| ckpt_err(path, e.to_string()))?;
-    write_atomically(path, &data)
+    safetensors::serialize(views, Some(meta)).map_err(|e| ckpt_err(path, e.to_string()))
 }
 
 /// The temporary file `write_atomically` writes `path` through:

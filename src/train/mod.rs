@@ -4,8 +4,11 @@
 
 pub mod checkpoint;
 pub mod defaults;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod output;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod run;
+pub mod sampler;
 
 use crate::data::Images;
 use crate::error::{Error, Result};
@@ -176,6 +179,11 @@ impl Trainer {
         })
     }
 
+    /// Gives the device back, for a new run on it.
+    pub fn into_gpu(self) -> Gpu {
+        self.gpu
+    }
+
     /// Dispatches in one training step (one command buffer).
     pub fn dispatches_per_step(&self) -> usize {
         self.step_program.len()
@@ -199,9 +207,9 @@ impl Trainer {
 
     /// Runs one training step with a GPU timestamp around every dispatch
     /// (`bench --profile`); the step counts like any other.
-    pub fn profile_step(&mut self) -> Result<Vec<DispatchTime>> {
+    pub async fn profile_step(&mut self) -> Result<Vec<DispatchTime>> {
         self.prepare_step()?;
-        let times = self.gpu.profile(&self.step_program)?;
+        let times = self.gpu.profile(&self.step_program).await?;
         self.advance();
         Ok(times)
     }
@@ -232,8 +240,8 @@ impl Trainer {
 
     /// Waits for the GPU, returns the averaged metrics since the last call
     /// and resets the accumulators.
-    pub fn read_metrics(&mut self) -> Result<Metrics> {
-        let raw: Vec<f32> = self.gpu.download(&self.metrics)?;
+    pub async fn read_metrics(&mut self) -> Result<Metrics> {
+        let raw: Vec<f32> = self.gpu.download(&self.metrics).await?;
         self.gpu.write(&self.metrics, &vec![0.0f32; raw.len()])?;
         let [d, g] = LossMetrics::slots(&raw) else {
             unreachable!("the metrics tensor holds two slots");

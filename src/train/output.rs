@@ -1,44 +1,28 @@
 //! What a run leaves on disk besides checkpoints: image grids, metrics.csv
 //! and loss.png.
 
+use super::sampler::grid_image;
 use crate::error::{io_err, Error, Result};
 use plotters::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
-/// Writes images in [-1, 1] ([n, h, w] row-major) as a grey PNG grid of
-/// `cols` columns, each pixel drawn as a `scale`×`scale` block, with a
-/// 2-pixel gap so the tiles are easy to tell apart.
+/// Writes images in [-1, 1] ([n, h, w] row-major) as a grey PNG grid (see
+/// [`grid_image`]).
 pub fn save_grid(
     path: &Path,
     images: &[f32],
     n: usize,
-    (h, w): (usize, usize),
+    hw: (usize, usize),
     cols: usize,
     scale: usize,
 ) -> Result<()> {
-    let rows = n.div_ceil(cols);
-    let gap = 2;
-    let (tw, th) = (w * scale + gap, h * scale + gap);
-    let mut img = image::GrayImage::from_pixel(
-        (cols * tw + gap) as u32,
-        (rows * th + gap) as u32,
-        image::Luma([40]),
-    );
-    for i in 0..n {
-        let (ox, oy) = (gap + (i % cols) * tw, gap + (i / cols) * th);
-        for y in 0..h * scale {
-            for x in 0..w * scale {
-                let v = images[i * h * w + (y / scale) * w + x / scale];
-                let byte = ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
-                img.put_pixel((ox + x) as u32, (oy + y) as u32, image::Luma([byte]));
-            }
-        }
-    }
-    img.save(path).map_err(|e| Error::Output {
-        path: path.to_path_buf(),
-        msg: format!("writing PNG: {e}"),
-    })
+    grid_image(images, n, hw, cols, scale)
+        .save(path)
+        .map_err(|e| Error::Output {
+            path: path.to_path_buf(),
+            msg: format!("writing PNG: {e}"),
+        })
 }
 
 /// One row of metrics.csv.

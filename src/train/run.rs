@@ -3,15 +3,13 @@
 
 use super::checkpoint::{self, Checkpoint};
 use super::output::{self, Row};
+use super::sampler::{Sampler, SAMPLE_CHUNK};
 use super::{Metrics, TrainConfig, Trainer};
 use crate::data::{find_training_images, read_images};
 use crate::error::{io_err, Result};
-use crate::gpu::{AdapterChoice, Gpu, Program, Tensor};
-use crate::model::generator::{BnMode, Generator};
+use crate::gpu::{block_on, AdapterChoice, Gpu};
+use crate::model::generator::Generator;
 use crate::model::{gpu_seed, salt};
-use crate::ops::counter::RngSource;
-use crate::ops::counter::StepCounter;
-use crate::ops::random;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,71 +41,6 @@ pub enum Outcome {
     Finished,
     /// Stopped by Ctrl-C after writing a checkpoint.
     Interrupted,
-}
-
-/// Images `sample` draws per pass of the generator: larger requests are
-/// drawn in chunks, so any count fits the device's binding limits.
-const SAMPLE_CHUNK: usize = 256;
-
-/// The generator in inference mode on seeded noise, `n` images a pass.
-/// Pass k draws its noise with step counter k, so the images of a request
-/// do not depend on how it is chunked into passes of `n`.
-struct Sampler {
-    noise: Program,
-    program: Program,
-    counter: Tensor,
-    out: Tensor,
-    n: usize,
-}
-
-impl Sampler {
-    fn new(gpu: &Gpu, gen: &Generator, n: usize, seed: u32) -> Result<Sampler> {
-        let ws = gen.workspace(gpu, n, false)?;
-        let counter = StepCounter::default().upload(gpu, "sample counter")?;
-        let mut noise = Program::new();
-        random::normal(
-            gpu,
-            &mut noise,
-            RngSource {
-                seed,
-                salt: salt::SAMPLE_NOISE,
-                counter: &counter,
-            },
-            &ws.z,
-            0.0,
-            1.0,
-        )?;
-        let s = &gen.shape;
-        let out = gpu.zeros("samples", &[n, s.height, s.width, 1])?;
-        let mut program = Program::new();
-        gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
-        // The recorded bind groups keep the workspace's buffers alive.
-        Ok(Sampler {
-            noise,
-            program,
-            counter,
-            out,
-            n,
-        })
-    }
-
-    /// Pass `pass`'s `n` images, [n, h, w] in [-1, 1].
-    fn images(&self, gpu: &Gpu, pass: u32) -> Result<Vec<f32>> {
-        StepCounter {
-            step: pass,
-            batch_start: 0,
-        }
-        .write(gpu, &self.counter)?;
-        gpu.run(&self.noise)?;
-        gpu.run(&self.program)?;
-        gpu.download(&self.out)
-    }
-
-    /// The per-epoch grid: pass 0, 8×8 at 4× scale.
-    fn save(&self, gpu: &Gpu, gen: &Generator, path: &Path) -> Result<()> {
-        let images = self.images(gpu, 0)?;
-        save_sample_grid(path, &images, self.n, gen)
-    }
 }
 
 /// A square-ish grid of `n` images; 4× scale up to 256 images, 1× beyond
@@ -210,7 +143,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     cfg.validate()?;
     check_out_dir(&opts)?;
     let images = load_images(&cfg)?;
-    let gpu = Gpu::new(&opts.adapter)?;
+    let gpu = block_on(Gpu::new(&opts.adapter))?;
     log::info!("training on {} ({:?})", gpu.info.name, gpu.info.backend);
     let mut t = Trainer::new(gpu, cfg.clone(), images)?;
     if let Some((path, ckpt)) = &opts.resume {
@@ -228,7 +161,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         // resumed run's new --out), so that a run killed at any later
         // moment (even by a signal it cannot catch) can be resumed, and a
         // directory never holds a run's files without its checkpoint.
-        checkpoint::save(&t, &ckpt_path)?;
+        block_on(checkpoint::save(&t, &ckpt_path))?;
     }
     checkpoint::write_atomically(
         &out.join("config.json"),
@@ -282,7 +215,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                 || end_of_epoch
                 || stop.load(Ordering::SeqCst)
             {
-                let m = t.read_metrics()?;
+                let m = block_on(t.read_metrics())?;
                 check_finite(&m, t.pos.global_step, &ckpt_path)?;
                 let secs = last_log.0.elapsed().as_secs_f64();
                 let ips = (t.pos.global_step - last_log.1) as f64 * cfg.batch_size as f64
@@ -323,7 +256,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                 parts.push(m);
             }
             if stop.load(Ordering::SeqCst) {
-                checkpoint::save(&t, &ckpt_path)?;
+                block_on(checkpoint::save(&t, &ckpt_path))?;
                 bar.abandon_with_message(format!(
                     "interrupted; checkpoint written to {}",
                     ckpt_path.display()
@@ -343,13 +276,14 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
             elapsed_s: start.elapsed().as_secs_f64(),
         };
         output::append_csv(&csv, &[row])?;
-        sampler.save(
-            &t.gpu,
-            &t.gen,
+        save_sample_grid(
             &out.join("samples")
                 .join(format!("epoch_{:03}.png", epoch + 1)),
+            &block_on(sampler.images(&t.gpu, 0))?,
+            sampler.n,
+            &t.gen,
         )?;
-        checkpoint::save(&t, &ckpt_path)?;
+        block_on(checkpoint::save(&t, &ckpt_path))?;
         output::plot_losses(&out.join("loss.png"), &output::read_csv_steps(&csv))?;
         bar.finish();
     }
@@ -369,15 +303,10 @@ pub fn sample(
         return Err(crate::Error::Config("--n must be at least 1".into()));
     }
     let ckpt = checkpoint::load(checkpoint_path)?;
-    let gpu = Gpu::new(adapter)?;
+    let gpu = block_on(Gpu::new(adapter))?;
     let gen = Generator::new(&gpu, ckpt.shape, 0)?;
     ckpt.restore_generator(checkpoint_path, &gpu, &gen)?;
-    let chunk = n.min(SAMPLE_CHUNK);
-    let sampler = Sampler::new(&gpu, &gen, chunk, gpu_seed(seed))?;
-    let mut images = Vec::with_capacity(n * gen.shape.pixels());
-    for pass in 0..n.div_ceil(chunk) {
-        images.extend(sampler.images(&gpu, pass as u32)?);
-    }
-    images.truncate(n * gen.shape.pixels());
+    let sampler = Sampler::new(&gpu, &gen, n.min(SAMPLE_CHUNK), gpu_seed(seed))?;
+    let images = block_on(sampler.draw(&gpu, n))?;
     save_sample_grid(out, &images, n, &gen)
 }

@@ -1,6 +1,7 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::ops::activations::{backward, forward, Activation};
+use wasm_bindgen_test::wasm_bindgen_test;
 
 const ALL: [Activation; 3] = [
     Activation::LeakyRelu(0.2),
@@ -12,8 +13,8 @@ const ALL: [Activation; 3] = [
 /// f32; 1e-5 relative is ~100 ulps.
 const TOL: f64 = 1e-5;
 
-#[test]
-fn forward_and_backward_parity() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn forward_and_backward_parity() {
     for act in ALL {
         for len in [1, 7, 1000, 70_001] {
             // Inputs in [-4, 4) reach the saturated tail of tanh.
@@ -26,7 +27,8 @@ fn forward_and_backward_parity() {
                 TOL,
                 |gpu, prog, i, o| forward(gpu, prog, act, &i[0], &o[0]),
                 |i| vec![cpu::activations::forward(act, &i[0])],
-            );
+            )
+            .await;
             check_op(
                 &format!("{act:?} backward, {len}"),
                 &[(vec![len], x), (vec![len], dy)],
@@ -34,13 +36,14 @@ fn forward_and_backward_parity() {
                 TOL,
                 |gpu, prog, i, o| backward(gpu, prog, act, &i[0], &i[1], &o[0]),
                 |i| vec![cpu::activations::backward(act, &i[0], &i[1])],
-            );
+            )
+            .await;
         }
     }
 }
 
-#[test]
-fn extreme_inputs_stay_finite() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn extreme_inputs_stay_finite() {
     let x = vec![-1e4f32, -100.0, -20.0, 0.0, 20.0, 100.0, 1e4];
     for act in ALL {
         check_op(
@@ -50,12 +53,13 @@ fn extreme_inputs_stay_finite() {
             TOL,
             |gpu, prog, i, o| forward(gpu, prog, act, &i[0], &o[0]),
             |i| vec![cpu::activations::forward(act, &i[0])],
-        );
+        )
+        .await;
     }
 }
 
-#[test]
-fn backward_matches_finite_differences() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn backward_matches_finite_differences() {
     // Points away from the kink at 0 of ReLU and LeakyReLU.
     let x: Vec<f64> = to64(&random(20, 5))
         .iter()
@@ -74,9 +78,9 @@ fn backward_matches_finite_differences() {
     }
 }
 
-#[test]
-fn length_mismatch_is_an_error() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn length_mismatch_is_an_error() {
+    let gpu = gpu().await;
     let x = gpu.zeros("x", &[10]).unwrap();
     let y = gpu.zeros("y", &[11]).unwrap();
     let err = forward(

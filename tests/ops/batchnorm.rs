@@ -2,6 +2,7 @@ use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
 use gan_gpu::ops::batchnorm::*;
+use wasm_bindgen_test::wasm_bindgen_test;
 
 struct Run {
     y: Vec<f32>,
@@ -12,8 +13,8 @@ struct Run {
     y_inference: Vec<f32>,
 }
 
-fn run(x: &[f32], c: usize, gb: &[f32], running0: &[f32], dy: &[f32]) -> Run {
-    let gpu = gpu();
+async fn run(x: &[f32], c: usize, gb: &[f32], running0: &[f32], dy: &[f32]) -> Run {
+    let gpu = gpu().await;
     let n = x.len();
     let xt = gpu.upload("x", &[n / c, c], x).unwrap();
     let gbt = gpu.upload("gb", &[2, c], gb).unwrap();
@@ -30,16 +31,16 @@ fn run(x: &[f32], c: usize, gb: &[f32], running0: &[f32], dy: &[f32]) -> Run {
     forward_inference(gpu, &mut prog, &xt, &gbt, &rt, &yi).unwrap();
     gpu.run(&prog).unwrap();
     Run {
-        y: gpu.download(&y).unwrap(),
-        stats: gpu.download(&stats).unwrap(),
-        running: gpu.download(&rt).unwrap(),
-        dx: gpu.download(&dx).unwrap(),
-        dgb: gpu.download(&dgb).unwrap(),
-        y_inference: gpu.download(&yi).unwrap(),
+        y: gpu.download(&y).await.unwrap(),
+        stats: gpu.download(&stats).await.unwrap(),
+        running: gpu.download(&rt).await.unwrap(),
+        dx: gpu.download(&dx).await.unwrap(),
+        dgb: gpu.download(&dgb).await.unwrap(),
+        y_inference: gpu.download(&yi).await.unwrap(),
     }
 }
 
-fn case(rows: usize, c: usize, offset: f32, spread: f32, tol: f64) {
+async fn case(rows: usize, c: usize, offset: f32, spread: f32, tol: f64) {
     let x: Vec<f32> = random(rows * c, rows as u64)
         .iter()
         .map(|v| offset + spread * v)
@@ -47,7 +48,7 @@ fn case(rows: usize, c: usize, offset: f32, spread: f32, tol: f64) {
     let gb: Vec<f32> = random(2 * c, 2).iter().map(|v| 1.0 + 0.5 * v).collect();
     let running0: Vec<f32> = random(2 * c, 3).iter().map(|v| v.abs() + 0.5).collect();
     let dy = random(rows * c, 4);
-    let r = run(&x, c, &gb, &running0, &dy);
+    let r = run(&x, c, &gb, &running0, &dy).await;
     let (x64, gb64) = (to64(&x), to64(&gb));
     let f = cpu::batchnorm::forward_train(&x64, &gb64);
     let name = format!("batchnorm {rows}x{c} offset {offset}");
@@ -73,13 +74,13 @@ fn case(rows: usize, c: usize, offset: f32, spread: f32, tol: f64) {
     );
 }
 
-#[test]
-fn parity_small_and_odd_shapes() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn parity_small_and_odd_shapes() {
     // f32 sums over ≤ 400 rows: 1e-4 of the RMS floor is ample.
-    case(1, 3, 0.0, 1.0, 1e-4);
-    case(7, 1, 0.0, 1.0, 1e-4);
-    case(4 * 7 * 7, 8, 0.5, 2.0, 1e-4);
-    case(33, 100, -1.0, 0.3, 1e-4);
+    case(1, 3, 0.0, 1.0, 1e-4).await;
+    case(7, 1, 0.0, 1.0, 1e-4).await;
+    case(4 * 7 * 7, 8, 0.5, 2.0, 1e-4).await;
+    case(33, 100, -1.0, 0.3, 1e-4).await;
 }
 
 /// The generator's second batch norm at batch 128: 128·14·14 = 25088 rows
@@ -87,24 +88,24 @@ fn parity_small_and_odd_shapes() {
 /// two-pass variance keeps the result within 1e-3 of the f64 reference
 /// (x itself carries f32 rounding of 30 · 2⁻²⁴ ≈ 2e-6 against σ = 1, and
 /// dx's three-term difference amplifies that by ~100).
-#[test]
-fn stable_at_full_size_against_f64() {
-    case(128 * 14 * 14, 64, 30.0, 1.0, 1e-3);
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn stable_at_full_size_against_f64() {
+    case(128 * 14 * 14, 64, 30.0, 1.0, 1e-3).await;
 }
 
-#[test]
-fn statistics_are_bit_identical_run_to_run() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn statistics_are_bit_identical_run_to_run() {
     let c = 64;
     let x = random(6272 * c, 9);
     let gb = vec![1.0f32; 2 * c];
     let running = vec![0.0f32; 2 * c];
-    let a = run(&x, c, &gb, &running, &x);
-    let b = run(&x, c, &gb, &running, &x);
+    let a = run(&x, c, &gb, &running, &x).await;
+    let b = run(&x, c, &gb, &running, &x).await;
     assert_eq!((a.stats, a.dgb, a.dx), (b.stats, b.dgb, b.dx));
 }
 
-#[test]
-fn cpu_backward_matches_finite_differences() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn cpu_backward_matches_finite_differences() {
     let c = 3;
     let x = to64(&random(5 * c, 1));
     let gb: Vec<f64> = to64(&random(2 * c, 2)).iter().map(|v| 1.0 + v).collect();
@@ -126,9 +127,9 @@ fn cpu_backward_matches_finite_differences() {
     );
 }
 
-#[test]
-fn channel_mismatch_is_an_error() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn channel_mismatch_is_an_error() {
+    let gpu = gpu().await;
     let x = gpu.zeros("x", &[10, 3]).unwrap();
     let gb = gpu.zeros("gb", &[2, 4]).unwrap();
     let s = gpu.zeros("s", &[2, 4]).unwrap();

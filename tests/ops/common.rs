@@ -7,24 +7,32 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::OnceLock;
 
+/// One device per choice, opened by the first test that asks (tests run in
+/// parallel natively; a device opened twice is dropped).
+async fn shared(cell: &'static OnceLock<Gpu>, choice: AdapterChoice) -> &'static Gpu {
+    if let Some(gpu) = cell.get() {
+        return gpu;
+    }
+    let gpu = Gpu::new(&choice).await.unwrap_or_else(|e| panic!("{e}"));
+    cell.get_or_init(|| gpu)
+}
+
 /// The adapter for every GPU test. No adapter is a failure with the
 /// message that says what to install, never a silent skip.
-pub fn gpu() -> &'static Gpu {
+pub async fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| Gpu::new(&AdapterChoice::default()).unwrap_or_else(|e| panic!("{e}")))
+    shared(&GPU, AdapterChoice::default()).await
 }
 
 /// The same adapter with the matrix kernels that use no subgroup
 /// operations, so the fallback path is tested where subgroups exist.
-pub fn gpu_without_subgroups() -> &'static Gpu {
+pub async fn gpu_without_subgroups() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| {
-        Gpu::new(&AdapterChoice {
-            no_subgroups: true,
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"))
-    })
+    let choice = AdapterChoice {
+        no_subgroups: true,
+        ..Default::default()
+    };
+    shared(&GPU, choice).await
 }
 
 /// `len` seeded draws from U[-1, 1).
@@ -63,7 +71,7 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], tol: f64) {
 
 /// Runs an op on the GPU and its reference on the CPU with the same
 /// inputs, and compares every output with `assert_close`.
-pub fn check_op(
+pub async fn check_op(
     name: &str,
     inputs: &[(Vec<usize>, Vec<f32>)],
     outputs: &[Vec<usize>],
@@ -71,11 +79,11 @@ pub fn check_op(
     record: impl Fn(&Gpu, &mut Program, &[Tensor], &[Tensor]) -> gan_gpu::Result<()>,
     reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
 ) {
-    check_op_on(gpu(), name, inputs, outputs, tol, record, reference)
+    check_op_on(gpu().await, name, inputs, outputs, tol, record, reference).await
 }
 
 /// [`check_op`] on a given device.
-pub fn check_op_on(
+pub async fn check_op_on(
     gpu: &Gpu,
     name: &str,
     inputs: &[(Vec<usize>, Vec<f32>)],
@@ -102,7 +110,7 @@ pub fn check_op_on(
         "{name}: reference returned the wrong number of outputs"
     );
     for (k, (t, w)) in outs.iter().zip(&want).enumerate() {
-        let got: Vec<f32> = gpu.download(t).unwrap();
+        let got: Vec<f32> = gpu.download(t).await.unwrap();
         assert_close(&format!("{name} output {k}"), &got, w, tol);
     }
 }

@@ -3,6 +3,7 @@ use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
 use gan_gpu::ops::conv::*;
 use gan_gpu::spec::conv::*;
+use wasm_bindgen_test::wasm_bindgen_test;
 
 fn spec(
     in_c: usize,
@@ -36,8 +37,8 @@ fn geo(
     conv2d_geometry("test conv", n, hw, &spec(c, out_c, (k, k), s, p)).unwrap()
 }
 
-#[test]
-fn same_padding_follows_tensorflow() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn same_padding_follows_tensorflow() {
     // 28 → 14 with k = 5, s = 2: total padding 3, one before and two after.
     let g = geo(1, (28, 28), 1, 64, 5, 2, Padding::Same);
     assert_eq!((g.oh, g.ow, g.pad_top, g.pad_left), (14, 14, 1, 1));
@@ -58,8 +59,8 @@ fn same_padding_follows_tensorflow() {
 /// before): 28 → 14 and 14 → 7 pad 1 before and 2 after; each transposed
 /// convolution is the adjoint of the convolution from its output back to
 /// its input, so 7 → 14 and 14 → 28 pad the same way.
-#[test]
-fn every_model_layer_pads_as_worked_by_hand() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn every_model_layer_pads_as_worked_by_hand() {
     let m = gan_gpu::model::ModelShape::new(100, 28, 28).unwrap();
     let c1 = conv2d_geometry("disc conv1", 1, (28, 28), &m.disc_conv1()).unwrap();
     assert_eq!((c1.h, c1.oh, c1.pad_top, c1.pad_left), (28, 14, 1, 1));
@@ -83,8 +84,8 @@ fn every_model_layer_pads_as_worked_by_hand() {
 /// s = 2, "same" → 3 outputs, total padding 3 = 1 before + 2 after.
 /// Padded input [0, 1, 2, 3, 4, 5, 0, 0] with weights [1, 10, 100, 1000]:
 /// windows [0,1,2,3] → 3210, [2,3,4,5] → 5432, [4,5,0,0] → 54.
-#[test]
-fn hand_worked_asymmetric_padding() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn hand_worked_asymmetric_padding() {
     let g = conv2d_geometry("hand", 1, (1, 5), &spec(1, 1, (1, 4), 2, Padding::Same)).unwrap();
     let x = [1.0f32, 2.0, 3.0, 4.0, 5.0];
     let w = [1.0f32, 10.0, 100.0, 1000.0];
@@ -93,12 +94,12 @@ fn hand_worked_asymmetric_padding() {
         cpu::conv::conv2d_forward(&g, 1, &to64(&x), &to64(&w), &[0.0]),
         want
     );
-    let got = gpu_conv_forward(&g, 1, &x, &w, &[0.0]);
+    let got = gpu_conv_forward(&g, 1, &x, &w, &[0.0]).await;
     assert_close("hand-worked conv", &got, &want, 1e-7);
 }
 
-fn gpu_conv_forward(g: &Geometry, out_c: usize, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
-    let gpu = gpu();
+async fn gpu_conv_forward(g: &Geometry, out_c: usize, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+    let gpu = gpu().await;
     let up = |label, shape: &[usize], data| gpu.upload(label, shape, data).unwrap();
     let (xt, wt, bt) = (
         up("x", &g.image_shape(), x),
@@ -117,7 +118,7 @@ fn gpu_conv_forward(g: &Geometry, out_c: usize, x: &[f32], w: &[f32], b: &[f32])
     };
     conv2d_forward(gpu, &mut prog, g, out_c, &t).unwrap();
     gpu.run(&prog).unwrap();
-    gpu.download(&y).unwrap()
+    gpu.download(&y).await.unwrap()
 }
 
 /// One layer's forward and both backward products in one program, against
@@ -135,7 +136,7 @@ struct LayerCase {
 }
 
 impl LayerCase {
-    fn run(&self, reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy) {
+    async fn run(&self, reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy) {
         let inputs: Vec<(Vec<usize>, Vec<f32>)> = self
             .inputs
             .iter()
@@ -145,7 +146,7 @@ impl LayerCase {
         let [x, w, b, dy] = self.inputs.clone();
         let outputs = [dy, x, w, b];
         let (g, c, transpose) = (self.g, self.other_c, self.transpose);
-        for gpu in [gpu(), gpu_without_subgroups()] {
+        for gpu in [gpu().await, gpu_without_subgroups().await] {
             check_op_on(
                 gpu,
                 &self.name,
@@ -177,12 +178,13 @@ impl LayerCase {
                     }
                 },
                 reference,
-            );
+            )
+            .await;
         }
     }
 }
 
-fn conv_case(g: Geometry, out_c: usize) {
+async fn conv_case(g: Geometry, out_c: usize) {
     LayerCase {
         name: format!("conv2d {g:?} -> {out_c}"),
         g,
@@ -199,10 +201,11 @@ fn conv_case(g: Geometry, out_c: usize) {
         let y = cpu::conv::conv2d_forward(&g, out_c, &i[0], &i[1], &i[2]);
         let (dx, dw, db) = cpu::conv::conv2d_backward(&g, out_c, &i[0], &i[1], &i[3]);
         vec![y, dx, dw, db]
-    });
+    })
+    .await;
 }
 
-fn transpose_case(g: Geometry, in_c: usize) {
+async fn transpose_case(g: Geometry, in_c: usize) {
     LayerCase {
         name: format!("conv2d_transpose {g:?} from {in_c}"),
         g,
@@ -219,40 +222,41 @@ fn transpose_case(g: Geometry, in_c: usize) {
         let y = cpu::conv::conv2d_transpose_forward(&g, in_c, &i[0], &i[1], &i[2]);
         let (dx, dw, db) = cpu::conv::conv2d_transpose_backward(&g, in_c, &i[0], &i[1], &i[3]);
         vec![y, dx, dw, db]
-    });
+    })
+    .await;
 }
 
-#[test]
-fn conv2d_parity() {
-    conv_case(geo(2, (7, 5), 3, 4, 3, 1, Padding::Same), 4);
-    conv_case(geo(1, (28, 28), 1, 8, 5, 2, Padding::Same), 8);
-    conv_case(geo(2, (14, 14), 8, 16, 5, 2, Padding::Same), 16);
-    conv_case(geo(2, (9, 9), 2, 3, 3, 2, Padding::Valid), 3);
-    conv_case(geo(3, (4, 6), 5, 7, 1, 1, Padding::Same), 7);
-    conv_case(geo(1, (5, 5), 1, 1, 5, 3, Padding::Same), 1);
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn conv2d_parity() {
+    conv_case(geo(2, (7, 5), 3, 4, 3, 1, Padding::Same), 4).await;
+    conv_case(geo(1, (28, 28), 1, 8, 5, 2, Padding::Same), 8).await;
+    conv_case(geo(2, (14, 14), 8, 16, 5, 2, Padding::Same), 16).await;
+    conv_case(geo(2, (9, 9), 2, 3, 3, 2, Padding::Valid), 3).await;
+    conv_case(geo(3, (4, 6), 5, 7, 1, 1, Padding::Same), 7).await;
+    conv_case(geo(1, (5, 5), 1, 1, 5, 3, Padding::Same), 1).await;
     // 784 patches: the weight gradient splits over them.
-    conv_case(geo(4, (28, 28), 8, 8, 5, 2, Padding::Same), 8);
+    conv_case(geo(4, (28, 28), 8, 8, 5, 2, Padding::Same), 8).await;
 }
 
-#[test]
-fn conv2d_transpose_parity() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn conv2d_transpose_parity() {
     let t = |n, hw, in_c, out_c, k, s, p| {
         conv2d_transpose_geometry("test", n, hw, &spec(in_c, out_c, (k, k), s, p)).unwrap()
     };
-    transpose_case(t(2, (7, 7), 8, 4, 5, 2, Padding::Same), 8);
-    transpose_case(t(2, (14, 14), 4, 1, 5, 2, Padding::Same), 4);
-    transpose_case(t(1, (3, 3), 2, 3, 3, 2, Padding::Valid), 2);
-    transpose_case(t(2, (3, 5), 3, 2, 1, 1, Padding::Same), 3);
-    transpose_case(t(1, (4, 4), 1, 1, 2, 3, Padding::Valid), 1);
-    transpose_case(t(2, (5, 5), 4, 8, 3, 2, Padding::Same), 4);
-    transpose_case(t(8, (8, 8), 8, 8, 3, 2, Padding::Same), 8);
+    transpose_case(t(2, (7, 7), 8, 4, 5, 2, Padding::Same), 8).await;
+    transpose_case(t(2, (14, 14), 4, 1, 5, 2, Padding::Same), 4).await;
+    transpose_case(t(1, (3, 3), 2, 3, 3, 2, Padding::Valid), 2).await;
+    transpose_case(t(2, (3, 5), 3, 2, 1, 1, Padding::Same), 3).await;
+    transpose_case(t(1, (4, 4), 1, 1, 2, 3, Padding::Valid), 1).await;
+    transpose_case(t(2, (5, 5), 4, 8, 3, 2, Padding::Same), 4).await;
+    transpose_case(t(8, (8, 8), 8, 8, 3, 2, Padding::Same), 8).await;
 }
 
 /// ⟨conv(x), y⟩ = ⟨x, conv_transpose(y)⟩ with the same kernel and no bias:
 /// the transposed convolution is exactly the convolution's adjoint.
-#[test]
-fn transpose_is_the_adjoint_of_conv() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn transpose_is_the_adjoint_of_conv() {
+    let gpu = gpu().await;
     let (in_c, out_c) = (3, 5);
     let g = geo(2, (9, 8), in_c, out_c, 5, 2, Padding::Same);
     let x = random(g.n * g.h * g.w * in_c, 1);
@@ -260,7 +264,7 @@ fn transpose_is_the_adjoint_of_conv() {
     let w = random(g.cols() * out_c, 3);
     let zero_out = vec![0.0f32; out_c];
     let zero_in = vec![0.0f32; in_c];
-    let conv_x = gpu_conv_forward(&g, out_c, &x, &w, &zero_out);
+    let conv_x = gpu_conv_forward(&g, out_c, &x, &w, &zero_out).await;
     let (yt, wt, bt) = (
         gpu.upload("y", &[g.n, g.oh, g.ow, out_c], &y).unwrap(),
         gpu.upload("w", &[g.kh, g.kw, in_c, out_c], &w).unwrap(),
@@ -284,7 +288,7 @@ fn transpose_is_the_adjoint_of_conv() {
     )
     .unwrap();
     gpu.run(&prog).unwrap();
-    let convt_y: Vec<f32> = gpu.download(&out).unwrap();
+    let convt_y: Vec<f32> = gpu.download(&out).await.unwrap();
     let lhs: f64 = conv_x
         .iter()
         .zip(&y)
@@ -312,8 +316,8 @@ fn transpose_is_the_adjoint_of_conv() {
     assert!((l - r).abs() < 1e-9 * l.abs().max(1.0), "{l} vs {r}");
 }
 
-#[test]
-fn cpu_backward_matches_finite_differences() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn cpu_backward_matches_finite_differences() {
     let (in_c, out_c) = (2, 3);
     let g = geo(2, (5, 4), in_c, out_c, 3, 2, Padding::Same);
     let x = to64(&random(g.n * g.h * g.w * in_c, 1));
@@ -358,8 +362,8 @@ fn cpu_backward_matches_finite_differences() {
     check_gradient("conv2d_transpose db", &b, |b| f(&x, &w, b), &db, 1e-6);
 }
 
-#[test]
-fn bad_layers_are_errors_naming_layer_and_shapes() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn bad_layers_are_errors_naming_layer_and_shapes() {
     let err = conv2d_geometry(
         "disc.conv1",
         1,
@@ -390,7 +394,7 @@ fn bad_layers_are_errors_naming_layer_and_shapes() {
     .unwrap_err();
     assert!(err.to_string().contains("gen.deconv1"), "{err}");
     // A kernel with the wrong input channel count.
-    let gpu = gpu();
+    let gpu = gpu().await;
     let g = geo(1, (8, 8), 3, 4, 3, 1, Padding::Same);
     let x = gpu.zeros("x", &g.image_shape()).unwrap();
     let w = gpu.zeros("w", &[3, 3, 2, 4]).unwrap();

@@ -4,9 +4,16 @@ use gan_gpu::gpu::Program;
 use gan_gpu::ops::counter::RngSource;
 use gan_gpu::ops::counter::StepCounter;
 use gan_gpu::ops::dropout::{backward, forward};
+use wasm_bindgen_test::wasm_bindgen_test;
 
-fn run_forward(x: &[f32], rate: f32, seed: u32, salt: u32, counter: u32) -> (Vec<f32>, Vec<f32>) {
-    let gpu = gpu();
+async fn run_forward(
+    x: &[f32],
+    rate: f32,
+    seed: u32,
+    salt: u32,
+    counter: u32,
+) -> (Vec<f32>, Vec<f32>) {
+    let gpu = gpu().await;
     let xt = gpu.upload("x", &[x.len()], x).unwrap();
     let mask = gpu.zeros("mask", &[x.len()]).unwrap();
     let y = gpu.zeros("y", &[x.len()]).unwrap();
@@ -32,14 +39,17 @@ fn run_forward(x: &[f32], rate: f32, seed: u32, salt: u32, counter: u32) -> (Vec
     )
     .unwrap();
     gpu.run(&prog).unwrap();
-    (gpu.download(&y).unwrap(), gpu.download(&mask).unwrap())
+    (
+        gpu.download(&y).await.unwrap(),
+        gpu.download(&mask).await.unwrap(),
+    )
 }
 
-#[test]
-fn mask_is_bit_identical_to_the_reference() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn mask_is_bit_identical_to_the_reference() {
     for len in [1, 7, 100, 70_001] {
         let x = random(len, len as u64);
-        let (y, mask) = run_forward(&x, 0.3, 1234, 7, 42);
+        let (y, mask) = run_forward(&x, 0.3, 1234, 7, 42).await;
         let (y_ref, mask_ref) = cpu::dropout::forward(&to64(&x), 0.3, 1234, 7, 42);
         // The keep decision is an integer comparison: the mask must match
         // exactly, and y = x · mask is one f32 multiplication.
@@ -49,10 +59,10 @@ fn mask_is_bit_identical_to_the_reference() {
     }
 }
 
-#[test]
-fn keeps_the_expected_fraction_and_scales_inversely() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn keeps_the_expected_fraction_and_scales_inversely() {
     let n = 100_000;
-    let (_, mask) = run_forward(&vec![1.0; n], 0.3, 9, 1, 0);
+    let (_, mask) = run_forward(&vec![1.0; n], 0.3, 9, 1, 0).await;
     let kept = mask.iter().filter(|&&m| m > 0.0).count() as f64 / n as f64;
     // Binomial std at n = 1e5 is 0.0015; 0.01 is over 6 sigma.
     assert!((kept - 0.7).abs() < 0.01, "kept fraction {kept}");
@@ -61,33 +71,36 @@ fn keeps_the_expected_fraction_and_scales_inversely() {
         .all(|&m| m == 0.0 || (m - 1.0 / 0.7).abs() < 1e-6));
 }
 
-#[test]
-fn seeded_reproducible_and_new_per_step() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn seeded_reproducible_and_new_per_step() {
     let x = random(1000, 3);
-    assert_eq!(run_forward(&x, 0.5, 5, 1, 3), run_forward(&x, 0.5, 5, 1, 3));
-    assert_ne!(
-        run_forward(&x, 0.5, 5, 1, 3).1,
-        run_forward(&x, 0.5, 5, 1, 4).1
+    assert_eq!(
+        run_forward(&x, 0.5, 5, 1, 3).await,
+        run_forward(&x, 0.5, 5, 1, 3).await
     );
     assert_ne!(
-        run_forward(&x, 0.5, 5, 1, 3).1,
-        run_forward(&x, 0.5, 5, 2, 3).1
+        run_forward(&x, 0.5, 5, 1, 3).await.1,
+        run_forward(&x, 0.5, 5, 1, 4).await.1
     );
     assert_ne!(
-        run_forward(&x, 0.5, 5, 1, 3).1,
-        run_forward(&x, 0.5, 6, 1, 3).1
+        run_forward(&x, 0.5, 5, 1, 3).await.1,
+        run_forward(&x, 0.5, 5, 2, 3).await.1
+    );
+    assert_ne!(
+        run_forward(&x, 0.5, 5, 1, 3).await.1,
+        run_forward(&x, 0.5, 6, 1, 3).await.1
     );
 }
 
-#[test]
-fn rate_zero_is_identity() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn rate_zero_is_identity() {
     let x = random(500, 4);
-    let (y, _) = run_forward(&x, 0.0, 1, 1, 1);
+    let (y, _) = run_forward(&x, 0.0, 1, 1, 1).await;
     assert_eq!(y, x);
 }
 
-#[test]
-fn backward_reuses_the_mask() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn backward_reuses_the_mask() {
     let len = 1000;
     let mask: Vec<f32> = random(len, 1)
         .iter()
@@ -100,12 +113,13 @@ fn backward_reuses_the_mask() {
         1e-7,
         |gpu, prog, i, o| backward(gpu, prog, &i[0], &i[1], &o[0]),
         |i| vec![cpu::dropout::backward(&i[0], &i[1])],
-    );
+    )
+    .await;
 }
 
-#[test]
-fn bad_rate_is_an_error() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn bad_rate_is_an_error() {
+    let gpu = gpu().await;
     let t = gpu.zeros("t", &[4]).unwrap();
     let ctr = StepCounter {
         step: 0u32,
@@ -130,8 +144,8 @@ fn bad_rate_is_an_error() {
     assert!(err.to_string().contains("rate 1"), "{err}");
 }
 
-#[test]
-fn cpu_backward_matches_finite_differences() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn cpu_backward_matches_finite_differences() {
     let x = to64(&random(50, 8));
     let r = to64(&random(50, 9));
     let (_, mask) = cpu::dropout::forward(&x, 0.3, 3, 4, 5);
@@ -149,8 +163,8 @@ fn cpu_backward_matches_finite_differences() {
 /// with the rate as the f32 the model stores (0.3f32 is
 /// 0.300000011920928955078125, and that · 4294967296 is exactly
 /// 1288490240), and the inverted-dropout scale.
-#[test]
-fn keep_rule_is_pinned() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn keep_rule_is_pinned() {
     use gan_gpu::spec::dropout::{scale, threshold};
     assert_eq!(threshold(0.0), 0);
     assert_eq!(threshold(0.3), 1_288_490_240);

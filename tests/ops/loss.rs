@@ -2,9 +2,10 @@ use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
 use gan_gpu::ops::loss::{bce_with_logits, SLOT};
+use wasm_bindgen_test::wasm_bindgen_test;
 
-fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
-    let gpu = gpu();
+async fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
+    let gpu = gpu().await;
     let n = z.len();
     let zt = gpu.upload("z", &[n], z).unwrap();
     let yt = gpu.upload("y", &[n], y).unwrap();
@@ -15,16 +16,19 @@ fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
         bce_with_logits(gpu, &mut prog, &zt, &yt, &g, &metrics, 1).unwrap();
     }
     gpu.run(&prog).unwrap();
-    (gpu.download(&g).unwrap(), gpu.download(&metrics).unwrap())
+    (
+        gpu.download(&g).await.unwrap(),
+        gpu.download(&metrics).await.unwrap(),
+    )
 }
 
-#[test]
-fn parity_with_the_definition() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn parity_with_the_definition() {
     for n in [1, 7, 64, 300, 1000] {
         let z: Vec<f32> = random(n, n as u64).iter().map(|v| v * 6.0).collect();
         // Half fake (0), half real (1), as the discriminator's batch.
         let y: Vec<f32> = (0..n).map(|i| if i < n / 2 { 0.0 } else { 1.0 }).collect();
-        let (grad, metrics) = run(&z, &y, 2);
+        let (grad, metrics) = run(&z, &y, 2).await;
         let r = cpu::loss::bce_with_logits(&to64(&z), &to64(&y));
         assert_close("bce grad", &grad, &r.grad, 1e-5);
         let m = &metrics[SLOT..2 * SLOT];
@@ -41,11 +45,11 @@ fn parity_with_the_definition() {
     }
 }
 
-#[test]
-fn huge_logits_are_stable() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn huge_logits_are_stable() {
     let z = [100.0f32, -100.0, 100.0, -100.0];
     let y = [0.0f32, 1.0, 1.0, 0.0];
-    let (grad, metrics) = run(&z, &y, 1);
+    let (grad, metrics) = run(&z, &y, 1).await;
     // Two samples are wrong by a logit of 100: loss = (100 + 100 + 0 + 0) / 4.
     assert!(
         (metrics[SLOT] - 50.0).abs() < 1e-4,
@@ -56,8 +60,8 @@ fn huge_logits_are_stable() {
     assert_close("grad", &grad, &[0.25, -0.25, 0.0, 0.0], 1e-6);
 }
 
-#[test]
-fn cpu_gradient_matches_finite_differences() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn cpu_gradient_matches_finite_differences() {
     let z = to64(&random(10, 1))
         .iter()
         .map(|v| v * 3.0)
@@ -73,9 +77,9 @@ fn cpu_gradient_matches_finite_differences() {
     );
 }
 
-#[test]
-fn missing_slot_is_an_error() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn missing_slot_is_an_error() {
+    let gpu = gpu().await;
     let t = gpu.zeros("t", &[4]).unwrap();
     let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
     let err = bce_with_logits(gpu, &mut Program::new(), &t, &t, &t, &metrics, 1).unwrap_err();

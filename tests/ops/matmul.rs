@@ -2,6 +2,7 @@ use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
 use gan_gpu::ops::matmul::{matmul, Operand};
+use wasm_bindgen_test::wasm_bindgen_test;
 
 /// f32 products of K terms accumulate rounding error ~ √K · 2⁻²⁴ relative to
 /// the sum of |terms|; with inputs in [-1, 1] and the RMS floor of
@@ -9,7 +10,7 @@ use gan_gpu::ops::matmul::{matmul, Operand};
 /// wrong index, which errs by O(1).
 const TOL: f64 = 1e-4;
 
-fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
+async fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
     let a = random(m * k, 1 + m as u64);
     let b = random(k * n, 2 + n as u64);
     let bias_v = random(n, 3);
@@ -20,15 +21,15 @@ fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
         inputs.push((vec![n], bias_v));
     }
     for (gpu, path) in [
-        (gpu(), "default"),
-        (gpu_without_subgroups(), "no subgroups"),
+        (gpu().await, "default"),
+        (gpu_without_subgroups().await, "no subgroups"),
     ] {
-        check_matmul(gpu, path, &inputs, (m, k, n), a_t, b_t, bias);
+        check_matmul(gpu, path, &inputs, (m, k, n), a_t, b_t, bias).await;
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn check_matmul(
+async fn check_matmul(
     gpu: &gan_gpu::gpu::Gpu,
     path: &str,
     inputs: &[(Vec<usize>, Vec<f32>)],
@@ -73,7 +74,8 @@ fn check_matmul(
             }
             vec![c]
         },
-    );
+    )
+    .await;
 }
 
 /// Shapes that reach every kernel: odd sizes take the general strided
@@ -82,8 +84,8 @@ fn check_matmul(
 /// Long K with a small output splits K into slices (Aᵀ·B: 8×5000·5000×8,
 /// 7×3000·3000×12). N = 1 takes a matrix-vector kernel (a workgroup per row for K ≥ M, an
 /// invocation per row below).
-#[test]
-fn parity_over_odd_shapes_and_transposes() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn parity_over_odd_shapes_and_transposes() {
     let shapes = [
         (1, 1, 1),
         (7, 33, 100),
@@ -105,15 +107,15 @@ fn parity_over_odd_shapes_and_transposes() {
     for &(m, k, n) in &shapes {
         for a_t in [false, true] {
             for b_t in [false, true] {
-                case(m, k, n, a_t, b_t, false);
+                case(m, k, n, a_t, b_t, false).await;
             }
         }
-        case(m, k, n, false, false, true);
+        case(m, k, n, false, false, true).await;
     }
 }
 
-#[test]
-fn backward_matches_finite_differences() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn backward_matches_finite_differences() {
     let (m, k, n) = (3, 4, 5);
     let a = to64(&random(m * k, 10));
     let b = to64(&random(k * n, 11));
@@ -135,9 +137,9 @@ fn backward_matches_finite_differences() {
     );
 }
 
-#[test]
-fn bad_shapes_are_errors_naming_the_op() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn bad_shapes_are_errors_naming_the_op() {
+    let gpu = gpu().await;
     let a = gpu.zeros("a", &[3, 4]).unwrap();
     let b = gpu.zeros("b", &[5, 6]).unwrap();
     let c = gpu.zeros("c", &[3, 6]).unwrap();
@@ -182,9 +184,9 @@ fn bad_shapes_are_errors_naming_the_op() {
     assert!(err.to_string().contains("2-D"), "{err}");
 }
 
-#[test]
-fn binding_over_the_device_limit_is_an_error() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn binding_over_the_device_limit_is_an_error() {
+    let gpu = gpu().await;
     let limit = gpu.limits.max_storage_buffer_binding_size;
     // A [4, K] · B [K, 4] with K one more than lets A fit in a binding.
     let k = (limit / 16 + 1) as usize;
@@ -206,4 +208,16 @@ fn binding_over_the_device_limit_is_an_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("binding limit"), "{err}");
+}
+
+/// The subgroup kernels run only with the feature enabled on the device and
+/// subgroups of at least 8 lanes; `no_subgroups` turns them off.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn subgroup_kernels_only_where_they_are_valid() {
+    let gpu = gpu().await;
+    if gpu.subgroup_matmul {
+        assert!(gpu.features.contains(wgpu::Features::SUBGROUP) && gpu.info.subgroup_min_size >= 8);
+    }
+    assert!(!gpu_without_subgroups().await.subgroup_matmul);
+    assert!(!gpu.subgroup_reason.is_empty());
 }

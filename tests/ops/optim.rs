@@ -4,9 +4,10 @@ use gan_gpu::gpu::Program;
 use gan_gpu::ops::counter::StepCounter;
 use gan_gpu::ops::optim::step;
 use gan_gpu::spec::optim::Optimizer;
+use wasm_bindgen_test::wasm_bindgen_test;
 
-fn run_steps(opt: Optimizer, len: usize, steps: u32) {
-    let gpu = gpu();
+async fn run_steps(opt: Optimizer, len: usize, steps: u32) {
+    let gpu = gpu().await;
     let p0 = random(len, 1);
     let grads: Vec<Vec<f32>> = (0..steps).map(|s| random(len, 10 + s as u64)).collect();
     let param = gpu.upload("param", &[len], &p0).unwrap();
@@ -34,30 +35,30 @@ fn run_steps(opt: Optimizer, len: usize, steps: u32) {
     // ~1e-6 relative; the parameter moves by ~lr per step from O(1) values.
     assert_close(
         &format!("{opt:?} param"),
-        &gpu.download::<f32>(&param).unwrap(),
+        &gpu.download::<f32>(&param).await.unwrap(),
         &p_ref,
         1e-5,
     );
     for (k, (t, r)) in state.iter().zip(&s_ref).enumerate() {
         assert_close(
             &format!("{opt:?} state {k}"),
-            &gpu.download::<f32>(t).unwrap(),
+            &gpu.download::<f32>(t).await.unwrap(),
             r,
             1e-5,
         );
     }
 }
 
-#[test]
-fn adam_and_rmsprop_match_reference_over_steps() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn adam_and_rmsprop_match_reference_over_steps() {
     for len in [1, 7, 1000, 70_001] {
-        run_steps(Optimizer::adam(2e-4), len, 3);
-        run_steps(Optimizer::rmsprop(1e-3), len, 3);
+        run_steps(Optimizer::adam(2e-4), len, 3).await;
+        run_steps(Optimizer::rmsprop(1e-3), len, 3).await;
     }
 }
 
-#[test]
-fn first_adam_step_is_lr_times_sign() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn first_adam_step_is_lr_times_sign() {
     // With zero moments, step 1 gives m/√v = g/|g| after bias correction:
     // every parameter moves by lr against its gradient's sign (up to ε).
     let opt = Optimizer::adam(0.01);
@@ -69,9 +70,9 @@ fn first_adam_step_is_lr_times_sign() {
     }
 }
 
-#[test]
-fn mismatched_state_is_an_error() {
-    let gpu = gpu();
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn mismatched_state_is_an_error() {
+    let gpu = gpu().await;
     let a = gpu.zeros("a", &[4]).unwrap();
     let b = gpu.zeros("b", &[5]).unwrap();
     let c = gpu.zeros("c", &[1]).unwrap();

@@ -119,18 +119,6 @@ fn grid_kernels_match_the_rust_grid() {
     assert!(checked >= 8, "only {checked} files use the grid library");
 }
 
-/// The subgroup kernels run only with the feature enabled on the device and
-/// subgroups of at least 8 lanes; `no_subgroups` turns them off.
-#[test]
-fn subgroup_kernels_only_where_they_are_valid() {
-    let gpu = crate::common::gpu();
-    if gpu.subgroup_matmul {
-        assert!(gpu.features.contains(wgpu::Features::SUBGROUP) && gpu.info.subgroup_min_size >= 8);
-    }
-    assert!(!crate::common::gpu_without_subgroups().subgroup_matmul);
-    assert!(!gpu.subgroup_reason.is_empty());
-}
-
 #[test]
 fn binding_access_comes_from_the_declarations() {
     let w = gan_gpu::shaders::storage_writes("matmul");

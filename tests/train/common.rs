@@ -2,7 +2,7 @@
 //! trainer's tensors by name.
 
 use gan_gpu::data::{read_images, Images};
-use gan_gpu::gpu::{AdapterChoice, Gpu};
+use gan_gpu::gpu::{block_on, AdapterChoice, Gpu};
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint::{self, trainer_tensors};
 use gan_gpu::train::run::RunOptions;
@@ -38,27 +38,15 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
 }
 
 pub fn gpu() -> Gpu {
-    Gpu::new(&AdapterChoice::default()).unwrap_or_else(|e| panic!("{e}"))
+    block_on(Gpu::new(&AdapterChoice::default())).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn tensor_map(t: &Trainer) -> BTreeMap<String, Vec<f32>> {
-    trainer_tensors(t)
+    block_on(trainer_tensors(t))
         .unwrap()
         .into_iter()
         .map(|(n, _, v)| (n, v))
         .collect()
-}
-
-pub fn rms(v: &[f64]) -> f64 {
-    (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64)
-        .sqrt()
-        .max(1e-30)
-}
-
-/// "generator/dense.kernel" → "optimizer/generator/{k}/dense.kernel".
-pub fn state_key(name: &str, k: usize) -> String {
-    let (net, param) = name.split_once('/').unwrap();
-    gan_gpu::model::names::optimizer_state(net, k, param)
 }
 
 pub fn run_opts(cfg: TrainConfig, out: &Path, resume: Option<PathBuf>) -> RunOptions {

@@ -10,7 +10,7 @@ use gan_gpu::train::Trainer;
 #[test]
 fn weights_export_in_keras_layout() {
     let t = Trainer::new(gpu(), config(2, Optimizer::adam(2e-4), 4, 1), images(4)).unwrap();
-    let tensors = trainer_tensors(&t).unwrap();
+    let tensors = gan_gpu::gpu::block_on(trainer_tensors(&t)).unwrap();
     let keras = gan_gpu::model::keras::to_keras(&tensors);
     let got: Vec<(&str, &str, Vec<usize>)> = keras
         .iter()

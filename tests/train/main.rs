@@ -1,6 +1,8 @@
-//! The training job on the GPU, one module per concern: the step against
-//! the CPU reference, a run's outputs and resume, bad data, the command
-//! line, the Keras export, bad input, signals and pipes.
+//! The training job on the GPU, one module per concern: a run's outputs
+//! and resume, bad data, the command line, the Keras export, bad input,
+//! signals and pipes. The step against the CPU reference is `tests/step.rs`.
+// Native only: runs, files, the command line and signals.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
@@ -11,4 +13,3 @@ mod export;
 mod fuzz;
 mod robustness;
 mod run;
-mod step;

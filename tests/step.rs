@@ -1,19 +1,63 @@
-//! One full training step on the GPU against the CPU reference `cpu::model`.
+//! One full training step on the GPU against the CPU reference `cpu::model`,
+//! natively and in a browser through WebGPU (`scripts/web-test.sh`).
 
-use crate::common::*;
 use gan_gpu::cpu::model::CpuGan;
+use gan_gpu::data::{images_from_bytes, Images};
+use gan_gpu::gpu::{AdapterChoice, Gpu};
 use gan_gpu::spec::optim::Optimizer;
-use gan_gpu::train::{epoch_order, Trainer};
+use gan_gpu::train::checkpoint::trainer_tensors;
+use gan_gpu::train::{epoch_order, TrainConfig, Trainer};
 use std::collections::BTreeMap;
+use std::path::Path;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// The shipped test set, compiled in so that the browser needs no files.
+const TEST_IMAGES: &[u8] = include_bytes!("../assets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+
+fn images(n: usize) -> Images {
+    let mut im = images_from_bytes(Path::new("t10k-images-idx3-ubyte.gz"), TEST_IMAGES).unwrap();
+    im.truncate(n);
+    im
+}
+
+async fn tensor_map(t: &Trainer) -> BTreeMap<String, Vec<f32>> {
+    let tensors = trainer_tensors(t).await.unwrap();
+    tensors.into_iter().map(|(n, _, v)| (n, v)).collect()
+}
+
+fn rms(v: &[f64]) -> f64 {
+    let mean_square = v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64;
+    mean_square.sqrt().max(1e-30)
+}
+
+/// "generator/dense.kernel" → "optimizer/generator/{k}/dense.kernel".
+fn state_key(name: &str, k: usize) -> String {
+    let (net, param) = name.split_once('/').unwrap();
+    gan_gpu::model::names::optimizer_state(net, k, param)
+}
 
 /// One full step (noise, G, D on fake + real, D update, G through D, G
 /// update) on the GPU against `cpu::model` in f64, from the same weights.
-fn one_step_matches_reference(optimizer: Optimizer) {
+async fn one_step_matches_reference(optimizer: Optimizer) {
     let (batch, count) = (4, 16);
-    let cfg = config(batch, optimizer, count, 1);
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: batch,
+        latent_dim: 100,
+        optimizer,
+        seed: 7,
+        data: "t10k-images-idx3-ubyte.gz".into(),
+        limit: Some(count),
+        log_every: 1,
+    };
     let im = images(count);
-    let mut t = Trainer::new(gpu(), cfg.clone(), im.clone()).unwrap();
-    let before = tensor_map(&t);
+    let gpu = Gpu::new(&AdapterChoice::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut t = Trainer::new(gpu, cfg.clone(), im.clone()).unwrap();
+    let before = tensor_map(&t).await;
     let as64 = |m: &BTreeMap<String, Vec<f32>>| {
         m.iter()
             .map(|(k, v)| (k.clone(), v.iter().map(|&x| x as f64).collect()))
@@ -23,8 +67,8 @@ fn one_step_matches_reference(optimizer: Optimizer) {
     let order = epoch_order(cfg.seed, 0, count);
     let real = gan_gpu::cpu::data::gather_images(&im.pixels, &order, 0, batch, 28 * 28);
     t.step().unwrap();
-    let m = t.read_metrics().unwrap();
-    let after = tensor_map(&t);
+    let m = t.read_metrics().await.unwrap();
+    let after = tensor_map(&t).await;
     let (d_loss, g_loss) = reference.train_step(&real, 0);
     // Losses: f32 forward passes through ~1600-term sums.
     assert!(
@@ -88,12 +132,12 @@ fn one_step_matches_reference(optimizer: Optimizer) {
     assert_eq!(checked, reference.tensors.len());
 }
 
-#[test]
-fn one_step_matches_cpu_reference_adam() {
-    one_step_matches_reference(Optimizer::adam(2e-4));
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_adam() {
+    one_step_matches_reference(Optimizer::adam(2e-4)).await;
 }
 
-#[test]
-fn one_step_matches_cpu_reference_rmsprop() {
-    one_step_matches_reference(Optimizer::rmsprop(1e-3));
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_rmsprop() {
+    one_step_matches_reference(Optimizer::rmsprop(1e-3)).await;
 }
