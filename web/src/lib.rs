@@ -33,6 +33,9 @@ enum State {
         trainer: Box<Trainer>,
         sampler: Sampler,
     },
+    /// No device: a failure took it and none could be reopened (the page
+    /// must be reloaded); the message says why.
+    Lost(String),
     /// A checkpoint's generator, loaded before any images were.
     Sampling {
         gpu: Gpu,
@@ -42,10 +45,11 @@ enum State {
 }
 
 impl State {
-    fn into_gpu(self) -> Gpu {
+    fn into_gpu(self) -> Result<Gpu, String> {
         match self {
-            State::Idle(gpu) | State::Sampling { gpu, .. } => gpu,
-            State::Training { trainer, .. } => trainer.into_gpu(),
+            State::Idle(gpu) | State::Sampling { gpu, .. } => Ok(gpu),
+            State::Training { trainer, .. } => Ok(trainer.into_gpu()),
+            State::Lost(why) => Err(why),
         }
     }
 }
@@ -128,6 +132,7 @@ impl App {
         let inner = self.inner.try_borrow().map_err(|_| busy())?;
         let gpu = match inner.state.as_ref() {
             Some(State::Idle(gpu)) | Some(State::Sampling { gpu, .. }) => gpu,
+            Some(State::Lost(why)) => return Err(js_err(why)),
             Some(State::Training { trainer, .. }) => &trainer.gpu,
             None => return Err(busy()),
         };
@@ -187,11 +192,11 @@ impl App {
             if let Some(n) = limit {
                 images.truncate(n);
             }
-            settle(
-                training_state(state.into_gpu(), cfg, images, None),
-                JsValue::UNDEFINED,
-            )
-            .await
+            let gpu = match state.into_gpu() {
+                Ok(gpu) => gpu,
+                Err(why) => return (State::Lost(why.clone()), Err(js_err(why))),
+            };
+            settle(training_state(gpu, cfg, images, None), JsValue::UNDEFINED).await
         })
     }
 
@@ -201,6 +206,7 @@ impl App {
         with_state(&self.inner, async move |mut state, _| {
             let out = match &mut state {
                 State::Training { trainer, .. } => train_steps(trainer, steps).await,
+                State::Lost(why) => Err(js_err(why)),
                 _ => Err(js_err("no run is started")),
             };
             (state, out)
@@ -221,6 +227,7 @@ impl App {
                     sampler,
                 } => draw_grid(gpu, shape, sampler).await,
                 State::Idle(_) => Err(js_err("start a run or load a checkpoint first")),
+                State::Lost(why) => Err(js_err(why)),
             };
             (state, out)
         })
@@ -237,6 +244,7 @@ impl App {
                         .map(|bytes| js_sys::Uint8Array::from(bytes.as_slice()).into())
                         .map_err(js_err)
                 }
+                State::Lost(why) => Err(js_err(why)),
                 _ => Err(js_err("no run to save")),
             };
             (state, out)
@@ -260,7 +268,10 @@ impl App {
                 ckpt.config.batch_size,
                 ckpt.config.optimizer
             );
-            let gpu = state.into_gpu();
+            let gpu = match state.into_gpu() {
+                Ok(gpu) => gpu,
+                Err(why) => return (State::Lost(why.clone()), Err(js_err(why))),
+            };
             let next = match images {
                 Some(mut images) => {
                     if let Some(n) = ckpt.config.limit {
@@ -341,7 +352,11 @@ async fn settle(next: gan_gpu::Result<State>, ok: JsValue) -> (State, Result<JsV
         Ok(state) => (state, Ok(ok)),
         Err(e) => match Gpu::new(&AdapterChoice::default()).await {
             Ok(gpu) => (State::Idle(gpu), Err(js_err(e))),
-            Err(lost) => panic!("{e}; then no device could be reopened: {lost}"),
+            Err(lost) => {
+                let why =
+                    format!("{e}; then no device could be reopened ({lost}): reload the page");
+                (State::Lost(why.clone()), Err(js_err(why)))
+            }
         },
     }
 }
