@@ -21,6 +21,7 @@ mod matmul;
 mod optim;
 mod random;
 mod reduce;
+mod runtime;
 // Reads the source tree and the README: native only.
 #[cfg(not(target_arch = "wasm32"))]
 mod shaders;
