@@ -12,4 +12,4 @@ export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 scripts/web-build.sh
 cargo test --target wasm32-unknown-unknown --test ops --test step
 cargo build -q --bin gan-gpu
-python3 tests/web/page_test.py
+python3 -u tests/web/page_test.py
