@@ -16,9 +16,8 @@ if [ "$have" != "$want" ]; then
     cargo install -q wasm-bindgen-cli --version "$want"
 fi
 
-# The dev profile (dependencies at opt-level 3, as Cargo.toml sets): it
-# shares its build with the browser tests, and the GPU does the work.
-cargo build -q --target wasm32-unknown-unknown -p gan-gpu-web
+# Shares its dependencies' build with the browser tests (scripts/cargo-wasm).
+scripts/cargo-wasm build -q -p gan-gpu-web
 out=target/web
 mkdir -p "$out/data"
 wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \

@@ -10,6 +10,6 @@ export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 # The one-step test takes ~20 s on two cores; the runner's default limit is 20 s.
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 scripts/web-build.sh
-cargo test --target wasm32-unknown-unknown --test ops --test step
+scripts/cargo-wasm test --test ops --test step
 cargo build -q --bin gan-gpu
 python3 -u tests/web/page_test.py
