@@ -158,7 +158,7 @@ impl Trainer {
         .map_err(|e| match e {
             Error::DeviceLimit { op, msg } => Error::DeviceLimit {
                 op,
-                msg: format!("{msg} at --batch-size {b}; a smaller batch fits"),
+                msg: format!("{msg} at batch size {b}; a smaller batch fits"),
             },
             e => e,
         })?;
