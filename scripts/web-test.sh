@@ -11,5 +11,8 @@ export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 scripts/web-build.sh
 scripts/cargo-wasm test --test ops --test step
-cargo build -q --bin gan-gpu
+# The native binary for the checkpoint round trip, built as `cargo test`
+# builds it (with the dev-dependencies' features), so that after the
+# native suites nothing is rebuilt.
+cargo test -q --no-run
 python3 -u tests/web/page_test.py
