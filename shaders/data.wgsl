@@ -1,5 +1,6 @@
-// Gathers a training batch on the GPU: the whole data set lives on the
-// device as bytes (four pixels per u32), the epoch's shuffled order as
+// Gathers a training batch (and its labels) on the GPU: the whole data set
+// lives on the device as bytes (four pixels per u32), the epoch's shuffled
+// order as
 // indices, and each step reads its batch start from the step counter buffer,
 // so the recorded training program needs no upload per step. Pixels are
 // scaled from [0, 255] to [-1, 1] for the generator's tanh range.
@@ -31,4 +32,18 @@ fn gather_images(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let byte_index = image * p.pixels + i % p.pixels;
     let byte = (dataset[byte_index / 4u] >> (8u * (byte_index % 4u))) & 0xffu;
     out[p.dst_offset + i] = f32(byte) / 127.5 - 1.0;
+}
+
+// The class labels of the same batch (one byte each, so `pixels` is 1):
+// out[dst_offset + i] = label of image order[counter.batch_start + i], as a
+// float class index for the softmax loss.
+@compute @workgroup_size(GRID_WORKGROUP)
+fn gather_labels(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i >= p.count {
+        return;
+    }
+    let label = order[counter.batch_start + i];
+    let byte = (dataset[label / 4u] >> (8u * (label % 4u))) & 0xffu;
+    out[p.dst_offset + i] = f32(byte);
 }

@@ -1,5 +1,6 @@
-// Binary cross-entropy on logits, its gradient and the discriminator's
-// metrics, in one workgroup so the sums are deterministic.
+// The losses on logits, their gradients and their metrics, each in one
+// workgroup so the sums are deterministic: binary cross-entropy for the
+// discriminator, softmax cross-entropy for the classifier that `eval` uses.
 //
 // For a logit z and label y, with σ the sigmoid:
 //   loss = max(z, 0) - z·y + log(1 + exp(-|z|))      (= -y·log σ(z) - (1-y)·log(1-σ(z)))
@@ -9,11 +10,13 @@
 // loss, so the gradient is scaled by 1/n.
 
 struct Params {
+    // samples (rows of logits)
     n: u32,
     // metrics[slot] accumulates this call's statistics
     slot: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // logits per sample (softmax_cross_entropy; 1 for bce_with_logits)
+    classes: u32,
+    _pad: u32,
 }
 
 // One slot of statistics, each added to by every call (mirror:
@@ -35,6 +38,7 @@ struct LossMetrics {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
+// bce_with_logits: 0 or 1; softmax_cross_entropy: the class index
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<LossMetrics>;
@@ -70,15 +74,7 @@ fn bce_with_logits(@builtin(local_invocation_id) lid3: vec3<u32>) {
         grad[i] = (s - y) * inv_n;
     }
     partial[lid] = acc;
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        workgroupBarrier();
-        if lid < stride {
-            for (var j = 0u; j < 6u; j++) {
-                partial[lid][j] += partial[lid + stride][j];
-            }
-        }
-    }
-    workgroupBarrier();
+    reduce_partials(lid);
     if lid == 0u {
         let t = partial[0];
         let o = p.slot;
@@ -88,4 +84,62 @@ fn bce_with_logits(@builtin(local_invocation_id) lid3: vec3<u32>) {
         metrics[o].mean_sigmoid_negative += select(0.0, t[4] / t[5], t[5] > 0.0);
         metrics[o].calls += 1.0;
     }
+}
+
+// Softmax cross-entropy of each row of logits [n, classes] against its
+// class label, averaged over the rows:
+//   loss = log Σ_c exp(z_c - m) - (z_label - m),   m = max_c z_c
+//   dloss/dz_c = (softmax(z)_c - [c = label]) / n
+// Subtracting the row's maximum keeps every exp in (0, 1]. Accuracy counts
+// rows whose first largest logit is the label.
+@compute @workgroup_size(256)
+fn softmax_cross_entropy(@builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    var acc: array<f32, 6>;
+    let inv_n = 1.0 / f32(p.n);
+    for (var r = lid; r < p.n; r += WG) {
+        let base = r * p.classes;
+        var top = logits[base];
+        var best = 0u;
+        for (var c = 1u; c < p.classes; c++) {
+            if logits[base + c] > top {
+                top = logits[base + c];
+                best = c;
+            }
+        }
+        var total = 0.0;
+        for (var c = 0u; c < p.classes; c++) {
+            total += exp(logits[base + c] - top);
+        }
+        // The loader checks labels; the clamp only keeps a bad one in the row.
+        let label = min(u32(labels[r]), p.classes - 1u);
+        acc[0] += log(total) - (logits[base + label] - top);
+        acc[1] += select(0.0, 1.0, best == label);
+        for (var c = 0u; c < p.classes; c++) {
+            let one_hot = select(0.0, 1.0, c == label);
+            grad[base + c] = (exp(logits[base + c] - top) / total - one_hot) * inv_n;
+        }
+    }
+    partial[lid] = acc;
+    reduce_partials(lid);
+    if lid == 0u {
+        let o = p.slot;
+        metrics[o].loss += partial[0][0] * inv_n;
+        metrics[o].accuracy += partial[0][1] * inv_n;
+        metrics[o].calls += 1.0;
+    }
+}
+
+// partial[0] = Σ partial[0..WG], by a fixed tree; every invocation calls
+// it, and it ends with a barrier.
+fn reduce_partials(lid: u32) {
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        workgroupBarrier();
+        if lid < stride {
+            for (var j = 0u; j < 6u; j++) {
+                partial[lid][j] += partial[lid + stride][j];
+            }
+        }
+    }
+    workgroupBarrier();
 }

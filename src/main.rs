@@ -1,4 +1,5 @@
-//! The `gan-gpu` command line: `info`, `train`, `sample` and `bench`.
+//! The `gan-gpu` command line: `info`, `train`, `sample`, `eval`, `bench`
+//! and `classifier train`.
 //! Native only: in a browser the page in `web/` drives the library.
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
@@ -6,6 +7,8 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
+use cli::classifier::ClassifierTrainArgs;
+use cli::eval::EvalArgs;
 use cli::signals::{restore_sigpipe, StopSignals};
 use cli::train::{timestamp, TrainArgs};
 use gan_gpu::bench::against::AgainstOptions;
@@ -70,6 +73,11 @@ enum Command {
         #[arg(long)]
         profile: bool,
     },
+    /// FID, KID, precision/recall and class coverage of a checkpoint's samples against the test set.
+    Eval(EvalArgs),
+    /// The classifier `eval` measures samples with.
+    #[command(subcommand)]
+    Classifier(ClassifierCommand),
     /// Write a grid of images from a trained generator.
     Sample {
         /// A checkpoint written by `gan-gpu train`.
@@ -85,6 +93,12 @@ enum Command {
         #[arg(long, default_value = "grid.png")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ClassifierCommand {
+    /// Train it from a seed on the train set; prints test accuracy per epoch and the weights' SHA-256.
+    Train(ClassifierTrainArgs),
 }
 
 fn info(choice: &AdapterChoice) -> Result<()> {
@@ -227,6 +241,10 @@ fn run(cli: Cli) -> Result<i32> {
                 std::fs::write(&path, text).map_err(gan_gpu::error::io_err(&path))?;
             }
             Ok(0)
+        }
+        Command::Eval(args) => cli::eval::eval(&args, &choice).map(|()| 0),
+        Command::Classifier(ClassifierCommand::Train(args)) => {
+            cli::classifier::train(&args, &choice).map(|()| 0)
         }
         Command::Sample {
             checkpoint,

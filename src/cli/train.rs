@@ -117,12 +117,18 @@ impl TrainArgs {
     }
 }
 
-fn default_data_dir() -> PathBuf {
-    let local = PathBuf::from("assets/fashion-mnist");
-    if local.is_dir() {
+pub fn default_data_dir() -> PathBuf {
+    shipped_asset("assets/fashion-mnist")
+}
+
+/// A shipped file or folder: under the working directory when run from a
+/// checkout, else where this binary was built from.
+pub fn shipped_asset(relative: &str) -> PathBuf {
+    let local = PathBuf::from(relative);
+    if local.exists() {
         local
     } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fashion-mnist")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
     }
 }
 

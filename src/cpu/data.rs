@@ -19,3 +19,11 @@ pub fn gather_images(
     }
     out
 }
+
+/// Labels order[start .. start + count] of a byte label set, as floats.
+pub fn gather_labels(labels: &[u8], order: &[u32], start: usize, count: usize) -> Vec<f64> {
+    order[start..start + count]
+        .iter()
+        .map(|&i| labels[i as usize] as f64)
+        .collect()
+}

@@ -46,3 +46,36 @@ pub fn bce_with_logits(z: &[f64], y: &[f64]) -> Bce {
         mean_prob_neg: if nneg > 0.0 { neg / nneg } else { 0.0 },
     }
 }
+
+pub struct SoftmaxCrossEntropy {
+    pub loss: f64,
+    pub grad: Vec<f64>,
+    pub accuracy: f64,
+}
+
+/// Mean softmax cross-entropy of logits `z` [n, classes] against class
+/// labels, written as -log(exp(z_label) / Σ exp(z_c)) (the definition, not
+/// the max-shifted form the shader uses), with its gradient and accuracy
+/// (the first largest logit is the label).
+pub fn softmax_cross_entropy(z: &[f64], classes: usize, labels: &[usize]) -> SoftmaxCrossEntropy {
+    let n = labels.len() as f64;
+    let (mut loss, mut correct) = (0.0, 0.0);
+    let mut grad = Vec::with_capacity(z.len());
+    for (row, &label) in z.chunks(classes).zip(labels) {
+        let total: f64 = row.iter().map(|v| v.exp()).sum();
+        loss -= (row[label].exp() / total).ln();
+        let best = (1..classes).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+        if best == label {
+            correct += 1.0;
+        }
+        for (c, v) in row.iter().enumerate() {
+            let one_hot = if c == label { 1.0 } else { 0.0 };
+            grad.push((v.exp() / total - one_hot) / n);
+        }
+    }
+    SoftmaxCrossEntropy {
+        loss: loss / n,
+        grad,
+        accuracy: correct / n,
+    }
+}

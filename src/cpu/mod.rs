@@ -5,6 +5,7 @@
 
 pub mod activations;
 pub mod batchnorm;
+pub mod classifier;
 pub mod conv;
 pub mod data;
 pub mod dropout;

@@ -183,25 +183,76 @@ fn parse_images(path: &Path, raw: impl Read) -> Result<Images> {
     })
 }
 
-/// The training-image file in `dir`, under the names MNIST-style sets use.
-pub fn find_training_images(dir: &Path) -> Result<PathBuf> {
-    const NAMES: [&str; 4] = [
-        "train-images-idx3-ubyte.gz",
-        "train-images-idx3-ubyte",
-        "train-images.idx3-ubyte.gz",
-        "train-images.idx3-ubyte",
+/// Class labels, one byte per image (IDX type 0x08, 1 dimension).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Labels {
+    pub values: Vec<u8>,
+}
+
+/// Reads a label file and checks it against the images it belongs to: one
+/// label per image, each below `classes`.
+pub fn read_labels(path: &Path, images: usize, classes: usize) -> Result<Labels> {
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    labels_from_bytes(path, std::io::BufReader::new(file), images, classes)
+}
+
+/// [`read_labels`] on a byte stream; `path` only names it in errors.
+pub fn labels_from_bytes(
+    path: &Path,
+    raw: impl Read,
+    images: usize,
+    classes: usize,
+) -> Result<Labels> {
+    let mut r = maybe_gunzip(path, raw)?;
+    let (kind, dims) = read_header(path, &mut r)?;
+    if kind != 0x08 || dims.len() != 1 {
+        return Err(data_err(
+            path,
+            format!(
+                "element type 0x{kind:02x} with dimensions {dims:?}: label files hold unsigned bytes (0x08) in 1 dimension"
+            ),
+        ));
+    }
+    if dims[0] != images {
+        return Err(data_err(
+            path,
+            format!("{} labels for {images} images", dims[0]),
+        ));
+    }
+    let values = read_exact_named(path, &mut r, images, "labels")?;
+    if let Some(i) = values.iter().position(|&v| v as usize >= classes) {
+        return Err(data_err(
+            path,
+            format!(
+                "label {} of image {i} is not a class (there are {classes})",
+                values[i]
+            ),
+        ));
+    }
+    Ok(Labels { values })
+}
+
+/// The IDX file `stem` (e.g. "train-images-idx3-ubyte") in `dir`, under
+/// the names MNIST-style sets use: gzipped or not, '-' or '.' before "idx".
+pub fn find_idx_file(dir: &Path, stem: &str) -> Result<PathBuf> {
+    let dotted = stem.replacen("-idx", ".idx", 1);
+    let names = [
+        format!("{stem}.gz"),
+        stem.to_string(),
+        format!("{dotted}.gz"),
+        dotted,
     ];
     if !dir.is_dir() {
         return Err(data_err(dir, "no such data directory"));
     }
-    NAMES
+    names
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            data_err(
-                dir,
-                format!("no training images here (looked for {})", NAMES.join(", ")),
-            )
-        })
+        .ok_or_else(|| data_err(dir, format!("no {stem} here (looked for {})", names.join(", "))))
+}
+
+/// The training-image file in `dir`, under the names MNIST-style sets use.
+pub fn find_training_images(dir: &Path) -> Result<PathBuf> {
+    find_idx_file(dir, "train-images-idx3-ubyte")
 }

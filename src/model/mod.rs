@@ -7,6 +7,7 @@
 //! → Conv2D(128, 5×5, s2, same) → LeakyReLU(0.2) → Dropout(0.3) → Flatten
 //! → Dense(1), with the sigmoid folded into the loss.
 
+pub mod classifier;
 pub mod discriminator;
 pub mod generator;
 pub mod keras;

@@ -21,3 +21,5 @@ pub const INIT: u32 = 100;
 pub const DISC_INIT_SEED_MIX: u32 = 0x5bd1_e995;
 /// Mixed into the run's seed for the per-epoch grids' fixed noise.
 pub const SAMPLE_GRID_SEED_MIX: u32 = 100;
+/// The dropout of the classifier `eval` uses (`gan-gpu classifier train`).
+pub const CLASSIFIER_DROPOUT: u32 = 8;

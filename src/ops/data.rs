@@ -40,7 +40,58 @@ pub fn gather_images(
     out: &Tensor,
     dst_offset: usize,
 ) -> Result<()> {
-    let op = "gather_images";
+    let source = Source {
+        dataset,
+        order,
+        counter,
+    };
+    gather(gpu, prog, "gather_images", &source, pixels, count, out, dst_offset)
+}
+
+/// Records out[dst_offset + b] = label of image order[counter[1] + b] (a
+/// float class index) from `labels`, one byte per image packed like the
+/// images, for b < count.
+pub fn gather_labels(
+    gpu: &Gpu,
+    prog: &mut Program,
+    labels: &Tensor,
+    order: &Tensor,
+    counter: &Tensor,
+    count: usize,
+    out: &Tensor,
+) -> Result<()> {
+    let source = Source {
+        dataset: labels,
+        order,
+        counter,
+    };
+    gather(gpu, prog, "gather_labels", &source, 1, count, out, 0)
+}
+
+/// What a gather reads: the packed bytes, the epoch's order and the step
+/// counter holding the batch's start in it.
+struct Source<'a> {
+    dataset: &'a Tensor,
+    order: &'a Tensor,
+    counter: &'a Tensor,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gather(
+    gpu: &Gpu,
+    prog: &mut Program,
+    op: &'static str,
+    src: &Source,
+    pixels: usize,
+    count: usize,
+    out: &Tensor,
+    dst_offset: usize,
+) -> Result<()> {
+    let Source {
+        dataset,
+        order,
+        counter,
+    } = *src;
     if dst_offset + count * pixels > out.len() {
         return shape_err(
             op,
@@ -68,7 +119,7 @@ pub fn gather_images(
     fits_u32(op, dataset.len() * 4)?;
     prog.dispatch(
         gpu,
-        ("data", "gather_images"),
+        ("data", op),
         &params,
         &[dataset, order, out, counter],
         grid_1d(gpu, count * pixels),

@@ -1,5 +1,6 @@
-//! Binary cross-entropy on logits with the discriminator's metrics
-//! (`shaders/loss.wgsl`; reference: `cpu::loss`).
+//! The losses on logits with their metrics (`shaders/loss.wgsl`;
+//! reference: `cpu::loss`): binary cross-entropy for the discriminator,
+//! softmax cross-entropy for the classifier that `eval` uses.
 
 use super::same_len;
 use crate::error::{shape_err, Result};
@@ -38,7 +39,22 @@ impl LossMetrics {
 struct Params {
     n: u32,
     slot: u32,
-    _pad: [u32; 2],
+    classes: u32,
+    _pad: u32,
+}
+
+/// The metrics tensor has a slot `slot`, or the error names it.
+fn check_slot(op: &str, metrics: &Tensor, slot: usize) -> Result<()> {
+    if metrics.len() < (slot + 1) * SLOT {
+        return shape_err(
+            op,
+            format!(
+                "metrics {:?} has no slot {slot} of {SLOT} floats",
+                metrics.shape()
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Records grad = d(mean BCE)/d logits and adds the batch's statistics to
@@ -57,19 +73,12 @@ pub fn bce_with_logits(
         op,
         &[("logits", logits), ("labels", labels), ("grad", grad)],
     )?;
-    if metrics.len() < (slot + 1) * SLOT {
-        return shape_err(
-            op,
-            format!(
-                "metrics {:?} has no slot {slot} of {SLOT} floats",
-                metrics.shape()
-            ),
-        );
-    }
+    check_slot(op, metrics, slot)?;
     let params = Params {
         n: n as u32,
         slot: slot as u32,
-        _pad: [0; 2],
+        classes: 1,
+        _pad: 0,
     };
     prog.dispatch(
         gpu,
@@ -80,9 +89,53 @@ pub fn bce_with_logits(
     )
 }
 
+/// Records grad = d(mean softmax cross-entropy)/d logits for logits
+/// [n, classes] and labels [n] (class indices as floats), and adds the
+/// batch's loss and accuracy to slot `slot` of `metrics` (the sigmoid
+/// means stay untouched).
+pub fn softmax_cross_entropy(
+    gpu: &Gpu,
+    prog: &mut Program,
+    logits: &Tensor,
+    labels: &Tensor,
+    grad: &Tensor,
+    metrics: &Tensor,
+    slot: usize,
+) -> Result<()> {
+    let op = "softmax_cross_entropy";
+    let &[n, classes] = logits.shape() else {
+        return shape_err(op, format!("logits {:?} are not [n, classes]", logits.shape()));
+    };
+    if classes == 0 || labels.len() != n || grad.shape() != logits.shape() {
+        return shape_err(
+            op,
+            format!(
+                "logits {:?}, labels {:?} and grad {:?} do not match",
+                logits.shape(),
+                labels.shape(),
+                grad.shape()
+            ),
+        );
+    }
+    check_slot(op, metrics, slot)?;
+    let params = Params {
+        n: n as u32,
+        slot: slot as u32,
+        classes: classes as u32,
+        _pad: 0,
+    };
+    prog.dispatch(
+        gpu,
+        ("loss", "softmax_cross_entropy"),
+        &params,
+        &[logits, labels, grad, metrics],
+        [1, 1, 1],
+    )
+}
+
 /// The layout `shaders/loss.wgsl` mirrors.
 pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
-    crate::wgsl_mirror!(Params, "loss", "Params", [n, slot])
+    crate::wgsl_mirror!(Params, "loss", "Params", [n, slot, classes])
 }
 
 /// The layout of the metrics slots that `shaders/loss.wgsl` mirrors.

@@ -2,7 +2,7 @@ use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
 use gan_gpu::ops::counter::StepCounter;
-use gan_gpu::ops::data::{gather_images, pack_bytes};
+use gan_gpu::ops::data::{gather_images, gather_labels, pack_bytes};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
@@ -55,4 +55,29 @@ async fn overflowing_batch_is_an_error() {
     let counter = StepCounter::default().upload(gpu, "counter").unwrap();
     let err = gather_images(gpu, &mut Program::new(), &t, &t, &counter, 4, 3, &t, 0).unwrap_err();
     assert!(err.to_string().contains("overflow"), "{err}");
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn gather_labels_matches_reference() {
+    let gpu = gpu().await;
+    let labels: Vec<u8> = (0..11).map(|i| (i * 7 % 10) as u8).collect();
+    let order: Vec<u32> = vec![4, 9, 0, 2, 7, 1, 3, 5, 6, 8, 10];
+    let packed = gpu
+        .upload("labels", &[labels.len().div_ceil(4)], &pack_bytes(&labels))
+        .unwrap();
+    let order_t = gpu.upload("order", &[order.len()], &order).unwrap();
+    let counter = StepCounter {
+        step: 0,
+        batch_start: 6,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
+    let out = gpu.upload("out", &[6], &[-1.0f32; 6]).unwrap();
+    let mut prog = Program::new();
+    gather_labels(gpu, &mut prog, &packed, &order_t, &counter, 5, &out).unwrap();
+    gpu.run(&prog).unwrap();
+    let got: Vec<f32> = gpu.download(&out).await.unwrap();
+    let want = cpu::data::gather_labels(&labels, &order, 6, 5);
+    assert_close("gathered labels", &got[..5], &want, 0.0);
+    assert_eq!(got[5], -1.0, "wrote past the batch");
 }

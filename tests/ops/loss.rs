@@ -1,7 +1,7 @@
 use crate::common::*;
 use gan_gpu::cpu;
 use gan_gpu::gpu::Program;
-use gan_gpu::ops::loss::{bce_with_logits, SLOT};
+use gan_gpu::ops::loss::{bce_with_logits, softmax_cross_entropy, SLOT};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 async fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
@@ -84,4 +84,83 @@ async fn missing_slot_is_an_error() {
     let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
     let err = bce_with_logits(gpu, &mut Program::new(), &t, &t, &t, &metrics, 1).unwrap_err();
     assert!(err.to_string().contains("slot 1"), "{err}");
+}
+
+async fn run_softmax(z: &[f32], classes: usize, labels: &[usize]) -> (Vec<f32>, Vec<f32>) {
+    let gpu = gpu().await;
+    let n = labels.len();
+    let zt = gpu.upload("z", &[n, classes], z).unwrap();
+    let y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+    let yt = gpu.upload("labels", &[n], &y).unwrap();
+    let g = gpu.zeros("grad", &[n, classes]).unwrap();
+    let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
+    let mut prog = Program::new();
+    softmax_cross_entropy(gpu, &mut prog, &zt, &yt, &g, &metrics, 0).unwrap();
+    gpu.run(&prog).unwrap();
+    (
+        gpu.download(&g).await.unwrap(),
+        gpu.download(&metrics).await.unwrap(),
+    )
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn softmax_parity_with_the_definition() {
+    for (n, classes) in [(1, 2), (7, 10), (300, 10), (1000, 3)] {
+        let z: Vec<f32> = random(n * classes, n as u64).iter().map(|v| v * 8.0).collect();
+        let labels: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % classes).collect();
+        let (grad, metrics) = run_softmax(&z, classes, &labels).await;
+        let r = cpu::loss::softmax_cross_entropy(&to64(&z), classes, &labels);
+        assert_close(&format!("softmax grad n={n}"), &grad, &r.grad, 1e-5);
+        let m = &metrics[..SLOT];
+        assert_close(
+            &format!("softmax metrics n={n}"),
+            &[m[0], m[1], m[4]],
+            &[r.loss, r.accuracy, 1.0],
+            1e-5,
+        );
+        // The sigmoid means belong to the binary loss and stay untouched.
+        assert_eq!((m[2], m[3]), (0.0, 0.0));
+    }
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn softmax_huge_logits_are_stable() {
+    // Row 0 is right by a margin of 200, row 1 wrong by 200: the shifted
+    // form never takes exp of a large number.
+    let z = [100.0f32, -100.0, 0.0, -100.0, 100.0, 0.0];
+    let (grad, metrics) = run_softmax(&z, 3, &[0, 0]).await;
+    assert!((metrics[0] - 100.0).abs() < 1e-3, "loss {}", metrics[0]);
+    assert_eq!(metrics[1], 0.5);
+    assert_close(
+        "grad",
+        &grad,
+        &[0.0, 0.0, 0.0, -0.5, 0.5, 0.0],
+        1e-6,
+    );
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn softmax_cpu_gradient_matches_finite_differences() {
+    let classes = 4;
+    let z: Vec<f64> = to64(&random(6 * classes, 5)).iter().map(|v| v * 3.0).collect();
+    let labels = [0, 3, 1, 2, 2, 0];
+    let r = cpu::loss::softmax_cross_entropy(&z, classes, &labels);
+    check_gradient(
+        "softmax cross-entropy",
+        &z,
+        |z| cpu::loss::softmax_cross_entropy(z, classes, &labels).loss,
+        &r.grad,
+        1e-6,
+    );
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn softmax_mismatched_shapes_are_an_error() {
+    let gpu = gpu().await;
+    let z = gpu.zeros("z", &[4, 10]).unwrap();
+    let labels = gpu.zeros("labels", &[3]).unwrap();
+    let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
+    let err = softmax_cross_entropy(gpu, &mut Program::new(), &z, &labels, &z, &metrics, 0)
+        .unwrap_err();
+    assert!(err.to_string().contains("do not match"), "{err}");
 }
