@@ -15,7 +15,7 @@ use gan_gpu::bench::against::AgainstOptions;
 use gan_gpu::bench::BenchOptions;
 use gan_gpu::gpu::{block_on, describe_adapter, list_adapters, AdapterChoice, Gpu};
 use gan_gpu::train::checkpoint;
-use gan_gpu::train::run::{self, Outcome, RunOptions};
+use gan_gpu::train::run::{self, EvalEvery, Outcome, RunOptions};
 use gan_gpu::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -157,6 +157,12 @@ fn run(cli: Cli) -> Result<i32> {
                 resume,
                 adapter: choice.clone(),
                 show_progress: true,
+                eval: args.eval_every.map(|every| EvalEvery {
+                    every,
+                    n: args.eval_n,
+                    weights: cli::train::shipped_asset(cli::eval::SHIPPED_CLASSIFIER),
+                    cache: gan_gpu::eval::default_cache_dir(),
+                }),
             };
             let (outcome, t) = run::train(opts, &stop.stop)?;
             match outcome {

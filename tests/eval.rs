@@ -19,7 +19,9 @@ use std::sync::OnceLock;
 
 fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| block_on(Gpu::new(&AdapterChoice::default())).unwrap_or_else(|e| panic!("{e}")))
+    GPU.get_or_init(|| {
+        block_on(Gpu::new(&AdapterChoice::default())).unwrap_or_else(|e| panic!("{e}"))
+    })
 }
 
 /// n points of N(mean, scale²) in `dim` dimensions.
@@ -73,7 +75,10 @@ fn fid_is_zero_for_one_set_and_blind_to_a_rotation() {
     let before = metrics::fid(&set(&a, dim), &set(&b, dim));
     let after = metrics::fid(&set(&reflect(&a), dim), &set(&reflect(&b), dim));
     assert!(before > 1.0, "distinct sets give FID {before}");
-    assert!((before - after).abs() < 1e-4 * before, "{before} vs {after}");
+    assert!(
+        (before - after).abs() < 1e-4 * before,
+        "{before} vs {after}"
+    );
 }
 
 fn dots(a: &[f32], b: &[f32], dim: usize) -> Vec<f64> {
@@ -92,10 +97,19 @@ fn gram_on_the_gpu_matches_the_cpu_in_any_chunking() {
     let b = gaussian(45, dim, -0.1, 1.0, 6);
     let want = dots(&a, &b, dim);
     for chunk in [1, 16, 70] {
-        let got = block_on(metrics::gram_in_chunks(gpu(), &set(&a, dim), &set(&b, dim), chunk)).unwrap();
+        let got = block_on(metrics::gram_in_chunks(
+            gpu(),
+            &set(&a, dim),
+            &set(&b, dim),
+            chunk,
+        ))
+        .unwrap();
         let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((*g as f64 - w).abs() <= 1e-5 * scale, "chunk {chunk}, entry {i}: {g} vs {w}");
+            assert!(
+                (*g as f64 - w).abs() <= 1e-5 * scale,
+                "chunk {chunk}, entry {i}: {g} vs {w}"
+            );
         }
     }
 }
@@ -113,13 +127,19 @@ fn kid_of_one_subset_is_the_unbiased_mmd() {
     let (aa, bb, ab) = (dots(&a, &a, dim), dots(&b, &b, dim), dots(&a, &b, dim));
     let n = 30usize;
     let off_diagonal = |g: &[f64]| -> f64 {
-        (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| k(g[i * n + j])).sum()
+        (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| k(g[i * n + j]))
+            .sum()
     };
     let nf = n as f64;
     let want = (off_diagonal(&aa) + off_diagonal(&bb)) / (nf * (nf - 1.0))
         - 2.0 * ab.iter().map(|&v| k(v)).sum::<f64>() / (nf * nf);
     let (got, _) = metrics::kid(&grams(&a, &b, dim), 1, 0);
-    assert!((got - want).abs() < 1e-4 * want.abs().max(1e-3), "{got} vs {want}");
+    assert!(
+        (got - want).abs() < 1e-4 * want.abs().max(1e-3),
+        "{got} vs {want}"
+    );
 }
 
 #[test]
@@ -130,7 +150,10 @@ fn kid_separates_a_shifted_set_from_a_resample() {
     let shifted = gaussian(1000, dim, 0.5, 1.0, 11);
     let (k_same, se_same) = metrics::kid(&grams(&a, &same, dim), 10, 0);
     let (k_shift, se_shift) = metrics::kid(&grams(&a, &shifted, dim), 10, 0);
-    assert!(k_same.abs() < 4.0 * se_same.max(1e-6), "resample: {k_same} ± {se_same}");
+    assert!(
+        k_same.abs() < 4.0 * se_same.max(1e-6),
+        "resample: {k_same} ± {se_same}"
+    );
     assert!(k_shift > 10.0 * se_shift, "shifted: {k_shift} ± {se_shift}");
 }
 
@@ -138,7 +161,10 @@ fn kid_separates_a_shifted_set_from_a_resample() {
 fn precision_and_recall_see_missing_and_extra_modes() {
     let dim = 2;
     let a = gaussian(200, dim, 0.0, 1.0, 12);
-    assert_eq!(metrics::precision_recall(&grams(&a, &a, dim), 3), (1.0, 1.0));
+    assert_eq!(
+        metrics::precision_recall(&grams(&a, &a, dim), 3),
+        (1.0, 1.0)
+    );
     // Half of the samples sit far from every reference point: precision
     // halves; the other half covers the reference, so recall stays high.
     let mut b = gaussian(100, dim, 0.0, 1.0, 13);
@@ -168,27 +194,47 @@ fn classifier_gradients_match_the_cpu_reference() {
     let gpu = gpu();
     let (h, w, n) = (12, 12, 4);
     let net = Classifier::new(gpu, (h, w), 0).unwrap();
-    let counter = StepCounter { step: 3, batch_start: 0 }.upload(gpu, "counter").unwrap();
+    let counter = StepCounter {
+        step: 3,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
     let seed = gpu_seed(11);
     let mut init = Program::new();
-    net.params.record_init(gpu, &mut init, seed, &counter).unwrap();
+    net.params
+        .record_init(gpu, &mut init, seed, &counter)
+        .unwrap();
     gpu.run(&init).unwrap();
     // Biases start at zero; random ones exercise their gradients too.
     let p = &net.params;
-    for (i, name) in ["conv1.bias", "conv2.bias", "dense1.bias", "dense2.bias"].iter().enumerate() {
+    for (i, name) in ["conv1.bias", "conv2.bias", "dense1.bias", "dense2.bias"]
+        .iter()
+        .enumerate()
+    {
         let len = p.value(name).len();
         let values: Vec<f32> = gaussian(len, 1, 0.0, 0.1, 20 + i as u64);
         p.upload(gpu, &p.values, name, &values).unwrap();
     }
-    let x: Vec<f32> = gaussian(n * h * w, 1, 0.0, 0.6, 16).iter().map(|v| v.clamp(-1.0, 1.0)).collect();
+    let x: Vec<f32> = gaussian(n * h * w, 1, 0.0, 0.6, 16)
+        .iter()
+        .map(|v| v.clamp(-1.0, 1.0))
+        .collect();
     let labels = [3usize, 0, 9, 3];
     let xt = gpu.upload("x", &[n, h, w, 1], &x).unwrap();
-    let lt = gpu.upload("labels", &[n], &labels.map(|l| l as f32)).unwrap();
+    let lt = gpu
+        .upload("labels", &[n], &labels.map(|l| l as f32))
+        .unwrap();
     let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
     let ws = net.workspace(gpu, n, true).unwrap();
-    let rng = RngSource { seed, salt: salt::CLASSIFIER_DROPOUT, counter: &counter };
+    let rng = RngSource {
+        seed,
+        salt: salt::CLASSIFIER_DROPOUT,
+        counter: &counter,
+    };
     let mut prog = Program::new();
-    net.record_forward(gpu, &mut prog, &ws, &xt, Some(rng)).unwrap();
+    net.record_forward(gpu, &mut prog, &ws, &xt, Some(rng))
+        .unwrap();
     let d_logits = net.d_logits(&ws).unwrap();
     loss::softmax_cross_entropy(gpu, &mut prog, &ws.logits, &lt, d_logits, &metrics, 0).unwrap();
     net.record_backward(gpu, &mut prog, &ws, &xt).unwrap();
@@ -208,7 +254,10 @@ fn classifier_gradients_match_the_cpu_reference() {
         (seed, salt::CLASSIFIER_DROPOUT, 3),
     );
     let got_loss = block_on(gpu.download::<f32>(&metrics)).unwrap()[0] as f64;
-    assert!((got_loss - loss).abs() < 1e-4 * loss, "loss {got_loss} vs {loss}");
+    assert!(
+        (got_loss - loss).abs() < 1e-4 * loss,
+        "loss {got_loss} vs {loss}"
+    );
     let grads: HashMap<String, Vec<f32>> = block_on(p.download(gpu, &p.grads))
         .unwrap()
         .into_iter()
@@ -243,16 +292,22 @@ fn weights_round_trip_and_a_foreign_hash_is_refused() {
         block_on(gpu.download::<f32>(&p.values)).unwrap(),
         block_on(gpu.download::<f32>(&q.values)).unwrap()
     );
-    let err = weights::load_pinned(gpu, path, &bytes).err().expect("a foreign hash is refused");
+    let err = weights::load_pinned(gpu, path, &bytes)
+        .err()
+        .expect("a foreign hash is refused");
     let msg = err.to_string();
-    assert!(msg.contains(&sha256_hex(&bytes)) && msg.contains("pinned"), "{msg}");
+    assert!(
+        msg.contains(&sha256_hex(&bytes)) && msg.contains("pinned"),
+        "{msg}"
+    );
     let err = weights::load(gpu, path, b"not weights").err().unwrap();
     assert!(err.to_string().contains("not a safetensors file"), "{err}");
 }
 
 #[test]
 fn the_shipped_classifier_is_the_pinned_one() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/classifier/fashion-mnist.safetensors");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/classifier/fashion-mnist.safetensors");
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(sha256_hex(&bytes), weights::PINNED_SHA256);
     weights::load_pinned(gpu(), &path, &bytes).unwrap();
@@ -274,10 +329,27 @@ fn small_data(dir: &Path, n: usize, train_n: usize) {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fashion-mnist");
     let test = gan_gpu::data::read_images(&shipped.join("t10k-images-idx3-ubyte.gz")).unwrap();
     let train = gan_gpu::data::read_images(&shipped.join("train-images-idx3-ubyte.gz")).unwrap();
-    let labels = gan_gpu::data::read_labels(&shipped.join("t10k-labels-idx1-ubyte.gz"), test.count, CLASSES).unwrap();
-    std::fs::write(dir.join("t10k-images-idx3-ubyte"), idx(&[n as u32, 28, 28], &test.pixels[..n * 784])).unwrap();
-    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), idx(&[n as u32], &labels.values[..n])).unwrap();
-    std::fs::write(dir.join("train-images-idx3-ubyte"), idx(&[train_n as u32, 28, 28], &train.pixels[..train_n * 784])).unwrap();
+    let labels = gan_gpu::data::read_labels(
+        &shipped.join("t10k-labels-idx1-ubyte.gz"),
+        test.count,
+        CLASSES,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("t10k-images-idx3-ubyte"),
+        idx(&[n as u32, 28, 28], &test.pixels[..n * 784]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("t10k-labels-idx1-ubyte"),
+        idx(&[n as u32], &labels.values[..n]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("train-images-idx3-ubyte"),
+        idx(&[train_n as u32, 28, 28], &train.pixels[..train_n * 784]),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -286,7 +358,9 @@ fn labels_are_checked_against_their_images() {
     let path = dir.path().join("labels");
     let read = |bytes: Vec<u8>, images| {
         std::fs::write(&path, bytes).unwrap();
-        gan_gpu::data::read_labels(&path, images, CLASSES).map(|l| l.values).map_err(|e| e.to_string())
+        gan_gpu::data::read_labels(&path, images, CLASSES)
+            .map(|l| l.values)
+            .map_err(|e| e.to_string())
     };
     assert_eq!(read(idx(&[3], &[0, 9, 4]), 3), Ok(vec![0, 9, 4]));
     let err = read(idx(&[3], &[0, 9, 4]), 4).unwrap_err();
@@ -304,7 +378,7 @@ fn labels_are_checked_against_their_images() {
 /// features are cached, and a test-set reference beyond the set is refused.
 #[test]
 fn evaluate_runs_every_source() {
-    use gan_gpu::eval::{evaluate, EvalOptions, Source};
+    use gan_gpu::eval::{evaluate_with, EvalOptions, Evaluator, Source};
     let gpu = gpu();
     let dir = tempfile::tempdir().unwrap();
     small_data(dir.path(), 100, 60);
@@ -322,22 +396,34 @@ fn evaluate_runs_every_source() {
         cache: Some(cache.clone()),
     };
     let hash = "0123456789abcdef0123";
-    let clean = evaluate(gpu, &net, hash, &opts(Source::Noisy(0.0), 100)).unwrap();
-    assert!(std::fs::read_dir(&cache).unwrap().count() == 1, "the test features are cached");
+    let evaluator = Evaluator::new(gpu, &net, hash, dir.path(), Some(&cache)).unwrap();
+    let evaluate = |o: &EvalOptions| evaluate_with(gpu, &evaluator, o);
+    let clean = evaluate(&opts(Source::Noisy(0.0), 100)).unwrap();
+    assert!(
+        std::fs::read_dir(&cache).unwrap().count() == 1,
+        "the test features are cached"
+    );
     // The test set against itself: nothing to tell apart.
     assert!(clean.fid.abs() < 1e-6, "fid {}", clean.fid);
     assert_eq!((clean.precision, clean.recall), (1.0, 1.0));
     for source in [Source::Train, Source::Noisy(0.1), Source::Blurred(1.0)] {
-        let r = evaluate(gpu, &net, hash, &opts(source.clone(), 40)).unwrap();
+        let r = evaluate(&opts(source.clone(), 40)).unwrap();
         assert_eq!((r.n, r.reference_n), (40, 100), "{source:?}");
         assert_eq!(r.class_histogram.iter().sum::<usize>(), 40);
-        assert!(r.fid.is_finite() && r.fid > 0.0, "{source:?}: fid {}", r.fid);
+        assert!(
+            r.fid.is_finite() && r.fid > 0.0,
+            "{source:?}: fid {}",
+            r.fid
+        );
         assert!(r.kid.is_finite() && r.kid_standard_error >= 0.0);
         assert!((0.0..=1.0).contains(&r.precision) && (0.0..=1.0).contains(&r.recall));
     }
-    let err = evaluate(gpu, &net, hash, &opts(Source::Noisy(0.1), 101)).unwrap_err();
-    assert!(err.to_string().contains("only the 100 test images"), "{err}");
-    let err = evaluate(gpu, &net, hash, &opts(Source::Train, 10)).unwrap_err();
+    let err = evaluate(&opts(Source::Noisy(0.1), 101)).unwrap_err();
+    assert!(
+        err.to_string().contains("only the 100 test images"),
+        "{err}"
+    );
+    let err = evaluate(&opts(Source::Train, 10)).unwrap_err();
     assert!(err.to_string().contains("at least 20"), "{err}");
 }
 
@@ -348,33 +434,98 @@ fn eval_command_refuses_foreign_weights_and_takes_a_checkpoint() {
     let exe = env!("CARGO_BIN_EXE_gan-gpu");
     let d = dir.path().to_str().unwrap();
     let out = std::process::Command::new(exe)
-        .args(["train", "--data", d, "--epochs", "1", "--batch-size", "16", "--limit", "32", "--out"])
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .args([
+            "train",
+            "--data",
+            d,
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--limit",
+            "32",
+        ])
+        .args(["--eval-every", "1", "--eval-n", "20", "--out"])
         .arg(dir.path().join("run"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --eval-every: one eval row per epoch in metrics.csv, and eval.png.
+    let csv = std::fs::read_to_string(dir.path().join("run/metrics.csv")).unwrap();
+    let evals = gan_gpu::train::output::read_csv_evals(&dir.path().join("run/metrics.csv"));
+    assert_eq!(
+        evals.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+        [0, 1],
+        "{csv}"
+    );
+    assert!(evals.iter().all(|r| r.fid > 0.0 && r.classes_covered <= 10));
+    let columns = gan_gpu::train::output::CSV_HEADER.split(',').count();
+    assert!(
+        csv.lines().all(|l| l.split(',').count() == columns),
+        "{csv}"
+    );
+    assert!(dir.path().join("run/eval.png").is_file());
     let foreign = dir.path().join("foreign.safetensors");
     std::fs::write(&foreign, b"not the pinned weights").unwrap();
     let out = std::process::Command::new(exe)
-        .args(["eval", "--n", "20", "--data", d, "--classifier", foreign.to_str().unwrap(), "--checkpoint"])
+        .args([
+            "eval",
+            "--n",
+            "20",
+            "--data",
+            d,
+            "--classifier",
+            foreign.to_str().unwrap(),
+            "--checkpoint",
+        ])
         .arg(dir.path().join("run/checkpoint.safetensors"))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("foreign.safetensors") && err.contains("pinned"), "{err}");
+    assert!(
+        err.contains("foreign.safetensors") && err.contains("pinned"),
+        "{err}"
+    );
     let json = dir.path().join("eval.json");
     let out = std::process::Command::new(exe)
         .env("XDG_CACHE_HOME", dir.path().join("cache"))
-        .args(["eval", "--n", "20", "--data", d, "--json", json.to_str().unwrap(), "--checkpoint"])
+        .args([
+            "eval",
+            "--n",
+            "20",
+            "--data",
+            d,
+            "--json",
+            json.to_str().unwrap(),
+            "--checkpoint",
+        ])
         .arg(dir.path().join("run/checkpoint.safetensors"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["n"], 20);
     assert_eq!(report["reference_n"], 50);
-    assert!(report["fid"].as_f64().unwrap() > 0.0);
+    // The same noise (seed 0) and test set as the last --eval-every row.
+    let fid = report["fid"].as_f64().unwrap();
+    assert!(
+        (fid - evals[1].fid).abs() <= 1e-3,
+        "{fid} vs {}",
+        evals[1].fid
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("FID") && stdout.contains("Trouser"), "{stdout}");
+    assert!(
+        stdout.contains("FID") && stdout.contains("Trouser"),
+        "{stdout}"
+    );
 }

@@ -91,11 +91,18 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
                 ("lr".to_string(), cfg.lr.to_string()),
                 ("seed".to_string(), cfg.seed.to_string()),
                 ("train_images".to_string(), images.count.to_string()),
-                ("test_accuracy".to_string(), format!("{:.4}", r.test_accuracy)),
+                (
+                    "test_accuracy".to_string(),
+                    format!("{:.4}", r.test_accuracy),
+                ),
             ]);
             let bytes = block_on(classifier::to_bytes(&gpu, net, metadata))?;
             write_atomically(&args.out, &bytes)?;
-            println!("  wrote {}, sha256 {}", args.out.display(), classifier::sha256_hex(&bytes));
+            println!(
+                "  wrote {}, sha256 {}",
+                args.out.display(),
+                classifier::sha256_hex(&bytes)
+            );
             Ok(())
         },
     )?;

@@ -4,7 +4,7 @@
 use super::train::{default_data_dir, shipped_asset};
 use clap::{Args, ValueEnum};
 use gan_gpu::error::io_err;
-use gan_gpu::eval::{self, classifier, EvalOptions, Source};
+use gan_gpu::eval::{self, EvalOptions, Source};
 use gan_gpu::gpu::{block_on, AdapterChoice, Gpu};
 use gan_gpu::{Error, Result};
 use std::path::PathBuf;
@@ -25,7 +25,11 @@ pub enum Reference {
 #[derive(Args)]
 pub struct EvalArgs {
     /// A checkpoint written by `gan-gpu train`.
-    #[arg(long, required_unless_present = "reference", conflicts_with = "reference")]
+    #[arg(
+        long,
+        required_unless_present = "reference",
+        conflicts_with = "reference"
+    )]
     pub checkpoint: Option<PathBuf>,
     /// Instead of a checkpoint, measure a reference set (what the numbers mean).
     #[arg(long, value_enum)]
@@ -47,15 +51,6 @@ pub struct EvalArgs {
     pub data: Option<PathBuf>,
 }
 
-/// Where the test set's features are kept: $XDG_CACHE_HOME/gan-gpu, else
-/// ~/.cache/gan-gpu.
-fn cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("gan-gpu"))
-}
-
 pub fn eval(args: &EvalArgs, adapter: &AdapterChoice) -> Result<()> {
     let source = match (&args.checkpoint, args.reference) {
         (Some(c), _) => Source::Checkpoint(c.clone()),
@@ -68,17 +63,15 @@ pub fn eval(args: &EvalArgs, adapter: &AdapterChoice) -> Result<()> {
         .classifier
         .clone()
         .unwrap_or_else(|| shipped_asset(SHIPPED_CLASSIFIER));
-    let bytes = std::fs::read(&weights).map_err(io_err(&weights))?;
     let gpu = block_on(Gpu::new(adapter))?;
-    let net = classifier::load_pinned(&gpu, &weights, &bytes)?;
     let opts = EvalOptions {
         source,
         n: args.n,
         seed: args.seed,
         data: args.data.clone().unwrap_or_else(default_data_dir),
-        cache: cache_dir(),
+        cache: eval::default_cache_dir(),
     };
-    let report = eval::evaluate(&gpu, &net, &classifier::sha256_hex(&bytes), &opts)?;
+    let report = eval::evaluate(&gpu, &weights, &opts)?;
     println!("{report}");
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report).expect("the report serialises");

@@ -53,6 +53,12 @@ pub struct TrainArgs {
     /// Steps between metric readbacks, each waiting for the GPU once [default: 20; when resuming, the checkpoint's].
     #[arg(long)]
     pub log_every: Option<usize>,
+    /// Every E epochs, measure FID, KID, precision/recall and class coverage (as `gan-gpu eval`) into metrics.csv and eval.png.
+    #[arg(long, value_name = "E")]
+    pub eval_every: Option<usize>,
+    /// Samples each --eval-every measurement draws (FID is biased upward at small n; compare at equal n).
+    #[arg(long, default_value_t = 2000)]
+    pub eval_n: usize,
 }
 
 impl OptimizerKind {

@@ -56,9 +56,13 @@ pub fn gradients(
     grads.insert("dense2.bias".into(), reduce::sum_columns(&ce.grad, CLASSES));
     let d_features = dropout::backward(&mask, &d_dropped);
     let d_hidden = activations::backward(LEAKY, &hidden, &d_features);
-    let (d_l2, dw1) = matmul::matmul_backward(&l2, p("dense1.kernel"), &d_hidden, n, flat, FEATURES);
+    let (d_l2, dw1) =
+        matmul::matmul_backward(&l2, p("dense1.kernel"), &d_hidden, n, flat, FEATURES);
     grads.insert("dense1.kernel".into(), dw1);
-    grads.insert("dense1.bias".into(), reduce::sum_columns(&d_hidden, FEATURES));
+    grads.insert(
+        "dense1.bias".into(),
+        reduce::sum_columns(&d_hidden, FEATURES),
+    );
     let d_a2 = activations::backward(LEAKY, &a2, &d_l2);
     let (d_l1, dk2, db2) = conv::conv2d_backward(&g2, c2, &l1, p("conv2.kernel"), &d_a2);
     grads.insert("conv2.kernel".into(), dk2);

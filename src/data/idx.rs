@@ -249,7 +249,12 @@ pub fn find_idx_file(dir: &Path, stem: &str) -> Result<PathBuf> {
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
-        .ok_or_else(|| data_err(dir, format!("no {stem} here (looked for {})", names.join(", "))))
+        .ok_or_else(|| {
+            data_err(
+                dir,
+                format!("no {stem} here (looked for {})", names.join(", ")),
+            )
+        })
 }
 
 /// The training-image file in `dir`, under the names MNIST-style sets use.

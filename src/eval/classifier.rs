@@ -26,7 +26,7 @@ const FORMAT: &str = "gan-gpu classifier 1";
 
 /// The SHA-256 of `assets/classifier/fashion-mnist.safetensors`, the
 /// weights every figure in the README was measured with.
-pub const PINNED_SHA256: &str = "";
+pub const PINNED_SHA256: &str = "8d3ffab6d30ea78ee7cc794c4eef71898db0d918188f675c61ece96a2cb21b1d";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassifierConfig {
@@ -98,13 +98,16 @@ pub fn train(
         beta2: 0.999,
         eps: 1e-7,
     };
-    opt.validate().map_err(|e| Error::Config(format!("--lr: {e}")))?;
+    opt.validate()
+        .map_err(|e| Error::Config(format!("--lr: {e}")))?;
     let hw = (images.height, images.width);
     let classifier = Classifier::new(gpu, hw, opt.state_count())?;
     let counter = StepCounter::default().upload(gpu, "classifier step counter")?;
     let seed = gpu_seed(cfg.seed);
     let mut init = Program::new();
-    classifier.params.record_init(gpu, &mut init, seed, &counter)?;
+    classifier
+        .params
+        .record_init(gpu, &mut init, seed, &counter)?;
     gpu.run(&init)?;
 
     let pack = |label: &str, bytes: &[u8]| -> Result<Tensor> {
@@ -133,7 +136,9 @@ pub fn train(
     loss::softmax_cross_entropy(gpu, &mut step, &ws.logits, &labels, d_logits, &metrics, 0)?;
     classifier.record_backward(gpu, &mut step, &ws, &x)?;
     let p = &classifier.params;
-    optim::step(gpu, &mut step, &opt, &p.values, &p.grads, &p.state, &counter)?;
+    optim::step(
+        gpu, &mut step, &opt, &p.values, &p.grads, &p.state, &counter,
+    )?;
 
     let eval_net = FeatureNet::new(gpu, &classifier, FEATURE_CHUNK)?;
     let steps_per_epoch = images.count / b;
@@ -161,13 +166,16 @@ pub fn train(
                 epoch + 1
             )));
         }
-        report(&EpochReport {
-            epoch: epoch + 1,
-            train_loss: m.loss as f64 / calls,
-            train_accuracy: m.accuracy as f64 / calls,
-            test_accuracy: crate::gpu::block_on(accuracy(gpu, &eval_net, test))?,
-            seconds: start.elapsed().as_secs_f64(),
-        }, &classifier)?;
+        report(
+            &EpochReport {
+                epoch: epoch + 1,
+                train_loss: m.loss as f64 / calls,
+                train_accuracy: m.accuracy as f64 / calls,
+                test_accuracy: crate::gpu::block_on(accuracy(gpu, &eval_net, test))?,
+                seconds: start.elapsed().as_secs_f64(),
+            },
+            &classifier,
+        )?;
     }
     Ok(classifier)
 }
@@ -235,8 +243,8 @@ fn weights_err(path: &Path, msg: String) -> Error {
 /// A classifier from weights `bytes`, whatever their hash.
 pub fn load(gpu: &Gpu, path: &Path, bytes: &[u8]) -> Result<Classifier> {
     let bad = |msg: String| weights_err(path, msg);
-    let (_, meta) =
-        SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let meta = meta.metadata().clone().unwrap_or_default();
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         return Err(bad(format!("not a {FORMAT} file")));

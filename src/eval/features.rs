@@ -76,7 +76,8 @@ impl FeatureNet {
             gpu.submit(&self.program)?;
             let features: Vec<f32> = gpu.download(&self.features).await?;
             let logits: Vec<f32> = gpu.download(&self.logits).await?;
-            out.features.extend_from_slice(&features[..count * FEATURES]);
+            out.features
+                .extend_from_slice(&features[..count * FEATURES]);
             out.logits.extend_from_slice(&logits[..count * CLASSES]);
         }
         Ok(out)

@@ -21,6 +21,15 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// Where the test set's features are kept between runs:
+/// $XDG_CACHE_HOME/gan-gpu, else ~/.cache/gan-gpu.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("gan-gpu"))
+}
+
 /// Nearest neighbours behind the precision/recall manifolds.
 pub const PR_NEIGHBOURS: usize = 3;
 /// Disjoint subsets KID averages over.
@@ -83,17 +92,40 @@ pub struct EvalReport {
 
 impl std::fmt::Display for EvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        writeln!(f, "{} ({} images against {} test images, seed {})", self.source, self.n, self.reference_n, self.seed)?;
+        writeln!(
+            f,
+            "{} ({} images against {} test images, seed {})",
+            self.source, self.n, self.reference_n, self.seed
+        )?;
         writeln!(f, "FID        {:.3}", self.fid)?;
-        writeln!(f, "KID        {:.5} ± {:.5}", self.kid, self.kid_standard_error)?;
+        writeln!(
+            f,
+            "KID        {:.5} ± {:.5}",
+            self.kid, self.kid_standard_error
+        )?;
         writeln!(f, "precision  {:.4}", self.precision)?;
         writeln!(f, "recall     {:.4}", self.recall)?;
-        writeln!(f, "coverage   {}/{} classes hold ≥ {:.0}% of the samples", self.classes_covered, CLASSES, COVERAGE_SHARE * 100.0)?;
+        writeln!(
+            f,
+            "coverage   {}/{} classes hold ≥ {:.0}% of the samples",
+            self.classes_covered,
+            CLASSES,
+            COVERAGE_SHARE * 100.0
+        )?;
         let names = crate::model::classifier::FASHION_MNIST_CLASSES;
         for (name, count) in names.iter().zip(&self.class_histogram) {
-            writeln!(f, "  {name:<12} {count:>6} ({:.1}%)", 100.0 * *count as f64 / self.n.max(1) as f64)?;
+            writeln!(
+                f,
+                "  {name:<12} {count:>6} ({:.1}%)",
+                100.0 * *count as f64 / self.n.max(1) as f64
+            )?;
         }
-        write!(f, "({:.0} s, classifier sha256 {})", self.seconds, &self.classifier_sha256[..16])
+        write!(
+            f,
+            "({:.0} s, classifier sha256 {})",
+            self.seconds,
+            &self.classifier_sha256[..16]
+        )
     }
 }
 
@@ -106,7 +138,8 @@ fn test_features(
     hash: &str,
     cache: Option<&Path>,
 ) -> Result<Features> {
-    let file = cache.map(|dir| dir.join(format!("test-features-{}-{}.bin", &hash[..16], test.count)));
+    let file =
+        cache.map(|dir| dir.join(format!("test-features-{}-{}.bin", &hash[..16], test.count)));
     if let Some(bytes) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
         let floats: Vec<f32> = bytes
             .chunks_exact(4)
@@ -204,52 +237,123 @@ fn standard_normal(rng: &mut impl Rng) -> f32 {
     ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
 }
 
-/// Every figure for `opts.source` against the test set, with `classifier`
-/// (whose weights hash to `hash`).
-pub fn evaluate(
-    gpu: &Gpu,
-    classifier: &Classifier,
-    hash: &str,
-    opts: &EvalOptions,
-) -> Result<EvalReport> {
+/// The classifier's view of the test set, ready to measure image sets
+/// against: made once per run, since the test features cost a pass over
+/// 10,000 images (cached on disk between runs).
+pub struct Evaluator {
+    net: FeatureNet,
+    reference: Features,
+    hash: String,
+    pub test: Images,
+}
+
+impl Evaluator {
+    /// `classifier`'s weights hash to `hash`; the test images come from
+    /// `data`; `cache` keeps their features between runs.
+    pub fn new(
+        gpu: &Gpu,
+        classifier: &Classifier,
+        hash: &str,
+        data: &Path,
+        cache: Option<&Path>,
+    ) -> Result<Evaluator> {
+        let test = read_images(&find_idx_file(data, "t10k-images-idx3-ubyte")?)?;
+        let net = FeatureNet::new(gpu, classifier, FEATURE_CHUNK)?;
+        let reference = test_features(gpu, &net, &test, hash, cache)?;
+        Ok(Evaluator {
+            net,
+            reference,
+            hash: hash.to_string(),
+            test,
+        })
+    }
+
+    /// [`Evaluator::new`] with the weights file `weights`, which must be
+    /// the pinned classifier.
+    pub fn from_weights(
+        gpu: &Gpu,
+        weights: &Path,
+        data: &Path,
+        cache: Option<&Path>,
+    ) -> Result<Evaluator> {
+        let bytes = std::fs::read(weights).map_err(io_err(weights))?;
+        let net = classifier::load_pinned(gpu, weights, &bytes)?;
+        Evaluator::new(gpu, &net, &classifier::sha256_hex(&bytes), data, cache)
+    }
+
+    /// Every figure for `images` ([n, h, w] in [-1, 1]) against the test
+    /// set; `seed` draws the KID subsets.
+    pub fn measure(
+        &self,
+        gpu: &Gpu,
+        source: String,
+        images: &[f32],
+        seed: u64,
+    ) -> Result<EvalReport> {
+        let start = std::time::Instant::now();
+        let samples = block_on(self.net.run(gpu, images))?;
+        if samples.n < 2 * KID_SUBSETS {
+            return Err(Error::Config(format!(
+                "{} images: KID's {KID_SUBSETS} subsets need at least {}",
+                samples.n,
+                2 * KID_SUBSETS
+            )));
+        }
+        let a = FeatureSet {
+            rows: &self.reference.features,
+            dim: FEATURES,
+        };
+        let b = FeatureSet {
+            rows: &samples.features,
+            dim: FEATURES,
+        };
+        let grams = block_on(Grams::new(gpu, &a, &b))?;
+        let (kid, kid_se) = metrics::kid(&grams, KID_SUBSETS, seed);
+        let (precision, recall) = metrics::precision_recall(&grams, PR_NEIGHBOURS);
+        let histogram = metrics::class_histogram(&samples.classes(), CLASSES);
+        Ok(EvalReport {
+            source,
+            n: samples.n,
+            reference_n: self.reference.n,
+            seed,
+            fid: metrics::fid(&a, &b),
+            kid,
+            kid_standard_error: kid_se,
+            precision,
+            recall,
+            classes_covered: metrics::classes_covered(&histogram, COVERAGE_SHARE),
+            class_histogram: histogram,
+            classifier_sha256: self.hash.clone(),
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Every figure for `opts.source` against the test set, with the pinned
+/// classifier's weights file `weights`.
+pub fn evaluate(gpu: &Gpu, weights: &Path, opts: &EvalOptions) -> Result<EvalReport> {
+    check_n(opts.n)?;
+    let evaluator = Evaluator::from_weights(gpu, weights, &opts.data, opts.cache.as_deref())?;
+    evaluate_with(gpu, &evaluator, opts)
+}
+
+/// [`evaluate`] with an evaluator already made (its data, not `opts.data`,
+/// gives the test set).
+pub fn evaluate_with(gpu: &Gpu, evaluator: &Evaluator, opts: &EvalOptions) -> Result<EvalReport> {
     let start = std::time::Instant::now();
-    if opts.n < 2 * KID_SUBSETS {
+    check_n(opts.n)?;
+    let images = source_images(gpu, opts, &evaluator.test)?;
+    let mut report = evaluator.measure(gpu, opts.source.describe(), &images, opts.seed)?;
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn check_n(n: usize) -> Result<()> {
+    if n < 2 * KID_SUBSETS {
         return Err(Error::Config(format!(
-            "--n {}: KID's {KID_SUBSETS} subsets need at least {} images",
-            opts.n,
+            "--n {n}: KID's {KID_SUBSETS} subsets need at least {} images",
             2 * KID_SUBSETS
         )));
     }
-    let test = read_images(&find_idx_file(&opts.data, "t10k-images-idx3-ubyte")?)?;
-    let net = FeatureNet::new(gpu, classifier, FEATURE_CHUNK)?;
-    let reference = test_features(gpu, &net, &test, hash, opts.cache.as_deref())?;
-    let images = source_images(gpu, opts, &test)?;
-    let samples = block_on(net.run(gpu, &images))?;
-    let a = FeatureSet {
-        rows: &reference.features,
-        dim: FEATURES,
-    };
-    let b = FeatureSet {
-        rows: &samples.features,
-        dim: FEATURES,
-    };
-    let grams = block_on(Grams::new(gpu, &a, &b))?;
-    let (kid, kid_se) = metrics::kid(&grams, KID_SUBSETS, opts.seed);
-    let (precision, recall) = metrics::precision_recall(&grams, PR_NEIGHBOURS);
-    let histogram = metrics::class_histogram(&samples.classes(), CLASSES);
-    Ok(EvalReport {
-        source: opts.source.describe(),
-        n: samples.n,
-        reference_n: reference.n,
-        seed: opts.seed,
-        fid: metrics::fid(&a, &b),
-        kid,
-        kid_standard_error: kid_se,
-        precision,
-        recall,
-        classes_covered: metrics::classes_covered(&histogram, COVERAGE_SHARE),
-        class_histogram: histogram,
-        classifier_sha256: hash.to_string(),
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(())
 }

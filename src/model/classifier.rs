@@ -95,7 +95,11 @@ impl Classifier {
         let flat = Self::flat(hw);
         let glorot = |fan_in, fan_out| Init::Glorot { fan_in, fan_out };
         vec![
-            ParamSpec::new("conv1.kernel", &[KERNEL, KERNEL, 1, c1], glorot(k2, k2 * c1)),
+            ParamSpec::new(
+                "conv1.kernel",
+                &[KERNEL, KERNEL, 1, c1],
+                glorot(k2, k2 * c1),
+            ),
             ParamSpec::new("conv1.bias", &[c1], Init::Zeros),
             ParamSpec::new(
                 "conv2.kernel",
@@ -105,7 +109,11 @@ impl Classifier {
             ParamSpec::new("conv2.bias", &[c2], Init::Zeros),
             ParamSpec::new("dense1.kernel", &[flat, FEATURES], glorot(flat, FEATURES)),
             ParamSpec::new("dense1.bias", &[FEATURES], Init::Zeros),
-            ParamSpec::new("dense2.kernel", &[FEATURES, CLASSES], glorot(FEATURES, CLASSES)),
+            ParamSpec::new(
+                "dense2.kernel",
+                &[FEATURES, CLASSES],
+                glorot(FEATURES, CLASSES),
+            ),
             ParamSpec::new("dense2.bias", &[CLASSES], Init::Zeros),
         ]
     }
@@ -142,7 +150,10 @@ impl Classifier {
                 d_dropped: z("classifier d_dropped", &[batch, FEATURES])?,
                 d_features: z("classifier d_features", &[batch, FEATURES])?,
                 d_hidden: z("classifier d_hidden", &[batch, FEATURES])?,
-                d_conv: [pair("classifier d_conv2", &act2)?, pair("classifier d_conv1", &act1)?],
+                d_conv: [
+                    pair("classifier d_conv2", &act2)?,
+                    pair("classifier d_conv1", &act1)?,
+                ],
                 dcol2: z("classifier dcol2", &[geo2.rows(), geo2.cols()])?,
                 dcol1: z("classifier dcol1", &[geo1.rows(), geo1.cols()])?,
             })
@@ -155,7 +166,10 @@ impl Classifier {
                 z("classifier col1", &[geo1.rows(), geo1.cols()])?,
                 z("classifier col2", &[geo2.rows(), geo2.cols()])?,
             ],
-            conv_out: [pair("classifier conv1", &act1)?, pair("classifier conv2", &act2)?],
+            conv_out: [
+                pair("classifier conv1", &act1)?,
+                pair("classifier conv2", &act2)?,
+            ],
             hidden: z("classifier hidden", &[batch, FEATURES])?,
             features: z("classifier features", &[batch, FEATURES])?,
             logits: z("classifier logits", &[batch, CLASSES])?,
@@ -202,7 +216,14 @@ impl Classifier {
     }
 
     /// Dense layer `name`: y = x · kernel + bias.
-    fn dense(&self, gpu: &Gpu, prog: &mut Program, name: &str, x: &Tensor, y: &Tensor) -> Result<()> {
+    fn dense(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        name: &str,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<()> {
         let p = &self.params;
         matmul(
             gpu,
@@ -228,7 +249,14 @@ impl Classifier {
         let p = &self.params;
         let kernel = format!("{name}.kernel");
         let dw = p.grad(&kernel);
-        matmul(gpu, prog, Operand::transposed(x), Operand::plain(dy), None, &dw)?;
+        matmul(
+            gpu,
+            prog,
+            Operand::transposed(x),
+            Operand::plain(dy),
+            None,
+            &dw,
+        )?;
         sum_columns(gpu, prog, dy, &p.grad(&format!("{name}.bias")), 1.0)?;
         match dx {
             Some(dx) => matmul(
@@ -297,7 +325,14 @@ impl Classifier {
                 "the classifier's backward pass needs a training workspace".into(),
             ));
         };
-        self.dense_backward(gpu, prog, "dense2", &g.dropped, &g.d_logits, Some(&g.d_dropped))?;
+        self.dense_backward(
+            gpu,
+            prog,
+            "dense2",
+            &g.dropped,
+            &g.d_logits,
+            Some(&g.d_dropped),
+        )?;
         dropout::backward(gpu, prog, &g.mask, &g.d_dropped, &g.d_features)?;
         activations::backward(gpu, prog, LEAKY, &ws.hidden, &g.d_features, &g.d_hidden)?;
         let flat = self.flat_view(ws, &ws.conv_out[1].1)?;
@@ -306,7 +341,14 @@ impl Classifier {
         let [(d_act2, d_pre2), (d_act1, d_pre1)] = &g.d_conv;
         activations::backward(gpu, prog, LEAKY, &ws.conv_out[1].0, d_act2, d_pre2)?;
         let conv1_out = &ws.conv_out[0].1;
-        self.conv(gpu, prog, ws, 1, conv1_out, Some((d_pre2, &g.dcol2, Some(d_act1))))?;
+        self.conv(
+            gpu,
+            prog,
+            ws,
+            1,
+            conv1_out,
+            Some((d_pre2, &g.dcol2, Some(d_act1))),
+        )?;
         activations::backward(gpu, prog, LEAKY, &ws.conv_out[0].0, d_act1, d_pre1)?;
         self.conv(gpu, prog, ws, 0, x, Some((d_pre1, &g.dcol1, None)))
     }

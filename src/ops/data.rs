@@ -45,7 +45,16 @@ pub fn gather_images(
         order,
         counter,
     };
-    gather(gpu, prog, "gather_images", &source, pixels, count, out, dst_offset)
+    gather(
+        gpu,
+        prog,
+        "gather_images",
+        &source,
+        pixels,
+        count,
+        out,
+        dst_offset,
+    )
 }
 
 /// Records out[dst_offset + b] = label of image order[counter[1] + b] (a

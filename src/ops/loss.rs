@@ -104,7 +104,10 @@ pub fn softmax_cross_entropy(
 ) -> Result<()> {
     let op = "softmax_cross_entropy";
     let &[n, classes] = logits.shape() else {
-        return shape_err(op, format!("logits {:?} are not [n, classes]", logits.shape()));
+        return shape_err(
+            op,
+            format!("logits {:?} are not [n, classes]", logits.shape()),
+        );
     };
     if classes == 0 || labels.len() != n || grad.shape() != logits.shape() {
         return shape_err(

@@ -1,5 +1,5 @@
-//! What a run leaves on disk besides checkpoints: image grids, metrics.csv
-//! and loss.png.
+//! What a run leaves on disk besides checkpoints: image grids, metrics.csv,
+//! loss.png and (with --eval-every) eval.png.
 
 use super::sampler::grid_image;
 use crate::error::{io_err, Error, Result};
@@ -36,11 +36,28 @@ pub struct Row {
     pub elapsed_s: f64,
 }
 
-pub const CSV_HEADER: &str =
-    "kind,epoch,step,d_loss,g_loss,d_accuracy,d_real,d_fake,images_per_sec,elapsed_s";
+pub const CSV_HEADER: &str = "kind,epoch,step,d_loss,g_loss,d_accuracy,d_real,d_fake,images_per_sec,elapsed_s,fid,kid,kid_se,precision,recall,classes_covered";
 
-/// Appends rows to metrics.csv (created with its header when new).
-pub fn append_csv(path: &Path, rows: &[Row]) -> Result<()> {
+/// The sample-quality columns that only `eval` rows fill.
+const EVAL_COLUMNS: usize = 6;
+
+/// What `--eval-every` measured at the end of an epoch (`gan-gpu eval`'s
+/// figures).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvalRow {
+    /// 0-based, as in the other rows.
+    pub epoch: usize,
+    pub step: u64,
+    pub elapsed_s: f64,
+    pub fid: f64,
+    pub kid: f64,
+    pub kid_se: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub classes_covered: usize,
+}
+
+fn open_csv(path: &Path) -> Result<std::fs::File> {
     let new = !path.exists();
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -50,10 +67,61 @@ pub fn append_csv(path: &Path, rows: &[Row]) -> Result<()> {
     if new {
         writeln!(f, "{CSV_HEADER}").map_err(io_err(path))?;
     }
+    Ok(f)
+}
+
+/// Appends an `eval` row to metrics.csv; the loss columns stay empty.
+pub fn append_eval_csv(path: &Path, r: &EvalRow) -> Result<()> {
+    let mut f = open_csv(path)?;
+    writeln!(
+        f,
+        "eval,{},{},,,,,,,{:.3},{:.4},{:.6},{:.6},{:.4},{:.4},{}",
+        r.epoch,
+        r.step,
+        r.elapsed_s,
+        r.fid,
+        r.kid,
+        r.kid_se,
+        r.precision,
+        r.recall,
+        r.classes_covered
+    )
+    .map_err(io_err(path))
+}
+
+/// The `eval` rows of metrics.csv (a resumed run plots its whole history).
+pub fn read_csv_evals(path: &Path) -> Vec<EvalRow> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter(|l| l.starts_with("eval,"))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+            Some(EvalRow {
+                epoch: num(1)? as usize,
+                step: num(2)? as u64,
+                elapsed_s: num(9)?,
+                fid: num(10)?,
+                kid: num(11)?,
+                kid_se: num(12)?,
+                precision: num(13)?,
+                recall: num(14)?,
+                classes_covered: num(15)? as usize,
+            })
+        })
+        .collect()
+}
+
+/// Appends rows to metrics.csv (created with its header when new).
+pub fn append_csv(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut f = open_csv(path)?;
+    let no_eval = ",".repeat(EVAL_COLUMNS);
     for r in rows {
         writeln!(
             f,
-            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.1},{:.3}",
+            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.1},{:.3}{no_eval}",
             r.kind,
             r.epoch,
             r.step,
@@ -115,9 +183,67 @@ pub fn read_csv_steps(path: &Path) -> Vec<Point> {
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
+/// A line on a plot: its legend, colour and (x, y) points.
+type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
+
 /// Draws D loss, G loss and D accuracy against the step into a PNG.
 /// `points` are (step, d_loss, g_loss, d_accuracy).
 pub fn plot_losses(path: &Path, points: &[Point]) -> Result<()> {
+    let series = |column: usize| {
+        points
+            .iter()
+            .map(|p| (p.0, [p.1, p.2, p.3][column]))
+            .collect()
+    };
+    let lines = [
+        ("D loss", RED, series(0)),
+        ("G loss", BLUE, series(1)),
+        ("D accuracy", GREEN, series(2)),
+    ];
+    plot(
+        path,
+        "gan-gpu training",
+        ("step", "loss / accuracy"),
+        &lines,
+    )
+}
+
+/// Draws FID (and the classes covered, scaled to share its axis) against
+/// the epoch from the `eval` rows.
+pub fn plot_evals(path: &Path, rows: &[EvalRow]) -> Result<()> {
+    let top = rows
+        .iter()
+        .map(|r| r.fid)
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::max);
+    let lines = [
+        (
+            "FID",
+            RED,
+            rows.iter().map(|r| (r.epoch as f64 + 1.0, r.fid)).collect(),
+        ),
+        (
+            "classes covered (10 = top)",
+            BLUE,
+            rows.iter()
+                .map(|r| (r.epoch as f64 + 1.0, top * r.classes_covered as f64 / 10.0))
+                .collect(),
+        ),
+    ];
+    plot(
+        path,
+        "gan-gpu sample quality (gan-gpu eval)",
+        ("epoch", "FID"),
+        &lines,
+    )
+}
+
+fn plot(
+    path: &Path,
+    caption: &str,
+    (x_desc, y_desc): (&str, &str),
+    lines: &[Series],
+) -> Result<()> {
     let plot_err = |e: String| Error::Output {
         path: path.to_path_buf(),
         msg: format!("drawing plot: {e}"),
@@ -128,39 +254,35 @@ pub fn plot_losses(path: &Path, points: &[Point]) -> Result<()> {
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| plot_err(e.to_string()))?;
-        let max_step = points.iter().map(|p| p.0).fold(1.0, f64::max);
-        let max_loss = points
-            .iter()
-            .flat_map(|p| [p.1, p.2])
+        let all = || lines.iter().flat_map(|l| l.2.iter());
+        let max_x = all().map(|p| p.0).fold(1.0, f64::max);
+        let max_y = all()
+            .map(|p| p.1)
             .filter(|v| v.is_finite())
             .fold(1.0, f64::max)
             * 1.05;
         let mut chart = ChartBuilder::on(&root)
-            .caption("gan-gpu training", ("sans-serif", 22))
+            .caption(caption, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d(0.0..max_step, 0.0..max_loss)
+            .build_cartesian_2d(0.0..max_x, 0.0..max_y)
             .map_err(|e| plot_err(e.to_string()))?;
         chart
             .configure_mesh()
-            .x_desc("step")
-            .y_desc("loss / accuracy")
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .draw()
             .map_err(|e| plot_err(e.to_string()))?;
-        for (label, color, column) in [
-            ("D loss", RED, 0),
-            ("G loss", BLUE, 1),
-            ("D accuracy", GREEN, 2),
-        ] {
-            let get = move |p: &Point| [p.1, p.2, p.3][column];
+        for (label, color, points) in lines {
+            let color = *color;
             chart
                 .draw_series(LineSeries::new(
-                    points.iter().map(|p| (p.0, get(p))),
+                    points.iter().copied(),
                     color.stroke_width(2),
                 ))
                 .map_err(|e| plot_err(e.to_string()))?
-                .label(label)
+                .label(*label)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
                 });

@@ -7,6 +7,7 @@ use super::sampler::{Sampler, SAMPLE_CHUNK};
 use super::{Metrics, TrainConfig, Trainer};
 use crate::data::{find_training_images, read_images};
 use crate::error::{io_err, Result};
+use crate::eval::Evaluator;
 use crate::gpu::{block_on, AdapterChoice, Gpu};
 use crate::model::generator::Generator;
 use crate::model::{gpu_seed, salt};
@@ -19,13 +20,26 @@ use std::time::Instant;
 pub const GRID: usize = 64;
 
 /// The files a run writes into its directory (besides `samples/`).
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     "checkpoint.safetensors",
     "metrics.csv",
     "config.json",
     "real.png",
     "loss.png",
+    "eval.png",
 ];
+
+/// `--eval-every`: `gan-gpu eval`'s figures for `n` samples every `every`
+/// epochs, with the pinned classifier `weights`. The samples' noise has
+/// seed 0, as `gan-gpu eval`'s default, so the same checkpoint gives the
+/// same figures either way.
+#[derive(Clone, Debug)]
+pub struct EvalEvery {
+    pub every: usize,
+    pub n: usize,
+    pub weights: PathBuf,
+    pub cache: Option<PathBuf>,
+}
 
 pub struct RunOptions {
     pub cfg: TrainConfig,
@@ -34,6 +48,7 @@ pub struct RunOptions {
     pub resume: Option<(PathBuf, Checkpoint)>,
     pub adapter: AdapterChoice,
     pub show_progress: bool,
+    pub eval: Option<EvalEvery>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -182,6 +197,23 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         GRID,
         gpu_seed(cfg.seed) ^ salt::SAMPLE_GRID_SEED_MIX,
     )?;
+    let evaluator = match &opts.eval {
+        Some(e) => {
+            if e.every == 0 || e.n < 2 * crate::eval::KID_SUBSETS {
+                return Err(crate::Error::Config(format!(
+                    "--eval-every {} / --eval-n {}: evaluate every epoch or more, on at least {} samples",
+                    e.every,
+                    e.n,
+                    2 * crate::eval::KID_SUBSETS
+                )));
+            }
+            let cache = e.cache.as_deref();
+            Some(Evaluator::from_weights(
+                &t.gpu, &e.weights, &cfg.data, cache,
+            )?)
+        }
+        None => None,
+    };
     let csv = out.join("metrics.csv");
     if opts.resume.is_some() {
         // Rows a killed run logged after its last checkpoint are redone.
@@ -286,6 +318,34 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         block_on(checkpoint::save(&t, &ckpt_path))?;
         output::plot_losses(&out.join("loss.png"), &output::read_csv_steps(&csv))?;
         bar.finish();
+        if let (Some(ev), Some(e)) = (&evaluator, &opts.eval) {
+            if (epoch + 1) % e.every == 0 {
+                let eval_sampler = Sampler::new(&t.gpu, &t.gen, e.n.min(SAMPLE_CHUNK), 0)?;
+                let images = block_on(eval_sampler.draw(&t.gpu, e.n))?;
+                let r = ev.measure(&t.gpu, format!("epoch {}", epoch + 1), &images, 0)?;
+                if opts.show_progress {
+                    println!(
+                        "epoch {}: FID {:.2}, KID {:.4} ± {:.4}, precision {:.3}, recall {:.3}, {}/10 classes ({} samples, {:.0} s)",
+                        epoch + 1, r.fid, r.kid, r.kid_standard_error, r.precision, r.recall, r.classes_covered, r.n, r.seconds
+                    );
+                }
+                output::append_eval_csv(
+                    &csv,
+                    &output::EvalRow {
+                        epoch,
+                        step: t.pos.global_step,
+                        elapsed_s: start.elapsed().as_secs_f64(),
+                        fid: r.fid,
+                        kid: r.kid,
+                        kid_se: r.kid_standard_error,
+                        precision: r.precision,
+                        recall: r.recall,
+                        classes_covered: r.classes_covered,
+                    },
+                )?;
+                output::plot_evals(&out.join("eval.png"), &output::read_csv_evals(&csv))?;
+            }
+        }
     }
     Ok((Outcome::Finished, t))
 }

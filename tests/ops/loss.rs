@@ -106,7 +106,10 @@ async fn run_softmax(z: &[f32], classes: usize, labels: &[usize]) -> (Vec<f32>, 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn softmax_parity_with_the_definition() {
     for (n, classes) in [(1, 2), (7, 10), (300, 10), (1000, 3)] {
-        let z: Vec<f32> = random(n * classes, n as u64).iter().map(|v| v * 8.0).collect();
+        let z: Vec<f32> = random(n * classes, n as u64)
+            .iter()
+            .map(|v| v * 8.0)
+            .collect();
         let labels: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % classes).collect();
         let (grad, metrics) = run_softmax(&z, classes, &labels).await;
         let r = cpu::loss::softmax_cross_entropy(&to64(&z), classes, &labels);
@@ -131,18 +134,16 @@ async fn softmax_huge_logits_are_stable() {
     let (grad, metrics) = run_softmax(&z, 3, &[0, 0]).await;
     assert!((metrics[0] - 100.0).abs() < 1e-3, "loss {}", metrics[0]);
     assert_eq!(metrics[1], 0.5);
-    assert_close(
-        "grad",
-        &grad,
-        &[0.0, 0.0, 0.0, -0.5, 0.5, 0.0],
-        1e-6,
-    );
+    assert_close("grad", &grad, &[0.0, 0.0, 0.0, -0.5, 0.5, 0.0], 1e-6);
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn softmax_cpu_gradient_matches_finite_differences() {
     let classes = 4;
-    let z: Vec<f64> = to64(&random(6 * classes, 5)).iter().map(|v| v * 3.0).collect();
+    let z: Vec<f64> = to64(&random(6 * classes, 5))
+        .iter()
+        .map(|v| v * 3.0)
+        .collect();
     let labels = [0, 3, 1, 2, 2, 0];
     let r = cpu::loss::softmax_cross_entropy(&z, classes, &labels);
     check_gradient(
@@ -160,7 +161,7 @@ async fn softmax_mismatched_shapes_are_an_error() {
     let z = gpu.zeros("z", &[4, 10]).unwrap();
     let labels = gpu.zeros("labels", &[3]).unwrap();
     let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
-    let err = softmax_cross_entropy(gpu, &mut Program::new(), &z, &labels, &z, &metrics, 0)
-        .unwrap_err();
+    let err =
+        softmax_cross_entropy(gpu, &mut Program::new(), &z, &labels, &z, &metrics, 0).unwrap_err();
     assert!(err.to_string().contains("do not match"), "{err}");
 }

@@ -60,6 +60,7 @@ pub fn run_opts(cfg: TrainConfig, out: &Path, resume: Option<PathBuf>) -> RunOpt
         resume,
         adapter: AdapterChoice::default(),
         show_progress: false,
+        eval: None,
     }
 }
 
