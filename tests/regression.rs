@@ -37,6 +37,7 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
         data,
         limit: Some(32),
         log_every: 3,
+        fake_batch_norm: Default::default(),
     };
     let mut t = Trainer::new(gpu, cfg, images).unwrap();
     for _ in 0..3 {

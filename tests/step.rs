@@ -6,7 +6,7 @@ use gan_gpu::data::{images_from_bytes, Images};
 use gan_gpu::gpu::{AdapterChoice, Gpu};
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint::trainer_tensors;
-use gan_gpu::train::{epoch_order, TrainConfig, Trainer};
+use gan_gpu::train::{epoch_order, FakeBatchNorm, TrainConfig, Trainer};
 use std::collections::BTreeMap;
 use std::path::Path;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -40,7 +40,7 @@ fn state_key(name: &str, k: usize) -> String {
 
 /// One full step (noise, G, D on fake + real, D update, G through D, G
 /// update) on the GPU against `cpu::model` in f64, from the same weights.
-async fn one_step_matches_reference(optimizer: Optimizer) {
+async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeBatchNorm) {
     let (batch, count) = (4, 16);
     let cfg = TrainConfig {
         epochs: 1,
@@ -51,6 +51,7 @@ async fn one_step_matches_reference(optimizer: Optimizer) {
         data: "t10k-images-idx3-ubyte.gz".into(),
         limit: Some(count),
         log_every: 1,
+        fake_batch_norm,
     };
     let im = images(count);
     let gpu = Gpu::new(&AdapterChoice::default())
@@ -64,6 +65,7 @@ async fn one_step_matches_reference(optimizer: Optimizer) {
             .collect()
     };
     let mut reference = CpuGan::new(t.shape, optimizer, cfg.seed, batch, as64(&before));
+    reference.fake_batch_norm = fake_batch_norm;
     let order = epoch_order(cfg.seed, 0, count);
     let real = gan_gpu::cpu::data::gather_images(&im.pixels, &order, 0, batch, 28 * 28);
     t.step().unwrap();
@@ -134,10 +136,17 @@ async fn one_step_matches_reference(optimizer: Optimizer) {
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_adam() {
-    one_step_matches_reference(Optimizer::adam(2e-4)).await;
+    one_step_matches_reference(Optimizer::adam(2e-4), FakeBatchNorm::Batch).await;
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_rmsprop() {
-    one_step_matches_reference(Optimizer::rmsprop(1e-3)).await;
+    one_step_matches_reference(Optimizer::rmsprop(1e-3), FakeBatchNorm::Batch).await;
+}
+
+/// `--recipe seed`: RMSprop, and the discriminator's fake batch from the
+/// generator with its running statistics.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_seed_recipe() {
+    one_step_matches_reference(Optimizer::rmsprop(1e-3), FakeBatchNorm::Running).await;
 }

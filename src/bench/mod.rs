@@ -217,6 +217,7 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         data: Default::default(),
         limit: None,
         log_every: 1_000_000,
+        fake_batch_norm: Default::default(),
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

@@ -4,7 +4,7 @@
 use clap::{Args, ValueEnum};
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint;
-use gan_gpu::train::{defaults, TrainConfig};
+use gan_gpu::train::{defaults, FakeBatchNorm, TrainConfig};
 use gan_gpu::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,29 @@ pub enum OptimizerKind {
     Adam,
     /// RMSprop, lr 1e-3, ρ 0.9, ε 1e-7 (the seed's Keras default)
     Rmsprop,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Recipe {
+    /// The course project's exactly: RMSprop lr 1e-3, batch 32, noise 100, and the discriminator's fake batch from the generator in inference mode
+    Seed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FakeBatchNormArg {
+    /// The batch's own statistics, as in the generator's step
+    Batch,
+    /// The running statistics (inference mode), as the seed's Keras code
+    Running,
+}
+
+impl FakeBatchNormArg {
+    fn build(self) -> FakeBatchNorm {
+        match self {
+            FakeBatchNormArg::Batch => FakeBatchNorm::Batch,
+            FakeBatchNormArg::Running => FakeBatchNorm::Running,
+        }
+    }
 }
 
 /// The flags of `gan-gpu train`. Those a resume takes from the checkpoint
@@ -53,6 +76,12 @@ pub struct TrainArgs {
     /// Steps between metric readbacks, each waiting for the GPU once [default: 20; when resuming, the checkpoint's].
     #[arg(long)]
     pub log_every: Option<usize>,
+    /// A named recipe; it sets the optimiser, batch size, noise size and fake-batch statistics itself.
+    #[arg(long, value_enum, conflicts_with_all = ["optimizer", "lr", "batch_size", "latent_dim", "fake_batch_norm"])]
+    pub recipe: Option<Recipe>,
+    /// Batch-norm statistics of the generator pass that makes the discriminator's fake batch [default: batch].
+    #[arg(long, value_enum)]
+    pub fake_batch_norm: Option<FakeBatchNormArg>,
     /// Every E epochs, measure FID, KID, precision/recall and class coverage (as `gan-gpu eval`) into metrics.csv and eval.png.
     #[arg(long, value_name = "E")]
     pub eval_every: Option<usize>,
@@ -76,7 +105,7 @@ impl TrainArgs {
     /// since the run could not continue exactly).
     pub fn config(&self, resume: Option<&checkpoint::Checkpoint>) -> Result<TrainConfig> {
         let Some(ckpt) = resume else {
-            return Ok(TrainConfig {
+            let cfg = TrainConfig {
                 epochs: self.epochs.unwrap_or(defaults::EPOCHS),
                 batch_size: self.batch_size.unwrap_or(defaults::BATCH_SIZE),
                 latent_dim: self.latent_dim.unwrap_or(defaults::LATENT_DIM),
@@ -85,6 +114,13 @@ impl TrainArgs {
                 data: self.data.clone().unwrap_or_else(default_data_dir),
                 limit: self.limit,
                 log_every: self.log_every.unwrap_or(defaults::LOG_EVERY),
+                fake_batch_norm: self
+                    .fake_batch_norm
+                    .map_or(FakeBatchNorm::Batch, FakeBatchNormArg::build),
+            };
+            return Ok(match self.recipe {
+                Some(Recipe::Seed) => seed_recipe(cfg),
+                None => cfg,
             });
         };
         let c = &ckpt.config;
@@ -114,12 +150,38 @@ impl TrainArgs {
                 );
             }
         }
+        if let Some(f) = self.fake_batch_norm.map(FakeBatchNormArg::build) {
+            if f != c.fake_batch_norm {
+                return conflict(
+                    "fake-batch-norm",
+                    format!("{f:?}"),
+                    format!("{:?}", c.fake_batch_norm),
+                );
+            }
+        }
+        if let Some(Recipe::Seed) = self.recipe {
+            if seed_recipe(c.clone()) != *c {
+                return conflict("recipe", "seed".into(), format!("{c:?}"));
+            }
+        }
         Ok(TrainConfig {
             epochs: self.epochs.unwrap_or(c.epochs),
             data: self.data.clone().unwrap_or_else(|| c.data.clone()),
             log_every: self.log_every.unwrap_or(c.log_every),
             ..c.clone()
         })
+    }
+}
+
+/// `cfg` with the seed's recipe in place of its optimiser, batch, noise
+/// size and fake-batch statistics.
+pub fn seed_recipe(cfg: TrainConfig) -> TrainConfig {
+    TrainConfig {
+        optimizer: Optimizer::rmsprop(defaults::RMSPROP_LR),
+        batch_size: defaults::BATCH_SIZE,
+        latent_dim: defaults::LATENT_DIM,
+        fake_batch_norm: FakeBatchNorm::Running,
+        ..cfg
     }
 }
 

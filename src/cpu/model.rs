@@ -9,6 +9,7 @@ use crate::model::{
 use crate::ops::activations::Activation;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
 use crate::spec::optim::Optimizer;
+use crate::train::FakeBatchNorm;
 use std::collections::BTreeMap;
 
 pub type Tensors = BTreeMap<String, Vec<f64>>;
@@ -19,6 +20,9 @@ pub struct CpuGan {
     pub optimizer: Optimizer,
     pub seed: u32,
     pub batch: usize,
+    /// The statistics of the generator pass behind the discriminator's
+    /// fake batch.
+    pub fake_batch_norm: FakeBatchNorm,
     /// "generator/…", "discriminator/…", "optimizer/{net}/{k}/…" as in a
     /// checkpoint.
     pub tensors: Tensors,
@@ -122,6 +126,42 @@ impl CpuGan {
                 a2,
             },
         )
+    }
+
+    /// The generator with its running batch-norm statistics (no cache: no
+    /// gradient flows back through this pass).
+    fn gen_inference(&self, z: &[f64]) -> Vec<f64> {
+        let b = self.batch;
+        let (g1, g2) = self.gen_geometry(b);
+        let features = self.t("generator/dense.bias").len();
+        let mut h0 = matmul::matmul(
+            z,
+            self.t("generator/dense.kernel"),
+            b,
+            self.shape.latent,
+            features,
+        );
+        matmul::add_bias(&mut h0, self.t("generator/dense.bias"));
+        let bn = |i: usize, x: &[f64]| {
+            let gb = self.t(&format!("generator/bn{i}.gamma_beta"));
+            batchnorm::forward_inference(x, gb, self.t(&names::running(i)))
+        };
+        let a1 = conv::conv2d_transpose_forward(
+            &g1,
+            GEN_BASE_CHANNELS,
+            &bn(1, &h0),
+            self.t("generator/deconv1.kernel"),
+            self.t("generator/deconv1.bias"),
+        );
+        let s1 = activations::forward(Activation::Selu, &a1);
+        let a2 = conv::conv2d_transpose_forward(
+            &g2,
+            GEN_MID_CHANNELS,
+            &bn(2, &s1),
+            self.t("generator/deconv2.kernel"),
+            self.t("generator/deconv2.bias"),
+        );
+        activations::forward(Activation::Tanh, &a2)
     }
 
     fn gen_backward(&self, c: &GenCache, d_img: &[f64]) -> Tensors {
@@ -276,7 +316,10 @@ impl CpuGan {
         let b = self.batch;
         let latent = self.shape.latent;
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_D_STEP, step, 0.0, 1.0);
-        let (mut x, _) = self.gen_forward(z, false);
+        let mut x = match self.fake_batch_norm {
+            FakeBatchNorm::Batch => self.gen_forward(z, false).0,
+            FakeBatchNorm::Running => self.gen_inference(&z),
+        };
         x.extend_from_slice(real);
         let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { 1.0 }).collect();
         let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
@@ -306,6 +349,7 @@ impl CpuGan {
             optimizer,
             seed: gpu_seed(seed),
             batch,
+            fake_batch_norm: FakeBatchNorm::Batch,
             tensors,
         }
     }

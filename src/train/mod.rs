@@ -40,6 +40,26 @@ pub struct TrainConfig {
     pub limit: Option<usize>,
     /// Steps between metric readbacks (each one waits for the GPU).
     pub log_every: usize,
+    /// Which batch-norm statistics the generator uses for the
+    /// discriminator's fake batch (checkpoints from before this field read
+    /// as `Batch`).
+    #[serde(default)]
+    pub fake_batch_norm: FakeBatchNorm,
+}
+
+/// The batch-norm statistics of the generator pass that makes the
+/// discriminator's fake batch. The generator's own step always uses batch
+/// statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FakeBatchNorm {
+    /// The batch's own statistics, as in the generator's step (gan-gpu's
+    /// default).
+    #[default]
+    Batch,
+    /// The running statistics: the seed's Keras code calls
+    /// `generator(noise)` in inference mode for the discriminator's batch.
+    Running,
 }
 
 impl TrainConfig {
@@ -259,8 +279,9 @@ impl Trainer {
 }
 
 /// Records one whole training step:
-/// 1. z ~ N(0, 1); the generator (batch statistics) writes G(z) into the
-///    first half of the discriminator's input; the real batch is gathered
+/// 1. z ~ N(0, 1); the generator (batch statistics, or the running ones
+///    with `FakeBatchNorm::Running`) writes G(z) into the first half of the
+///    discriminator's input; the real batch is gathered
 ///    into the second half.
 /// 2. D forward and backward on that batch of 2B with labels 0 then 1
 ///    (the seed's `train_on_batch` on fake + real), then D's update.
@@ -299,15 +320,19 @@ fn record_step(
     let d_logits_d = gpu.zeros("d logits grad (D step)", &[2 * b, 1])?;
     let d_logits_g = gpu.zeros("d logits grad (G step)", &[b, 1])?;
 
+    let fake_mode = match cfg.fake_batch_norm {
+        FakeBatchNorm::Batch => BnMode::Train {
+            update_running: false,
+        },
+        FakeBatchNorm::Running => BnMode::Inference,
+    };
     let mut p = Program::new();
     random::normal(gpu, &mut p, rng(salt::NOISE_D_STEP), &gen_ws.z, 0.0, 1.0)?;
     gen.record_forward(
         gpu,
         &mut p,
         &gen_ws,
-        BnMode::Train {
-            update_running: false,
-        },
+        fake_mode,
         &x_d.view(0, &[b, h, w, 1])?,
     )?;
     data::gather_images(

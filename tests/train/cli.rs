@@ -21,6 +21,8 @@ fn cli_resume_refuses_contradicting_flags() {
         ("--seed", "8"),
         ("--latent-dim", "64"),
         ("--optimizer", "rmsprop"),
+        ("--fake-batch-norm", "running"),
+        ("--recipe", "seed"),
     ] {
         let out = std::process::Command::new(exe)
             .args(["train", "--resume", ckpt_arg, flag, value])
@@ -78,4 +80,55 @@ fn help_states_the_defaults_the_code_uses() {
     ] {
         assert!(help.contains(&want), "--help lacks '{want}':\n{help}");
     }
+}
+
+/// `--recipe seed` is the course project's recipe, recorded in the run's
+/// config; it takes no flag it sets itself, and its checkpoint resumes with
+/// it.
+#[test]
+fn seed_recipe_is_the_seed_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_gan-gpu");
+    let out = std::process::Command::new(exe)
+        .args(["train", "--recipe", "seed", "--optimizer", "adam"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses the mix");
+    let run = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        std::process::Command::new(exe)
+            .args(["train", "--limit", "32", "--epochs", "1"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = train(&["--recipe", "seed", "--out", run.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cfg: gan_gpu::train::TrainConfig =
+        serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg.optimizer, Optimizer::rmsprop(1e-3));
+    assert_eq!((cfg.batch_size, cfg.latent_dim), (32, 100));
+    assert_eq!(cfg.fake_batch_norm, gan_gpu::train::FakeBatchNorm::Running);
+    let ckpt = run.join("checkpoint.safetensors");
+    let out = std::process::Command::new(exe)
+        .args([
+            "train",
+            "--recipe",
+            "seed",
+            "--epochs",
+            "1",
+            "--resume",
+            ckpt.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

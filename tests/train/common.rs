@@ -34,6 +34,7 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         data: data_dir(),
         limit: Some(limit),
         log_every: 3,
+        fake_batch_norm: Default::default(),
     }
 }
 

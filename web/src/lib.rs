@@ -188,6 +188,7 @@ impl App {
                 data: "assets/fashion-mnist".into(),
                 limit,
                 log_every: defaults::LOG_EVERY,
+                fake_batch_norm: Default::default(),
             };
             if let Some(n) = limit {
                 images.truncate(n);
