@@ -9,7 +9,7 @@ use gan_gpu::gpu::{block_on, AdapterChoice, Gpu};
 use gan_gpu::model::classifier::CLASSES;
 use gan_gpu::train::checkpoint::write_atomically;
 use gan_gpu::{Error, Result};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -85,7 +85,7 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
             );
             test_accuracy = r.test_accuracy;
             // Written every epoch, so a run stopped early keeps its last one.
-            let metadata = HashMap::from([
+            let metadata = BTreeMap::from([
                 ("epochs".to_string(), r.epoch.to_string()),
                 ("batch_size".to_string(), cfg.batch_size.to_string()),
                 ("lr".to_string(), cfg.lr.to_string()),

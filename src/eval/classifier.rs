@@ -19,10 +19,14 @@ use crate::spec::optim::Optimizer;
 use crate::train::epoch_order;
 use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 const FORMAT: &str = "gan-gpu classifier 1";
+/// The one metadata key: its value is a JSON object (sorted keys), so that
+/// the same weights always make the same bytes and the same SHA-256
+/// (safetensors writes several keys in a random order).
+const METADATA_KEY: &str = "gan-gpu";
 
 /// The SHA-256 of `assets/classifier/fashion-mnist.safetensors`, the
 /// weights every figure in the README was measured with.
@@ -193,7 +197,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub async fn to_bytes(
     gpu: &Gpu,
     classifier: &Classifier,
-    metadata: HashMap<String, String>,
+    metadata: BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
     let p = &classifier.params;
     let tensors = p.download(gpu, &p.values).await?;
@@ -214,7 +218,8 @@ pub async fn to_bytes(
     meta.insert("format".into(), FORMAT.into());
     meta.insert("height".into(), classifier.hw.0.to_string());
     meta.insert("width".into(), classifier.hw.1.to_string());
-    safetensors::serialize(views, Some(meta))
+    let json = serde_json::to_string(&meta).expect("a string map serialises");
+    safetensors::serialize(views, Some(HashMap::from([(METADATA_KEY.to_string(), json)])))
         .map_err(|e| Error::Config(format!("cannot serialise the classifier: {e}")))
 }
 
@@ -245,7 +250,12 @@ pub fn load(gpu: &Gpu, path: &Path, bytes: &[u8]) -> Result<Classifier> {
     let bad = |msg: String| weights_err(path, msg);
     let (_, meta) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-    let meta = meta.metadata().clone().unwrap_or_default();
+    let meta: BTreeMap<String, String> = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(METADATA_KEY))
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         return Err(bad(format!("not a {FORMAT} file")));
     }
