@@ -535,12 +535,25 @@ fn classifier_training_reproduces_from_its_seed() {
     let exe = env!("CARGO_BIN_EXE_gan-gpu");
     let train = |name: &str| {
         let out = std::process::Command::new(exe)
-            .args(["classifier", "train", "--epochs", "2", "--batch-size", "64", "--seed", "3"])
+            .args([
+                "classifier",
+                "train",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "64",
+                "--seed",
+                "3",
+            ])
             .args(["--data", dir.path().to_str().unwrap(), "--out"])
             .arg(dir.path().join(name))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let log = train("a.safetensors");
@@ -553,7 +566,10 @@ fn classifier_training_reproduces_from_its_seed() {
         .lines()
         .filter_map(|l| l.split("test accuracy ").nth(1))
         .filter_map(|v| v.split_whitespace().next()?.parse().ok())
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("no accuracy in {log}"));
-    assert!(accuracy > 0.4, "after 2 epochs on 512 images: {accuracy}\n{log}");
+    assert!(
+        accuracy > 0.4,
+        "after 2 epochs on 512 images: {accuracy}\n{log}"
+    );
 }

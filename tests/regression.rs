@@ -38,6 +38,8 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
         limit: Some(32),
         log_every: 3,
         fake_batch_norm: Default::default(),
+        label_smoothing: 0.0,
+        disc_lr: None,
     };
     let mut t = Trainer::new(gpu, cfg, images).unwrap();
     for _ in 0..3 {

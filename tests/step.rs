@@ -40,9 +40,9 @@ fn state_key(name: &str, k: usize) -> String {
 
 /// One full step (noise, G, D on fake + real, D update, G through D, G
 /// update) on the GPU against `cpu::model` in f64, from the same weights.
-async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeBatchNorm) {
+async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut TrainConfig)) {
     let (batch, count) = (4, 16);
-    let cfg = TrainConfig {
+    let mut cfg = TrainConfig {
         epochs: 1,
         batch_size: batch,
         latent_dim: 100,
@@ -51,8 +51,11 @@ async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeB
         data: "t10k-images-idx3-ubyte.gz".into(),
         limit: Some(count),
         log_every: 1,
-        fake_batch_norm,
+        fake_batch_norm: FakeBatchNorm::Batch,
+        label_smoothing: 0.0,
+        disc_lr: None,
     };
+    recipe(&mut cfg);
     let im = images(count);
     let gpu = Gpu::new(&AdapterChoice::default())
         .await
@@ -64,8 +67,7 @@ async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeB
             .map(|(k, v)| (k.clone(), v.iter().map(|&x| x as f64).collect()))
             .collect()
     };
-    let mut reference = CpuGan::new(t.shape, optimizer, cfg.seed, batch, as64(&before));
-    reference.fake_batch_norm = fake_batch_norm;
+    let mut reference = CpuGan::new(t.shape, &cfg, as64(&before));
     let order = epoch_order(cfg.seed, 0, count);
     let real = gan_gpu::cpu::data::gather_images(&im.pixels, &order, 0, batch, 28 * 28);
     t.step().unwrap();
@@ -78,7 +80,7 @@ async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeB
         "losses GPU {m:?} vs CPU D {d_loss} G {g_loss}"
     );
 
-    let lr = match optimizer {
+    let lr_of = |o: Optimizer| match o {
         Optimizer::Adam { lr, .. } | Optimizer::Rmsprop { lr, .. } => lr as f64,
     };
     let mut checked = 0;
@@ -101,7 +103,15 @@ async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeB
             // both normalise by the gradient's size), so compare the update
             // to within 1% of lr. Where the gradient is at rounding-noise
             // level (below 1e-4 of its tensor's RMS) its sign is noise too;
-            // such elements may differ, and must be rare.
+            // such elements may differ, and must be rare. The generator's
+            // gradients pass through the discriminator after its update,
+            // so their noise grows with D's step: the bar scales with
+            // lr_D / lr_G where D's is the larger.
+            let (lr_d, lr_g) = (lr_of(cfg.disc_optimizer()), lr_of(cfg.optimizer));
+            let (lr, noise) = match name.starts_with("discriminator/") {
+                true => (lr_d, 1e-4),
+                false => (lr_g, 1e-4 * (lr_d / lr_g).max(1.0)),
+            };
             let start = &before[name];
             let first_state = &reference.tensors[&state_key(name, 0)];
             let grad_mag: Vec<f64> = match optimizer {
@@ -119,7 +129,7 @@ async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeB
             for i in 0..got.len() {
                 let (d_gpu, d_cpu) = (got64[i] - start[i] as f64, want[i] - start[i] as f64);
                 if (d_gpu - d_cpu).abs() > 0.01 * lr {
-                    assert!(grad_mag[i] < 1e-4 * g_rms, "{name}[{i}]: GPU update {d_gpu:e}, CPU update {d_cpu:e}, gradient {:e} (rms {g_rms:e})", grad_mag[i]);
+                    assert!(grad_mag[i] < noise * g_rms, "{name}[{i}]: GPU update {d_gpu:e}, CPU update {d_cpu:e}, gradient {:e} (rms {g_rms:e})", grad_mag[i]);
                     noisy += 1;
                 }
             }
@@ -136,17 +146,36 @@ async fn one_step_matches_reference(optimizer: Optimizer, fake_batch_norm: FakeB
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_adam() {
-    one_step_matches_reference(Optimizer::adam(2e-4), FakeBatchNorm::Batch).await;
+    one_step_matches_reference(Optimizer::adam(2e-4), |_| {}).await;
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_rmsprop() {
-    one_step_matches_reference(Optimizer::rmsprop(1e-3), FakeBatchNorm::Batch).await;
+    one_step_matches_reference(Optimizer::rmsprop(1e-3), |_| {}).await;
 }
 
 /// `--recipe seed`: RMSprop, and the discriminator's fake batch from the
 /// generator with its running statistics.
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_seed_recipe() {
-    one_step_matches_reference(Optimizer::rmsprop(1e-3), FakeBatchNorm::Running).await;
+    one_step_matches_reference(Optimizer::rmsprop(1e-3), |c| {
+        c.fake_batch_norm = FakeBatchNorm::Running
+    })
+    .await;
+}
+
+/// One-sided label smoothing: real images' target 0.9.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_label_smoothing() {
+    one_step_matches_reference(Optimizer::adam(2e-4), |c| c.label_smoothing = 0.1).await;
+}
+
+/// Two time-scale learning rates: D at 4e-4, G at 2e-4. (With label
+/// smoothing as well, a few of the generator's first batch-norm γ
+/// gradients, sums over only 4 samples at 0.4–1.5% of their tensor's RMS,
+/// come out of the f32 step a few percent apart from f64, past this test's
+/// noise bar; each option alone stays within it.)
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_two_time_scales() {
+    one_step_matches_reference(Optimizer::adam(2e-4), |c| c.disc_lr = Some(4e-4)).await;
 }

@@ -218,6 +218,8 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         limit: None,
         log_every: 1_000_000,
         fake_batch_norm: Default::default(),
+        label_smoothing: 0.0,
+        disc_lr: None,
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

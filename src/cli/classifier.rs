@@ -30,6 +30,9 @@ pub struct ClassifierTrainArgs {
     /// Train on the first N training images only.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Start from these weights (with a fresh optimiser) instead of the seed's initialisation: a second stage at a lower --lr.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
     /// Where the weights go (safetensors).
     #[arg(long, default_value = "classifier.safetensors")]
     pub out: PathBuf,
@@ -62,6 +65,11 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
         batch_size: args.batch_size,
         lr: args.lr,
         seed: args.seed,
+        init: args.init.clone(),
+    };
+    let init_sha256 = match &args.init {
+        Some(p) => classifier::sha256_hex(&std::fs::read(p).map_err(gan_gpu::error::io_err(p))?),
+        None => String::new(),
     };
     let gpu = block_on(Gpu::new(adapter))?;
     println!("adapter: {}", gpu.info.name);
@@ -85,7 +93,7 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
             );
             test_accuracy = r.test_accuracy;
             // Written every epoch, so a run stopped early keeps its last one.
-            let metadata = BTreeMap::from([
+            let mut metadata = BTreeMap::from([
                 ("epochs".to_string(), r.epoch.to_string()),
                 ("batch_size".to_string(), cfg.batch_size.to_string()),
                 ("lr".to_string(), cfg.lr.to_string()),
@@ -96,6 +104,9 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
                     format!("{:.4}", r.test_accuracy),
                 ),
             ]);
+            if !init_sha256.is_empty() {
+                metadata.insert("init_sha256".to_string(), init_sha256.clone());
+            }
             let bytes = block_on(classifier::to_bytes(&gpu, net, metadata))?;
             write_atomically(&args.out, &bytes)?;
             println!(

@@ -82,6 +82,12 @@ pub struct TrainArgs {
     /// Batch-norm statistics of the generator pass that makes the discriminator's fake batch [default: batch].
     #[arg(long, value_enum)]
     pub fake_batch_norm: Option<FakeBatchNormArg>,
+    /// One-sided label smoothing: the discriminator's target for real images is 1 - S [default: 0].
+    #[arg(long, value_name = "S")]
+    pub label_smoothing: Option<f32>,
+    /// The discriminator's learning rate, when it should differ from the generator's --lr (two time-scale updates).
+    #[arg(long, value_name = "LR")]
+    pub lr_d: Option<f32>,
     /// Every E epochs, measure FID, KID, precision/recall and class coverage (as `gan-gpu eval`) into metrics.csv and eval.png.
     #[arg(long, value_name = "E")]
     pub eval_every: Option<usize>,
@@ -117,6 +123,8 @@ impl TrainArgs {
                 fake_batch_norm: self
                     .fake_batch_norm
                     .map_or(FakeBatchNorm::Batch, FakeBatchNormArg::build),
+                label_smoothing: self.label_smoothing.unwrap_or(0.0),
+                disc_lr: self.lr_d,
             };
             return Ok(match self.recipe {
                 Some(Recipe::Seed) => seed_recipe(cfg),
@@ -158,6 +166,17 @@ impl TrainArgs {
                     format!("{:?}", c.fake_batch_norm),
                 );
             }
+        }
+        if let Some(l) = self.label_smoothing.filter(|&l| l != c.label_smoothing) {
+            return conflict(
+                "label-smoothing",
+                l.to_string(),
+                c.label_smoothing.to_string(),
+            );
+        }
+        if self.lr_d.is_some() && self.lr_d != c.disc_lr {
+            let lr = self.lr_d;
+            return conflict("lr-d", format!("{lr:?}"), format!("{:?}", c.disc_lr));
         }
         if let Some(Recipe::Seed) = self.recipe {
             if seed_recipe(c.clone()) != *c {

@@ -8,8 +8,7 @@ use crate::model::{
 };
 use crate::ops::activations::Activation;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
-use crate::spec::optim::Optimizer;
-use crate::train::FakeBatchNorm;
+use crate::train::{FakeBatchNorm, TrainConfig};
 use std::collections::BTreeMap;
 
 pub type Tensors = BTreeMap<String, Vec<f64>>;
@@ -17,12 +16,9 @@ pub type Tensors = BTreeMap<String, Vec<f64>>;
 /// Both networks' weights, running statistics and optimiser state.
 pub struct CpuGan {
     pub shape: ModelShape,
-    pub optimizer: Optimizer,
+    /// The run's settings: batch, optimisers, seed, recipe options.
+    pub cfg: TrainConfig,
     pub seed: u32,
-    pub batch: usize,
-    /// The statistics of the generator pass behind the discriminator's
-    /// fake batch.
-    pub fake_batch_norm: FakeBatchNorm,
     /// "generator/…", "discriminator/…", "optimizer/{net}/{k}/…" as in a
     /// checkpoint.
     pub tensors: Tensors,
@@ -76,7 +72,7 @@ impl CpuGan {
     }
 
     fn gen_forward(&mut self, z: Vec<f64>, update_running: bool) -> (Vec<f64>, GenCache) {
-        let b = self.batch;
+        let b = self.cfg.batch_size;
         let (g1, g2) = self.gen_geometry(b);
         let features = self.t("generator/dense.bias").len();
         let mut h0 = matmul::matmul(
@@ -131,7 +127,7 @@ impl CpuGan {
     /// The generator with its running batch-norm statistics (no cache: no
     /// gradient flows back through this pass).
     fn gen_inference(&self, z: &[f64]) -> Vec<f64> {
-        let b = self.batch;
+        let b = self.cfg.batch_size;
         let (g1, g2) = self.gen_geometry(b);
         let features = self.t("generator/dense.bias").len();
         let mut h0 = matmul::matmul(
@@ -165,7 +161,7 @@ impl CpuGan {
     }
 
     fn gen_backward(&self, c: &GenCache, d_img: &[f64]) -> Tensors {
-        let b = self.batch;
+        let b = self.cfg.batch_size;
         let (g1, g2) = self.gen_geometry(b);
         let d_a2 = activations::backward(Activation::Tanh, &c.a2, d_img);
         let (d_h2, dw2, db2) = conv::conv2d_transpose_backward(
@@ -295,14 +291,18 @@ impl CpuGan {
         for (name, g) in grads {
             let key = names::param(net, name);
             let mut param = self.tensors.remove(&key).expect("parameter");
-            let keys: Vec<String> = (0..self.optimizer.state_count())
+            let opt = match net {
+                names::DISCRIMINATOR => self.cfg.disc_optimizer(),
+                _ => self.cfg.optimizer,
+            };
+            let keys: Vec<String> = (0..opt.state_count())
                 .map(|k| names::optimizer_state(net, k, name))
                 .collect();
             let mut state: Vec<Vec<f64>> = keys
                 .iter()
                 .map(|k| self.tensors.remove(k).expect("optimiser state"))
                 .collect();
-            optim::step(&self.optimizer, &mut param, g, &mut state, step + 1);
+            optim::step(&opt, &mut param, g, &mut state, step + 1);
             self.tensors.insert(key, param);
             for (k, s) in keys.into_iter().zip(state) {
                 self.tensors.insert(k, s);
@@ -313,15 +313,16 @@ impl CpuGan {
     /// One step of the schedule on `real` ([batch, h, w, 1] in [-1, 1]) at
     /// global step `step`; returns (D loss, G loss).
     pub fn train_step(&mut self, real: &[f64], step: u32) -> (f64, f64) {
-        let b = self.batch;
+        let b = self.cfg.batch_size;
         let latent = self.shape.latent;
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_D_STEP, step, 0.0, 1.0);
-        let mut x = match self.fake_batch_norm {
+        let mut x = match self.cfg.fake_batch_norm {
             FakeBatchNorm::Batch => self.gen_forward(z, false).0,
             FakeBatchNorm::Running => self.gen_inference(&z),
         };
         x.extend_from_slice(real);
-        let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { 1.0 }).collect();
+        let real = 1.0 - self.cfg.label_smoothing as f64;
+        let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
         let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
         let d = loss::bce_with_logits(&logits, &labels);
         let (d_grads, _) = self.disc_backward(&cache, &d.grad);
@@ -337,19 +338,13 @@ impl CpuGan {
         (d.loss, g.loss)
     }
 
-    pub fn new(
-        shape: ModelShape,
-        optimizer: Optimizer,
-        seed: u64,
-        batch: usize,
-        tensors: Tensors,
-    ) -> CpuGan {
+    /// The reference of a run with settings `cfg`, from `tensors` (as a
+    /// checkpoint names them).
+    pub fn new(shape: ModelShape, cfg: &TrainConfig, tensors: Tensors) -> CpuGan {
         CpuGan {
             shape,
-            optimizer,
-            seed: gpu_seed(seed),
-            batch,
-            fake_batch_norm: FakeBatchNorm::Batch,
+            cfg: cfg.clone(),
+            seed: gpu_seed(cfg.seed),
             tensors,
         }
     }

@@ -38,6 +38,9 @@ pub struct ClassifierConfig {
     pub batch_size: usize,
     pub lr: f32,
     pub seed: u64,
+    /// Start from these weights (a classifier file) instead of the seeded
+    /// initialisation, with a fresh optimiser: a second, lower-rate stage.
+    pub init: Option<std::path::PathBuf>,
 }
 
 impl Default for ClassifierConfig {
@@ -47,6 +50,7 @@ impl Default for ClassifierConfig {
             batch_size: 128,
             lr: 1e-3,
             seed: 0,
+            init: None,
         }
     }
 }
@@ -219,8 +223,11 @@ pub async fn to_bytes(
     meta.insert("height".into(), classifier.hw.0.to_string());
     meta.insert("width".into(), classifier.hw.1.to_string());
     let json = serde_json::to_string(&meta).expect("a string map serialises");
-    safetensors::serialize(views, Some(HashMap::from([(METADATA_KEY.to_string(), json)])))
-        .map_err(|e| Error::Config(format!("cannot serialise the classifier: {e}")))
+    safetensors::serialize(
+        views,
+        Some(HashMap::from([(METADATA_KEY.to_string(), json)])),
+    )
+    .map_err(|e| Error::Config(format!("cannot serialise the classifier: {e}")))
 }
 
 /// A classifier from weights `bytes` (read from `path`, named in errors),

@@ -39,6 +39,21 @@ impl Optimizer {
         }
     }
 
+    /// The same optimiser with learning rate `lr`.
+    pub fn with_lr(self, lr: f32) -> Optimizer {
+        match self {
+            Optimizer::Adam {
+                beta1, beta2, eps, ..
+            } => Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            },
+            Optimizer::Rmsprop { rho, eps, .. } => Optimizer::Rmsprop { lr, rho, eps },
+        }
+    }
+
     /// Number of state tensors per parameter (Adam: m and v; RMSprop: v).
     pub fn state_count(&self) -> usize {
         match self {

@@ -45,6 +45,14 @@ pub struct TrainConfig {
     /// as `Batch`).
     #[serde(default)]
     pub fake_batch_norm: FakeBatchNorm,
+    /// One-sided label smoothing (Salimans et al. 2016): the
+    /// discriminator's target for real images is 1 - this; 0 is none.
+    #[serde(default)]
+    pub label_smoothing: f32,
+    /// The discriminator's learning rate where it differs from the
+    /// generator's (the two time-scale update rule, Heusel et al. 2017).
+    #[serde(default)]
+    pub disc_lr: Option<f32>,
 }
 
 /// The batch-norm statistics of the generator pass that makes the
@@ -80,9 +88,26 @@ impl TrainConfig {
         if self.limit == Some(0) {
             return bad("--limit must be at least 1".into());
         }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return bad(format!(
+                "--label-smoothing {} must be in [0, 1)",
+                self.label_smoothing
+            ));
+        }
+        self.disc_optimizer()
+            .validate()
+            .or_else(|e| bad(format!("--lr-d: {e}")))?;
         self.optimizer
             .validate()
             .or_else(|e| bad(format!("--lr / --optimizer: {e}")))
+    }
+
+    /// The discriminator's optimiser: the generator's, at `disc_lr` if set.
+    pub fn disc_optimizer(&self) -> Optimizer {
+        match self.disc_lr {
+            Some(lr) => self.optimizer.with_lr(lr),
+            None => self.optimizer,
+        }
     }
 }
 
@@ -283,8 +308,9 @@ impl Trainer {
 ///    with `FakeBatchNorm::Running`) writes G(z) into the first half of the
 ///    discriminator's input; the real batch is gathered
 ///    into the second half.
-/// 2. D forward and backward on that batch of 2B with labels 0 then 1
-///    (the seed's `train_on_batch` on fake + real), then D's update.
+/// 2. D forward and backward on that batch of 2B with labels 0 then 1 (or
+///    1 - label_smoothing) (the seed's `train_on_batch` on fake + real),
+///    then D's update (at `disc_lr` if set).
 /// 3. New z; G forward (batch statistics, running statistics updated);
 ///    D forward (dropout active, as Keras trains the combined model) with
 ///    label 1; backward through the frozen D into G; G's update.
@@ -314,7 +340,8 @@ fn record_step(
     let x_d = gpu.zeros("discriminator input (fake, real)", &[2 * b, h, w, 1])?;
     let x_g = gpu.zeros("generated images", &[b, h, w, 1])?;
     let dx_g = gpu.zeros("gradient of generated images", &[b, h, w, 1])?;
-    let labels_d: Vec<f32> = (0..2 * b).map(|i| if i < b { 0.0 } else { 1.0 }).collect();
+    let real = 1.0 - cfg.label_smoothing;
+    let labels_d: Vec<f32> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
     let labels_d = gpu.upload("labels fake/real", &[2 * b, 1], &labels_d)?;
     let labels_g = gpu.upload("labels real", &[b, 1], &vec![1.0f32; b])?;
     let d_logits_d = gpu.zeros("d logits grad (D step)", &[2 * b, 1])?;
@@ -368,7 +395,7 @@ fn record_step(
     optim::step(
         gpu,
         &mut p,
-        &cfg.optimizer,
+        &cfg.disc_optimizer(),
         &dp.values,
         &dp.grads,
         &dp.state,

@@ -22,6 +22,8 @@ fn cli_resume_refuses_contradicting_flags() {
         ("--latent-dim", "64"),
         ("--optimizer", "rmsprop"),
         ("--fake-batch-norm", "running"),
+        ("--label-smoothing", "0.1"),
+        ("--lr-d", "4e-4"),
         ("--recipe", "seed"),
     ] {
         let out = std::process::Command::new(exe)
@@ -94,6 +96,23 @@ fn seed_recipe_is_the_seed_and_resumes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "clap refuses the mix");
+    for (flag, value, says) in [
+        ("--label-smoothing", "1", "must be in [0, 1)"),
+        ("--lr-d=-1", "", "--lr-d: learning rate -1"),
+    ] {
+        let out = std::process::Command::new(exe)
+            .args(["train", flag])
+            .args((!value.is_empty()).then_some(value))
+            .arg("--out")
+            .arg(dir.path().join("refused"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code() == Some(1) && stderr.contains(says),
+            "{flag}: {stderr}"
+        );
+    }
     let run = dir.path().join("run");
     let train = |extra: &[&str]| {
         std::process::Command::new(exe)

@@ -35,6 +35,8 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         limit: Some(limit),
         log_every: 3,
         fake_batch_norm: Default::default(),
+        label_smoothing: 0.0,
+        disc_lr: None,
     }
 }
 

@@ -189,6 +189,8 @@ impl App {
                 limit,
                 log_every: defaults::LOG_EVERY,
                 fake_batch_norm: Default::default(),
+                label_smoothing: 0.0,
+                disc_lr: None,
             };
             if let Some(n) = limit {
                 images.truncate(n);
