@@ -533,18 +533,10 @@ fn classifier_training_reproduces_from_its_seed() {
     let dir = tempfile::tempdir().unwrap();
     small_data(dir.path(), 100, 512);
     let exe = env!("CARGO_BIN_EXE_gan-gpu");
-    let train = |name: &str| {
+    let train_with = |name: &str, extra: &[&str]| {
         let out = std::process::Command::new(exe)
-            .args([
-                "classifier",
-                "train",
-                "--epochs",
-                "2",
-                "--batch-size",
-                "64",
-                "--seed",
-                "3",
-            ])
+            .args(["classifier", "train", "--batch-size", "64", "--seed", "3"])
+            .args(extra)
             .args(["--data", dir.path().to_str().unwrap(), "--out"])
             .arg(dir.path().join(name))
             .output()
@@ -556,20 +548,40 @@ fn classifier_training_reproduces_from_its_seed() {
         );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
+    let train = |name: &str| train_with(name, &["--epochs", "2"]);
     let log = train("a.safetensors");
     train("b.safetensors");
     let a = std::fs::read(dir.path().join("a.safetensors")).unwrap();
     let b = std::fs::read(dir.path().join("b.safetensors")).unwrap();
     assert_eq!(sha256_hex(&a), sha256_hex(&b), "{log}");
     assert!(log.contains(&sha256_hex(&a)), "{log}");
-    let accuracy: f64 = log
-        .lines()
-        .filter_map(|l| l.split("test accuracy ").nth(1))
-        .filter_map(|v| v.split_whitespace().next()?.parse().ok())
-        .next_back()
-        .unwrap_or_else(|| panic!("no accuracy in {log}"));
+    let last_accuracy = |log: &str| -> f64 {
+        log.lines()
+            .filter_map(|l| l.split("test accuracy ").nth(1))
+            .filter_map(|v| v.split_whitespace().next()?.parse().ok())
+            .next_back()
+            .unwrap_or_else(|| panic!("no accuracy in {log}"))
+    };
+    let accuracy = last_accuracy(&log);
     assert!(
         accuracy > 0.4,
         "after 2 epochs on 512 images: {accuracy}\n{log}"
     );
+    // --init starts from those weights: at a negligible rate the test
+    // accuracy stays where it was, and the file names its parent.
+    let a_path = dir.path().join("a.safetensors");
+    let init = [
+        "--epochs",
+        "1",
+        "--lr",
+        "1e-12",
+        "--init",
+        a_path.to_str().unwrap(),
+    ];
+    let log = train_with("c.safetensors", &init);
+    assert_eq!(last_accuracy(&log), accuracy, "{log}");
+    let c = std::fs::read(dir.path().join("c.safetensors")).unwrap();
+    let needle = format!("init_sha256\\\":\\\"{}", sha256_hex(&a));
+    let header = String::from_utf8_lossy(&c[..4096.min(c.len())]).to_string();
+    assert!(header.contains(&needle), "no {needle} in {header}");
 }

@@ -46,7 +46,7 @@ pub struct ClassifierConfig {
 impl Default for ClassifierConfig {
     fn default() -> Self {
         ClassifierConfig {
-            epochs: 8,
+            epochs: 4,
             batch_size: 128,
             lr: 1e-3,
             seed: 0,
@@ -117,6 +117,18 @@ pub fn train(
         .params
         .record_init(gpu, &mut init, seed, &counter)?;
     gpu.run(&init)?;
+    if let Some(path) = &cfg.init {
+        let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
+        let from = load(gpu, path, &bytes)?;
+        if from.hw != hw {
+            return Err(weights_err(
+                path,
+                format!("takes {:?} images, the data is {hw:?}", from.hw),
+            ));
+        }
+        let values: Vec<f32> = crate::gpu::block_on(gpu.download(&from.params.values))?;
+        gpu.write(&classifier.params.values, &values)?;
+    }
 
     let pack = |label: &str, bytes: &[u8]| -> Result<Tensor> {
         gpu.upload(label, &[bytes.len().div_ceil(4)], &data::pack_bytes(bytes))
