@@ -399,6 +399,23 @@ fn evaluate_runs_every_source() {
         std::fs::read_dir(&cache).unwrap().count() == 1,
         "the test features are cached"
     );
+    // Another test set of the same size is cached apart, not mistaken for
+    // this one.
+    let other = tempfile::tempdir().unwrap();
+    small_data(other.path(), 100, 100);
+    std::fs::copy(
+        other.path().join("train-images-idx3-ubyte"),
+        other.path().join("t10k-images-idx3-ubyte"),
+    )
+    .unwrap();
+    let shifted = Evaluator::new(gpu, &net, hash, other.path(), Some(&cache)).unwrap();
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
+    let r = evaluate_with(gpu, &shifted, &opts(Source::Noisy(0.0), 100)).unwrap();
+    assert!(
+        r.fid.abs() < 1e-6,
+        "its own test set against itself: {}",
+        r.fid
+    );
     // The test set against itself: nothing to tell apart.
     assert!(clean.fid.abs() < 1e-6, "fid {}", clean.fid);
     assert_eq!((clean.precision, clean.recall), (1.0, 1.0));

@@ -130,7 +130,7 @@ impl std::fmt::Display for EvalReport {
 }
 
 /// The test set's features, from the cache when it holds them for these
-/// weights.
+/// weights and these images.
 fn test_features(
     gpu: &Gpu,
     net: &FeatureNet,
@@ -138,8 +138,17 @@ fn test_features(
     hash: &str,
     cache: Option<&Path>,
 ) -> Result<Features> {
-    let file =
-        cache.map(|dir| dir.join(format!("test-features-{}-{}.bin", &hash[..16], test.count)));
+    // Keyed by the weights and by the images themselves: another test set
+    // of the same size (MNIST's, through --data) gets its own entry.
+    let images = classifier::sha256_hex(&test.pixels);
+    let file = cache.map(|dir| {
+        dir.join(format!(
+            "test-features-{}-{}-{}.bin",
+            &hash[..16],
+            &images[..16],
+            test.count
+        ))
+    });
     if let Some(bytes) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
         let floats: Vec<f32> = bytes
             .chunks_exact(4)
