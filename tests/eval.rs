@@ -446,6 +446,32 @@ fn eval_command_refuses_foreign_weights_and_takes_a_checkpoint() {
     small_data(dir.path(), 50, 64);
     let exe = env!("CARGO_BIN_EXE_gan-gpu");
     let d = dir.path().to_str().unwrap();
+    // A bad --eval-every is refused before the run writes anything.
+    let refused = dir.path().join("refused");
+    let out = std::process::Command::new(exe)
+        .args([
+            "train",
+            "--data",
+            d,
+            "--limit",
+            "32",
+            "--eval-every",
+            "0",
+            "--out",
+        ])
+        .arg(&refused)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(1) && err.contains("--eval-every 0"),
+        "{err}"
+    );
+    assert!(
+        !refused.exists(),
+        "a refused run left {}",
+        refused.display()
+    );
     let out = std::process::Command::new(exe)
         .env("XDG_CACHE_HOME", dir.path().join("cache"))
         .args([

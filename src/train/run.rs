@@ -164,6 +164,25 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     if let Some((path, ckpt)) = &opts.resume {
         ckpt.restore(path, &mut t)?;
     }
+    // Made before anything is written, so a bad --eval-every or a missing
+    // test set leaves no run directory behind.
+    let evaluator = match &opts.eval {
+        Some(e) => {
+            if e.every == 0 || e.n < 2 * crate::eval::KID_SUBSETS {
+                return Err(crate::Error::Config(format!(
+                    "--eval-every {} / --eval-n {}: evaluate every epoch or more, on at least {} samples",
+                    e.every,
+                    e.n,
+                    2 * crate::eval::KID_SUBSETS
+                )));
+            }
+            let cache = e.cache.as_deref();
+            Some(Evaluator::from_weights(
+                &t.gpu, &e.weights, &cfg.data, cache,
+            )?)
+        }
+        None => None,
+    };
     let out = &opts.out;
     std::fs::create_dir_all(out.join("samples")).map_err(io_err(out))?;
     let stale = checkpoint::remove_stale_temp_files(out, &RUN_FILES);
@@ -197,23 +216,6 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         GRID,
         gpu_seed(cfg.seed) ^ salt::SAMPLE_GRID_SEED_MIX,
     )?;
-    let evaluator = match &opts.eval {
-        Some(e) => {
-            if e.every == 0 || e.n < 2 * crate::eval::KID_SUBSETS {
-                return Err(crate::Error::Config(format!(
-                    "--eval-every {} / --eval-n {}: evaluate every epoch or more, on at least {} samples",
-                    e.every,
-                    e.n,
-                    2 * crate::eval::KID_SUBSETS
-                )));
-            }
-            let cache = e.cache.as_deref();
-            Some(Evaluator::from_weights(
-                &t.gpu, &e.weights, &cfg.data, cache,
-            )?)
-        }
-        None => None,
-    };
     let csv = out.join("metrics.csv");
     if opts.resume.is_some() {
         // Rows a killed run logged after its last checkpoint are redone.
