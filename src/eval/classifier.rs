@@ -16,7 +16,7 @@ use crate::ops::counter::{RngSource, StepCounter};
 use crate::ops::loss::{self, LossMetrics};
 use crate::ops::{data, optim};
 use crate::spec::optim::Optimizer;
-use crate::train::epoch_order;
+use crate::train::{checkpoint, epoch_order};
 use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -217,19 +217,10 @@ pub async fn to_bytes(
 ) -> Result<Vec<u8>> {
     let p = &classifier.params;
     let tensors = p.download(gpu, &p.values).await?;
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|(_, _, v)| bytemuck::cast_slice(v).to_vec())
-        .collect();
-    let views = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|((n, s, _), b)| {
-            safetensors::tensor::TensorView::new(Dtype::F32, s.clone(), b)
-                .map(|v| (n.clone(), v))
-                .map_err(|e| Error::Config(format!("classifier tensor {n}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let bytes = checkpoint::f32_bytes(&tensors);
+    let views = checkpoint::tensor_views(&tensors, &bytes, |e| {
+        Error::Config(format!("classifier {e}"))
+    })?;
     let mut meta = metadata;
     meta.insert("format".into(), FORMAT.into());
     meta.insert("height".into(), classifier.hw.0.to_string());

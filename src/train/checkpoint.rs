@@ -71,6 +71,32 @@ pub async fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
     Ok(out)
 }
 
+/// Each tensor's values as little-endian bytes.
+pub fn f32_bytes(tensors: &[NamedTensor]) -> Vec<Vec<u8>> {
+    tensors
+        .iter()
+        .map(|(_, _, v)| bytemuck::cast_slice(v).to_vec())
+        .collect()
+}
+
+/// safetensors views of `tensors` over their `bytes` (from [`f32_bytes`]);
+/// `err` names a failure.
+pub fn tensor_views<'a>(
+    tensors: &[NamedTensor],
+    bytes: &'a [Vec<u8>],
+    err: impl Fn(String) -> Error,
+) -> Result<Vec<(String, safetensors::tensor::TensorView<'a>)>> {
+    tensors
+        .iter()
+        .zip(bytes)
+        .map(|((n, s, _), b)| {
+            safetensors::tensor::TensorView::new(Dtype::F32, s.clone(), b)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| err(format!("tensor {n}: {e}")))
+        })
+        .collect()
+}
+
 /// Writes `path` atomically; an existing checkpoint stays whole until the
 /// new one is complete on disk. A checkpoint is never written with a
 /// non-finite value in it, so the previous one stays the last good one.
@@ -92,21 +118,8 @@ pub async fn to_bytes(t: &Trainer, path: &Path) -> Result<Vec<u8>> {
             )));
         }
     }
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|(_, _, v)| bytemuck::cast_slice(v).to_vec())
-        .collect();
-    let views = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|((n, s, _), b)| {
-            Ok((
-                n.clone(),
-                safetensors::tensor::TensorView::new(Dtype::F32, s.clone(), b)
-                    .map_err(|e| ckpt_err(path, e.to_string()))?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let bytes = f32_bytes(&tensors);
+    let views = tensor_views(&tensors, &bytes, |e| ckpt_err(path, e))?;
     let checksums: BTreeMap<&str, u32> = tensors
         .iter()
         .zip(&bytes)

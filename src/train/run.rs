@@ -205,10 +205,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     )?;
     let n_real = GRID.min(t.images.count);
     let (h, w) = (t.images.height, t.images.width);
-    let real: Vec<f32> = t.images.pixels[..n_real * h * w]
-        .iter()
-        .map(|&b| b as f32 / 127.5 - 1.0)
-        .collect();
+    let real = crate::eval::features::scale_bytes(&t.images.pixels[..n_real * h * w]);
     output::save_grid(&out.join("real.png"), &real, n_real, (h, w), 8, 4)?;
     let sampler = Sampler::new(
         &t.gpu,
