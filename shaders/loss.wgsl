@@ -1,6 +1,7 @@
 // The losses on logits, their gradients and their metrics, each in one
-// workgroup so the sums are deterministic: binary cross-entropy for the
-// discriminator, softmax cross-entropy for the classifier that `eval` uses.
+// workgroup so the sums are deterministic: binary cross-entropy or the
+// hinge loss for the GAN, softmax cross-entropy for the classifier that
+// `eval` uses.
 //
 // For a logit z and label y, with σ the sigmoid:
 //   loss = max(z, 0) - z·y + log(1 + exp(-|z|))      (= -y·log σ(z) - (1-y)·log(1-σ(z)))
@@ -14,9 +15,10 @@ struct Params {
     n: u32,
     // metrics[slot] accumulates this call's statistics
     slot: u32,
-    // logits per sample (softmax_cross_entropy; 1 for bce_with_logits)
+    // logits per sample (softmax_cross_entropy; 1 for binary_loss)
     classes: u32,
-    _pad: u32,
+    // binary_loss: 0 = BCE, 1 = hinge (discriminator), 2 = hinge (generator)
+    kind: u32,
 }
 
 // One slot of statistics, each added to by every call (mirror:
@@ -38,7 +40,7 @@ struct LossMetrics {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
-// bce_with_logits: 0 or 1; softmax_cross_entropy: the class index
+// binary_loss: 0 or 1; softmax_cross_entropy: the class index
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<LossMetrics>;
@@ -55,8 +57,33 @@ fn sigmoid(v: f32) -> f32 {
     return e / (1.0 + e);
 }
 
+// (loss, dloss/dz) of one sample for the binary loss p.kind:
+// - BCE, above;
+// - the discriminator's hinge loss (Lim & Ye 2017; Miyato et al. 2018),
+//   with the label y ∈ {0, 1} as the sign t = 2y - 1:
+//     loss = max(0, 1 - t·z),   dloss/dz = -t where t·z < 1, else 0;
+// - the generator's side of the hinge GAN: loss = -z, dloss/dz = -1 (its
+//   labels, all 1, only feed the metrics).
+fn binary_loss_and_grad(z: f32, y: f32) -> vec2<f32> {
+    switch p.kind {
+        case 0u: {
+            return vec2(max(z, 0.0) - z * y + log(1.0 + exp(-abs(z))), sigmoid(z) - y);
+        }
+        case 1u: {
+            let t = select(-1.0, 1.0, y > 0.5);
+            let margin = 1.0 - t * z;
+            return vec2(max(margin, 0.0), select(0.0, -t, margin > 0.0));
+        }
+        default: {
+            return vec2(-z, -1.0);
+        }
+    }
+}
+
+// The binary loss p.kind averaged over the batch, its gradient, and the
+// same metrics for every kind: accuracy and the mean σ(z) over each label.
 @compute @workgroup_size(256)
-fn bce_with_logits(@builtin(local_invocation_id) lid3: vec3<u32>) {
+fn binary_loss(@builtin(local_invocation_id) lid3: vec3<u32>) {
     let lid = lid3.x;
     var acc: array<f32, 6>;
     let inv_n = 1.0 / f32(p.n);
@@ -64,14 +91,15 @@ fn bce_with_logits(@builtin(local_invocation_id) lid3: vec3<u32>) {
         let z = logits[i];
         let y = labels[i];
         let s = sigmoid(z);
-        acc[0] += max(z, 0.0) - z * y + log(1.0 + exp(-abs(z)));
-        acc[1] += select(0.0, 1.0, (z > 0.0) == (y > 0.5));
+        let loss_grad = binary_loss_and_grad(z, y);
+        acc[0] += loss_grad.x;
         let positive = y > 0.5;
+        acc[1] += select(0.0, 1.0, (z > 0.0) == positive);
         acc[2] += select(0.0, s, positive);
         acc[3] += select(0.0, 1.0, positive);
         acc[4] += select(s, 0.0, positive);
         acc[5] += select(1.0, 0.0, positive);
-        grad[i] = (s - y) * inv_n;
+        grad[i] = loss_grad.y * inv_n;
     }
     partial[lid] = acc;
     reduce_partials(lid);

@@ -92,6 +92,9 @@ enum Command {
         /// Output PNG.
         #[arg(long, default_value = "grid.png")]
         out: PathBuf,
+        /// Which of the checkpoint's generators [default: the moving average where it has one].
+        #[arg(long, value_enum)]
+        generator: Option<cli::train::GeneratorArg>,
     },
 }
 
@@ -257,8 +260,10 @@ fn run(cli: Cli) -> Result<i32> {
             n,
             seed,
             out,
+            generator,
         } => {
-            run::sample(&checkpoint, n, seed, &out, &choice.clone())?;
+            let which = generator.map(cli::train::GeneratorArg::build);
+            run::sample(&checkpoint, n, seed, which, &out, &choice.clone())?;
             println!("wrote {}", out.display());
             Ok(0)
         }

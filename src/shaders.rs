@@ -45,6 +45,7 @@ const FILES: &[File] = &[
     file!("conv_implicit", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
     file!("data", [GRID, COUNTER]),
     file!("dropout", [GRID, COUNTER, RNG]),
+    file!("ema", [GRID, COUNTER]),
     file!("loss", []),
     file!("matmul", [GRID, MATMUL_PARAMS, TREE_SUM]),
     file!("matmul_subgroup", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),

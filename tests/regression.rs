@@ -12,7 +12,7 @@ use gan_gpu::data::read_images;
 use gan_gpu::gpu::{block_on, AdapterChoice, Gpu};
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint::trainer_tensors;
-use gan_gpu::train::{TrainConfig, Trainer};
+use gan_gpu::train::{GanLoss, TrainConfig, Trainer};
 use std::path::Path;
 
 /// The adapter, whether the subgroup kernels ran, and FNV-1a over every
@@ -40,6 +40,8 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
         fake_batch_norm: Default::default(),
         label_smoothing: 0.0,
         disc_lr: None,
+        loss: GanLoss::Bce,
+        ema: None,
     };
     let mut t = Trainer::new(gpu, cfg, images).unwrap();
     for _ in 0..3 {

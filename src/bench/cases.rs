@@ -301,7 +301,18 @@ pub(super) fn bce_case(bench: &mut Bencher, n: usize) -> Result<()> {
         n,
         20.0 * n as f64,
         12.0 * n as f64,
-        |p| loss::bce_with_logits(gpu, p, &z, &labels, &grad, &metrics, 0),
+        |p| {
+            loss::binary_loss(
+                gpu,
+                p,
+                loss::BinaryKind::Bce,
+                &z,
+                &labels,
+                &grad,
+                &metrics,
+                0,
+            )
+        },
     )
 }
 

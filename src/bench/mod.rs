@@ -33,7 +33,7 @@ use crate::ops::activations::Activation;
 use crate::ops::counter::StepCounter;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry};
 use crate::spec::optim::Optimizer;
-use crate::train::{defaults, Trainer};
+use crate::train::{defaults, GanLoss, Trainer};
 use cases::{bce_case, dropout_case, optim_case};
 use harness::{cpu_seconds, Bencher};
 use serde::{Deserialize, Serialize};
@@ -220,6 +220,8 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         fake_batch_norm: Default::default(),
         label_smoothing: 0.0,
         disc_lr: None,
+        loss: GanLoss::Bce,
+        ema: None,
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

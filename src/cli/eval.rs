@@ -1,7 +1,7 @@
 //! `gan-gpu eval`: a checkpoint's samples (or a reference set) against the
 //! test set, in the pinned classifier's feature space.
 
-use super::train::{default_data_dir, shipped_asset};
+use super::train::{default_data_dir, shipped_asset, GeneratorArg};
 use clap::{Args, ValueEnum};
 use gan_gpu::error::io_err;
 use gan_gpu::eval::{self, EvalOptions, Source};
@@ -31,6 +31,9 @@ pub struct EvalArgs {
         conflicts_with = "reference"
     )]
     pub checkpoint: Option<PathBuf>,
+    /// Which of the checkpoint's generators [default: the moving average where it has one].
+    #[arg(long, value_enum, requires = "checkpoint")]
+    pub generator: Option<GeneratorArg>,
     /// Instead of a checkpoint, measure a reference set (what the numbers mean).
     #[arg(long, value_enum)]
     pub reference: Option<Reference>,
@@ -53,7 +56,7 @@ pub struct EvalArgs {
 
 pub fn eval(args: &EvalArgs, adapter: &AdapterChoice) -> Result<()> {
     let source = match (&args.checkpoint, args.reference) {
-        (Some(c), _) => Source::Checkpoint(c.clone()),
+        (Some(c), _) => Source::Checkpoint(c.clone(), args.generator.map(GeneratorArg::build)),
         (None, Some(Reference::Train)) => Source::Train,
         (None, Some(Reference::Noisy)) => Source::Noisy(0.1),
         (None, Some(Reference::Blurred)) => Source::Blurred(1.0),

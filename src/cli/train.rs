@@ -3,8 +3,8 @@
 
 use clap::{Args, ValueEnum};
 use gan_gpu::spec::optim::Optimizer;
-use gan_gpu::train::checkpoint;
-use gan_gpu::train::{defaults, FakeBatchNorm, TrainConfig};
+use gan_gpu::train::checkpoint::{self, GeneratorWeights};
+use gan_gpu::train::{defaults, FakeBatchNorm, GanLoss, TrainConfig};
 use gan_gpu::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,41 @@ impl FakeBatchNormArg {
         match self {
             FakeBatchNormArg::Batch => FakeBatchNorm::Batch,
             FakeBatchNormArg::Running => FakeBatchNorm::Running,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LossArg {
+    /// Binary cross-entropy, the seed's (the generator's non-saturating form)
+    Bce,
+    /// The hinge loss (Lim & Ye 2017), as in spectrally normalised GANs
+    Hinge,
+}
+
+impl LossArg {
+    fn build(self) -> GanLoss {
+        match self {
+            LossArg::Bce => GanLoss::Bce,
+            LossArg::Hinge => GanLoss::Hinge,
+        }
+    }
+}
+
+/// A checkpoint's generator, for `sample` and `eval`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GeneratorArg {
+    /// The weights the optimiser trained
+    Trained,
+    /// Their moving average (a run with --ema)
+    Average,
+}
+
+impl GeneratorArg {
+    pub fn build(self) -> GeneratorWeights {
+        match self {
+            GeneratorArg::Trained => GeneratorWeights::Trained,
+            GeneratorArg::Average => GeneratorWeights::Average,
         }
     }
 }
@@ -88,6 +123,12 @@ pub struct TrainArgs {
     /// The discriminator's learning rate, when it should differ from the generator's --lr (two time-scale updates).
     #[arg(long, value_name = "LR")]
     pub lr_d: Option<f32>,
+    /// The GAN's loss [default: bce].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+    /// Keep a moving average of the generator's weights with this decay (0.999 is usual), and draw every sample and evaluation from it.
+    #[arg(long, value_name = "DECAY")]
+    pub ema: Option<f32>,
     /// Every E epochs, measure FID, KID, precision/recall and class coverage (as `gan-gpu eval`) into metrics.csv and eval.png.
     #[arg(long, value_name = "E")]
     pub eval_every: Option<usize>,
@@ -125,6 +166,8 @@ impl TrainArgs {
                     .map_or(FakeBatchNorm::Batch, FakeBatchNormArg::build),
                 label_smoothing: self.label_smoothing.unwrap_or(0.0),
                 disc_lr: self.lr_d,
+                loss: self.loss.map_or(GanLoss::Bce, LossArg::build),
+                ema: self.ema,
             };
             return Ok(match self.recipe {
                 Some(Recipe::Seed) => seed_recipe(cfg),
@@ -177,6 +220,13 @@ impl TrainArgs {
         if self.lr_d.is_some() && self.lr_d != c.disc_lr {
             let lr = self.lr_d;
             return conflict("lr-d", format!("{lr:?}"), format!("{:?}", c.disc_lr));
+        }
+        if let Some(l) = self.loss.map(LossArg::build).filter(|&l| l != c.loss) {
+            return conflict("loss", format!("{l:?}"), format!("{:?}", c.loss));
+        }
+        if self.ema.is_some() && self.ema != c.ema {
+            let ema = self.ema;
+            return conflict("ema", format!("{ema:?}"), format!("{:?}", c.ema));
         }
         if let Some(Recipe::Seed) = self.recipe {
             if seed_recipe(c.clone()) != *c {

@@ -1,6 +1,8 @@
 //! Reference for `shaders/loss.wgsl`.
 
-pub struct Bce {
+/// A binary loss on logits with its gradient and the metrics every binary
+/// loss reports.
+pub struct BinaryLoss {
     pub loss: f64,
     pub grad: Vec<f64>,
     pub accuracy: f64,
@@ -17,7 +19,35 @@ fn sigmoid(v: f64) -> f64 {
 /// Mean binary cross-entropy of sigmoid(z) against labels y, written as
 /// -y·log σ(z) - (1-y)·log(1-σ(z)) (the definition, not the stable form the
 /// shader uses), with its gradient and metrics.
-pub fn bce_with_logits(z: &[f64], y: &[f64]) -> Bce {
+pub fn bce_with_logits(z: &[f64], y: &[f64]) -> BinaryLoss {
+    binary(z, y, |zi, yi| {
+        let s = sigmoid(zi);
+        (-(yi * s.ln() + (1.0 - yi) * (1.0 - s).ln()), s - yi)
+    })
+}
+
+/// The discriminator's mean hinge loss max(0, 1 - t·z), t = 2y - 1, with
+/// its gradient and metrics.
+pub fn hinge_discriminator(z: &[f64], y: &[f64]) -> BinaryLoss {
+    binary(z, y, |zi, yi| {
+        let t = if yi > 0.5 { 1.0 } else { -1.0 };
+        if 1.0 - t * zi > 0.0 {
+            (1.0 - t * zi, -t)
+        } else {
+            (0.0, 0.0)
+        }
+    })
+}
+
+/// The generator's hinge-GAN loss, the mean of -z, with its gradient and
+/// its metrics against labels `y`.
+pub fn hinge_generator(z: &[f64], y: &[f64]) -> BinaryLoss {
+    binary(z, y, |zi, _| (-zi, -1.0))
+}
+
+/// The mean of `loss_and_grad(z, y)` = (loss, dloss/dz) over the batch,
+/// with the accuracy and σ(z) means over each label.
+fn binary(z: &[f64], y: &[f64], loss_and_grad: impl Fn(f64, f64) -> (f64, f64)) -> BinaryLoss {
     let n = z.len() as f64;
     let mut loss = 0.0;
     let mut correct = 0.0;
@@ -25,7 +55,8 @@ pub fn bce_with_logits(z: &[f64], y: &[f64]) -> Bce {
     let mut grad = Vec::with_capacity(z.len());
     for (&zi, &yi) in z.iter().zip(y) {
         let s = sigmoid(zi);
-        loss += -(yi * s.ln() + (1.0 - yi) * (1.0 - s).ln());
+        let (l, g) = loss_and_grad(zi, yi);
+        loss += l;
         if (zi > 0.0) == (yi > 0.5) {
             correct += 1.0;
         }
@@ -36,9 +67,9 @@ pub fn bce_with_logits(z: &[f64], y: &[f64]) -> Bce {
             neg += s;
             nneg += 1.0;
         }
-        grad.push((s - yi) / n);
+        grad.push(g / n);
     }
-    Bce {
+    BinaryLoss {
         loss: loss / n,
         grad,
         accuracy: correct / n,

@@ -9,6 +9,7 @@ pub mod classifier;
 pub mod conv;
 pub mod data;
 pub mod dropout;
+pub mod ema;
 pub mod loss;
 pub mod matmul;
 pub mod model;

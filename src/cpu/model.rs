@@ -1,17 +1,20 @@
 //! Reference of one whole training step (`train::record_step`), built from
 //! the reference ops, for the test that holds the GPU step against it.
 
-use super::{activations, batchnorm, conv, dropout, loss, matmul, optim, reduce, rng};
+use super::{activations, batchnorm, conv, dropout, ema, loss, matmul, optim, reduce, rng};
 use crate::model::{
     gpu_seed, names, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE, GEN_BASE_CHANNELS,
     GEN_MID_CHANNELS, LEAKY_SLOPE,
 };
 use crate::ops::activations::Activation;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
-use crate::train::{FakeBatchNorm, TrainConfig};
+use crate::train::{FakeBatchNorm, GanLoss, TrainConfig};
 use std::collections::BTreeMap;
 
 pub type Tensors = BTreeMap<String, Vec<f64>>;
+
+/// A binary loss of `cpu::loss` on (logits, labels).
+type BinaryLossFn = fn(&[f64], &[f64]) -> loss::BinaryLoss;
 
 /// Both networks' weights, running statistics and optimiser state.
 pub struct CpuGan {
@@ -324,18 +327,42 @@ impl CpuGan {
         let real = 1.0 - self.cfg.label_smoothing as f64;
         let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
         let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
-        let d = loss::bce_with_logits(&logits, &labels);
+        let (d_loss, g_loss): (BinaryLossFn, BinaryLossFn) = match self.cfg.loss {
+            GanLoss::Bce => (loss::bce_with_logits, loss::bce_with_logits),
+            GanLoss::Hinge => (loss::hinge_discriminator, loss::hinge_generator),
+        };
+        let d = d_loss(&logits, &labels);
         let (d_grads, _) = self.disc_backward(&cache, &d.grad);
         self.update(names::DISCRIMINATOR, &d_grads, step);
 
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_G_STEP, step, 0.0, 1.0);
         let (img, gen_cache) = self.gen_forward(z, true);
         let (logits, cache) = self.disc_forward(img, b, salt::DROPOUT_G_STEP, step);
-        let g = loss::bce_with_logits(&logits, &vec![1.0; b]);
+        let g = g_loss(&logits, &vec![1.0; b]);
         let (_, dx) = self.disc_backward(&cache, &g.grad);
         let g_grads = self.gen_backward(&gen_cache, &dx);
         self.update(names::GENERATOR, &g_grads, step);
+        if let Some(decay) = self.cfg.ema {
+            self.update_average(ema::warmed_up_decay(decay as f64, step));
+        }
         (d.loss, g.loss)
+    }
+
+    /// Moves every "generator_ema/…" tensor towards its "generator/…" one.
+    fn update_average(&mut self, d: f64) {
+        let average = names::param_prefix(names::GENERATOR_EMA);
+        let trained = names::param_prefix(names::GENERATOR);
+        let keys: Vec<String> = self
+            .tensors
+            .keys()
+            .filter(|k| k.starts_with(&average))
+            .cloned()
+            .collect();
+        for key in keys {
+            let source = self.t(&key.replacen(&average, &trained, 1)).to_vec();
+            let target = self.tensors.get_mut(&key).expect("listed above");
+            ema::update(target, &source, d);
+        }
     }
 
     /// The reference of a run with settings `cfg`, from `tensors` (as a

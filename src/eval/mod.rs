@@ -12,7 +12,7 @@ use crate::gpu::{block_on, Gpu};
 use crate::model::classifier::{Classifier, CLASSES, FEATURES};
 use crate::model::generator::Generator;
 use crate::model::gpu_seed;
-use crate::train::checkpoint;
+use crate::train::checkpoint::{self, GeneratorWeights};
 use crate::train::sampler::{Sampler, SAMPLE_CHUNK};
 use features::{scale_bytes, FeatureNet, Features, FEATURE_CHUNK};
 use metrics::{FeatureSet, Grams};
@@ -40,8 +40,9 @@ pub const COVERAGE_SHARE: f64 = 0.05;
 /// What `eval` measures against the test set.
 #[derive(Clone, Debug)]
 pub enum Source {
-    /// The generator of a `gan-gpu train` checkpoint (noise from the seed).
-    Checkpoint(PathBuf),
+    /// A generator of a `gan-gpu train` checkpoint (noise from the seed):
+    /// the one given, else the checkpoint's sampling generator.
+    Checkpoint(PathBuf, Option<GeneratorWeights>),
     /// Reference rows: training images (the floor a perfect generator
     /// reaches), the test images with N(0, σ²) noise added, and the test
     /// images blurred by a Gaussian of σ pixels.
@@ -53,7 +54,13 @@ pub enum Source {
 impl Source {
     pub fn describe(&self) -> String {
         match self {
-            Source::Checkpoint(p) => p.display().to_string(),
+            Source::Checkpoint(p, Some(GeneratorWeights::Average)) => {
+                format!("{} (moving-average generator)", p.display())
+            }
+            Source::Checkpoint(p, Some(GeneratorWeights::Trained)) => {
+                format!("{} (trained generator)", p.display())
+            }
+            Source::Checkpoint(p, None) => p.display().to_string(),
             Source::Train => "training images".into(),
             Source::Noisy(s) => format!("test images + N(0, {s}²) noise"),
             Source::Blurred(s) => format!("test images blurred (Gaussian σ = {s} px)"),
@@ -187,7 +194,7 @@ fn source_images(gpu: &Gpu, opts: &EvalOptions, test: &Images) -> Result<Vec<f32
         Ok(scale_bytes(&test.pixels[..n * test.height * test.width]))
     };
     match &opts.source {
-        Source::Checkpoint(path) => {
+        Source::Checkpoint(path, which) => {
             let ckpt = checkpoint::load(path)?;
             if (ckpt.shape.height, ckpt.shape.width) != (test.height, test.width) {
                 return Err(Error::Config(format!(
@@ -200,7 +207,8 @@ fn source_images(gpu: &Gpu, opts: &EvalOptions, test: &Images) -> Result<Vec<f32
                 )));
             }
             let gen = Generator::new(gpu, ckpt.shape, 0)?;
-            ckpt.restore_generator(path, gpu, &gen)?;
+            let which = which.unwrap_or_else(|| ckpt.sampling_weights());
+            ckpt.restore_generator(path, gpu, &gen, which)?;
             let sampler = Sampler::new(gpu, &gen, n.min(SAMPLE_CHUNK), gpu_seed(opts.seed))?;
             block_on(sampler.draw(gpu, n))
         }

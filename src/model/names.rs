@@ -5,6 +5,9 @@
 
 pub const GENERATOR: &str = "generator";
 pub const DISCRIMINATOR: &str = "discriminator";
+/// The moving average of the generator (`--ema`): the generator's names
+/// under this prefix, running statistics included.
+pub const GENERATOR_EMA: &str = "generator_ema";
 /// Both networks, in checkpoint order.
 pub const NETS: [&str; 2] = [GENERATOR, DISCRIMINATOR];
 

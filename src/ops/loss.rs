@@ -1,6 +1,6 @@
 //! The losses on logits with their metrics (`shaders/loss.wgsl`;
-//! reference: `cpu::loss`): binary cross-entropy for the discriminator,
-//! softmax cross-entropy for the classifier that `eval` uses.
+//! reference: `cpu::loss`): binary cross-entropy or the hinge loss for the
+//! GAN, softmax cross-entropy for the classifier that `eval` uses.
 
 use super::same_len;
 use crate::error::{shape_err, Result};
@@ -40,7 +40,7 @@ struct Params {
     n: u32,
     slot: u32,
     classes: u32,
-    _pad: u32,
+    kind: u32,
 }
 
 /// The metrics tensor has a slot `slot`, or the error names it.
@@ -57,18 +57,34 @@ fn check_slot(op: &str, metrics: &Tensor, slot: usize) -> Result<()> {
     Ok(())
 }
 
-/// Records grad = d(mean BCE)/d logits and adds the batch's statistics to
-/// slot `slot` of `metrics` (a tensor of [`LossMetrics`]).
-pub fn bce_with_logits(
+/// The binary losses on one logit per sample (`binary_loss` in
+/// `shaders/loss.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryKind {
+    /// Binary cross-entropy of σ(z) against labels 0/1.
+    Bce,
+    /// The discriminator's hinge loss max(0, 1 - t·z), t = ±1 for labels 1
+    /// and 0.
+    HingeDiscriminator,
+    /// The generator's hinge-GAN loss, -z (labels only feed the metrics).
+    HingeGenerator,
+}
+
+/// Records grad = d(mean loss)/d logits for the binary loss `kind` and adds
+/// the batch's statistics to slot `slot` of `metrics` (a tensor of
+/// [`LossMetrics`]).
+#[allow(clippy::too_many_arguments)]
+pub fn binary_loss(
     gpu: &Gpu,
     prog: &mut Program,
+    kind: BinaryKind,
     logits: &Tensor,
     labels: &Tensor,
     grad: &Tensor,
     metrics: &Tensor,
     slot: usize,
 ) -> Result<()> {
-    let op = "bce_with_logits";
+    let op = "binary_loss";
     let n = same_len(
         op,
         &[("logits", logits), ("labels", labels), ("grad", grad)],
@@ -78,11 +94,11 @@ pub fn bce_with_logits(
         n: n as u32,
         slot: slot as u32,
         classes: 1,
-        _pad: 0,
+        kind: kind as u32,
     };
     prog.dispatch(
         gpu,
-        ("loss", "bce_with_logits"),
+        ("loss", "binary_loss"),
         &params,
         &[logits, labels, grad, metrics],
         [1, 1, 1],
@@ -125,7 +141,7 @@ pub fn softmax_cross_entropy(
         n: n as u32,
         slot: slot as u32,
         classes: classes as u32,
-        _pad: 0,
+        kind: 0,
     };
     prog.dispatch(
         gpu,
@@ -138,7 +154,7 @@ pub fn softmax_cross_entropy(
 
 /// The layout `shaders/loss.wgsl` mirrors.
 pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
-    crate::wgsl_mirror!(Params, "loss", "Params", [n, slot, classes])
+    crate::wgsl_mirror!(Params, "loss", "Params", [n, slot, classes, kind])
 }
 
 /// The layout of the metrics slots that `shaders/loss.wgsl` mirrors.

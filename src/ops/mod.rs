@@ -8,6 +8,7 @@ pub mod conv;
 pub mod counter;
 pub mod data;
 pub mod dropout;
+pub mod ema;
 pub mod grid;
 pub mod loss;
 pub mod matmul;
@@ -55,6 +56,7 @@ pub fn mirrors() -> Vec<crate::gpu::mirror::Mirror> {
         counter::mirror(),
         data::mirror(),
         dropout::mirror(),
+        ema::mirror(),
         loss::mirror(),
         loss::metrics_mirror(),
         matmul::mirror(),

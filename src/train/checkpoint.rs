@@ -20,6 +20,15 @@ const FORMAT: &str = "gan-gpu checkpoint 1";
 /// that a damaged file names the damaged tensor instead of loading.
 const CHECKSUMS: &str = "crc32";
 
+/// Which of a checkpoint's generators to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeneratorWeights {
+    /// The weights the optimiser trained.
+    Trained,
+    /// Their moving average (`--ema`).
+    Average,
+}
+
 pub struct Checkpoint {
     pub config: TrainConfig,
     pub shape: ModelShape,
@@ -63,6 +72,12 @@ pub async fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
         &mut out,
     )
     .await?;
+    if let Some(average) = &t.gen_ema {
+        let prefix = names::param_prefix(names::GENERATOR_EMA);
+        for set in [&average.params, &average.running] {
+            collect(gpu, &prefix, set, &set.values, &mut out).await?;
+        }
+    }
     for (net, set) in t.nets() {
         for (k, buffer) in set.state.iter().enumerate() {
             collect(gpu, &names::optimizer_prefix(net, k), set, buffer, &mut out).await?;
@@ -300,12 +315,38 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Loads the generator's weights and running statistics.
-    pub fn restore_generator(&self, path: &Path, gpu: &Gpu, gen: &Generator) -> Result<()> {
-        let prefix = names::param_prefix(names::GENERATOR);
+    /// Loads the weights and running statistics of the generator `which`
+    /// into `gen`.
+    pub fn restore_generator(
+        &self,
+        path: &Path,
+        gpu: &Gpu,
+        gen: &Generator,
+        which: GeneratorWeights,
+    ) -> Result<()> {
+        let net = match which {
+            GeneratorWeights::Trained => names::GENERATOR,
+            GeneratorWeights::Average if self.config.ema.is_none() => {
+                return Err(ckpt_err(
+                    path,
+                    "it has no moving-average generator (it was trained without --ema)",
+                ))
+            }
+            GeneratorWeights::Average => names::GENERATOR_EMA,
+        };
+        let prefix = names::param_prefix(net);
         self.restore_set(path, gpu, &prefix, &gen.params, &gen.params.values)?;
         self.restore_set(path, gpu, &prefix, &gen.running, &gen.running.values)?;
         Ok(())
+    }
+
+    /// The generator that samples from this checkpoint draw with by
+    /// default: the moving average where it has one.
+    pub fn sampling_weights(&self) -> GeneratorWeights {
+        match self.config.ema {
+            Some(_) => GeneratorWeights::Average,
+            None => GeneratorWeights::Trained,
+        }
     }
 
     /// Loads everything into a trainer built from this checkpoint's config.
@@ -325,7 +366,10 @@ impl Checkpoint {
                 ),
             ));
         }
-        self.restore_generator(path, &t.gpu, &t.gen)?;
+        self.restore_generator(path, &t.gpu, &t.gen, GeneratorWeights::Trained)?;
+        if let Some(average) = &t.gen_ema {
+            self.restore_generator(path, &t.gpu, average, GeneratorWeights::Average)?;
+        }
         let prefix = names::param_prefix(names::DISCRIMINATOR);
         let disc = &t.disc.params;
         self.restore_set(path, &t.gpu, &prefix, disc, &disc.values)?;

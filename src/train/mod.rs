@@ -20,9 +20,9 @@ use crate::model::params::ParamSet;
 use crate::model::{gpu_seed, names, salt, ModelShape};
 use crate::ops::counter::RngSource;
 use crate::ops::counter::StepCounter;
-use crate::ops::loss::{self, LossMetrics};
-use crate::ops::optim;
+use crate::ops::loss::{self, BinaryKind, LossMetrics};
 use crate::ops::{data, random};
+use crate::ops::{ema, optim};
 use crate::spec::optim::Optimizer;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -53,6 +53,27 @@ pub struct TrainConfig {
     /// generator's (the two time-scale update rule, Heusel et al. 2017).
     #[serde(default)]
     pub disc_lr: Option<f32>,
+    /// The GAN's loss (checkpoints from before this field read as `Bce`).
+    #[serde(default)]
+    pub loss: GanLoss,
+    /// The decay of an exponential moving average of the generator's
+    /// weights, which then draws every sample and evaluation; none when
+    /// absent.
+    #[serde(default)]
+    pub ema: Option<f32>,
+}
+
+/// The losses the discriminator and generator minimise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GanLoss {
+    /// Binary cross-entropy, the seed's: D on fake 0 / real 1, and G's
+    /// non-saturating form, -log D(G(z)) (its target is 1).
+    #[default]
+    Bce,
+    /// The hinge loss: D minimises max(0, 1 - D(x)) + max(0, 1 + D(G(z))),
+    /// G minimises -D(G(z)), on D's logits.
+    Hinge,
 }
 
 /// The batch-norm statistics of the generator pass that makes the
@@ -93,6 +114,15 @@ impl TrainConfig {
                 "--label-smoothing {} must be in [0, 1)",
                 self.label_smoothing
             ));
+        }
+        if self.loss == GanLoss::Hinge && self.label_smoothing != 0.0 {
+            return bad(format!(
+                "--label-smoothing {} has no meaning for --loss hinge, whose targets are margins",
+                self.label_smoothing
+            ));
+        }
+        if let Some(d) = self.ema.filter(|d| !(0.0..1.0).contains(d)) {
+            return bad(format!("--ema {d} must be in [0, 1)"));
         }
         self.disc_optimizer()
             .validate()
@@ -144,6 +174,9 @@ pub struct Trainer {
     pub cfg: TrainConfig,
     pub shape: ModelShape,
     pub gen: Generator,
+    /// The generator with the moving average of `gen`'s weights and running
+    /// statistics (`--ema`).
+    pub gen_ema: Option<Generator>,
     pub disc: Discriminator,
     pub images: Images,
     pub pos: Position,
@@ -188,6 +221,14 @@ impl Trainer {
         gen.params.record_init(&gpu, &mut init, seed, &counter)?;
         disc.params
             .record_init(&gpu, &mut init, seed ^ salt::DISC_INIT_SEED_MIX, &counter)?;
+        let gen_ema = match cfg.ema {
+            Some(_) => {
+                let average = Generator::new(&gpu, shape, 0)?;
+                record_average(&gpu, &mut init, &gen, &average, ema::Decay::Copy, &counter)?;
+                Some(average)
+            }
+            None => None,
+        };
         gpu.run(&init)?;
 
         let dataset = gpu.upload(
@@ -198,7 +239,15 @@ impl Trainer {
         let order = gpu.zeros("epoch order", &[images.count])?;
         let metrics = gpu.zeros("metrics", &[2 * loss::SLOT])?;
         let step_program = record_step(
-            &gpu, &cfg, &shape, &gen, &disc, &dataset, &order, &counter, &metrics,
+            &gpu,
+            &cfg,
+            &shape,
+            (&gen, gen_ema.as_ref()),
+            &disc,
+            &dataset,
+            &order,
+            &counter,
+            &metrics,
         )
         .map_err(|e| match e {
             Error::DeviceLimit { op, msg } => Error::DeviceLimit {
@@ -213,6 +262,7 @@ impl Trainer {
             cfg,
             shape,
             gen,
+            gen_ema,
             disc,
             images,
             pos: Position::default(),
@@ -227,6 +277,12 @@ impl Trainer {
     /// Gives the device back, for a new run on it.
     pub fn into_gpu(self) -> Gpu {
         self.gpu
+    }
+
+    /// The generator that draws samples and evaluations: the moving
+    /// average with `--ema`, else the trained one.
+    pub fn sampling_generator(&self) -> &Generator {
+        self.gen_ema.as_ref().unwrap_or(&self.gen)
     }
 
     /// Dispatches in one training step (one command buffer).
@@ -314,12 +370,16 @@ impl Trainer {
 /// 3. New z; G forward (batch statistics, running statistics updated);
 ///    D forward (dropout active, as Keras trains the combined model) with
 ///    label 1; backward through the frozen D into G; G's update.
+/// 4. With `--ema`, the average generator follows G's weights and running
+///    statistics.
+///
+/// The losses are BCE or, with `GanLoss::Hinge`, the hinge pair.
 #[allow(clippy::too_many_arguments)]
 fn record_step(
     gpu: &Gpu,
     cfg: &TrainConfig,
     shape: &ModelShape,
-    gen: &Generator,
+    (gen, gen_ema): (&Generator, Option<&Generator>),
     disc: &Discriminator,
     dataset: &Tensor,
     order: &Tensor,
@@ -373,10 +433,15 @@ fn record_step(
         &x_d,
         b * pixels,
     )?;
+    let (d_loss, g_loss) = match cfg.loss {
+        GanLoss::Bce => (BinaryKind::Bce, BinaryKind::Bce),
+        GanLoss::Hinge => (BinaryKind::HingeDiscriminator, BinaryKind::HingeGenerator),
+    };
     disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, salt::DROPOUT_D_STEP.map(rng))?;
-    loss::bce_with_logits(
+    loss::binary_loss(
         gpu,
         &mut p,
+        d_loss,
         &disc_ws_d.logits,
         &labels_d,
         &d_logits_d,
@@ -413,9 +478,10 @@ fn record_step(
         &x_g,
     )?;
     disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, salt::DROPOUT_G_STEP.map(rng))?;
-    loss::bce_with_logits(
+    loss::binary_loss(
         gpu,
         &mut p,
+        g_loss,
         &disc_ws_g.logits,
         &labels_g,
         &d_logits_g,
@@ -441,5 +507,43 @@ fn record_step(
         &gp.state,
         counter,
     )?;
+    if let (Some(average), Some(decay)) = (gen_ema, cfg.ema) {
+        record_average(
+            gpu,
+            &mut p,
+            gen,
+            average,
+            ema::Decay::WarmUp(decay),
+            counter,
+        )?;
+    }
     Ok(p)
+}
+
+/// Records `average`'s update towards `gen`: its weights and its running
+/// statistics.
+fn record_average(
+    gpu: &Gpu,
+    p: &mut Program,
+    gen: &Generator,
+    average: &Generator,
+    decay: ema::Decay,
+    counter: &Tensor,
+) -> Result<()> {
+    ema::update(
+        gpu,
+        p,
+        decay,
+        &gen.params.values,
+        &average.params.values,
+        counter,
+    )?;
+    ema::update(
+        gpu,
+        p,
+        decay,
+        &gen.running.values,
+        &average.running.values,
+        counter,
+    )
 }

@@ -1,7 +1,7 @@
 //! `gan-gpu train` and `gan-gpu sample`: the epoch loop around the
 //! [`Trainer`], with progress, samples, metrics, plots and checkpoints.
 
-use super::checkpoint::{self, Checkpoint};
+use super::checkpoint::{self, Checkpoint, GeneratorWeights};
 use super::output::{self, Row};
 use super::sampler::{Sampler, SAMPLE_CHUNK};
 use super::{Metrics, TrainConfig, Trainer};
@@ -209,7 +209,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     output::save_grid(&out.join("real.png"), &real, n_real, (h, w), 8, 4)?;
     let sampler = Sampler::new(
         &t.gpu,
-        &t.gen,
+        t.sampling_generator(),
         GRID,
         gpu_seed(cfg.seed) ^ salt::SAMPLE_GRID_SEED_MIX,
     )?;
@@ -319,7 +319,8 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         bar.finish();
         if let (Some(ev), Some(e)) = (&evaluator, &opts.eval) {
             if (epoch + 1) % e.every == 0 {
-                let eval_sampler = Sampler::new(&t.gpu, &t.gen, e.n.min(SAMPLE_CHUNK), 0)?;
+                let eval_sampler =
+                    Sampler::new(&t.gpu, t.sampling_generator(), e.n.min(SAMPLE_CHUNK), 0)?;
                 let images = block_on(eval_sampler.draw(&t.gpu, e.n))?;
                 let r = ev.measure(&t.gpu, format!("epoch {}", epoch + 1), &images, 0)?;
                 if opts.show_progress {
@@ -355,6 +356,7 @@ pub fn sample(
     checkpoint_path: &Path,
     n: usize,
     seed: u64,
+    which: Option<GeneratorWeights>,
     out: &Path,
     adapter: &AdapterChoice,
 ) -> Result<()> {
@@ -364,7 +366,8 @@ pub fn sample(
     let ckpt = checkpoint::load(checkpoint_path)?;
     let gpu = block_on(Gpu::new(adapter))?;
     let gen = Generator::new(&gpu, ckpt.shape, 0)?;
-    ckpt.restore_generator(checkpoint_path, &gpu, &gen)?;
+    let which = which.unwrap_or_else(|| ckpt.sampling_weights());
+    ckpt.restore_generator(checkpoint_path, &gpu, &gen, which)?;
     let sampler = Sampler::new(&gpu, &gen, n.min(SAMPLE_CHUNK), gpu_seed(seed))?;
     let images = block_on(sampler.draw(&gpu, n))?;
     save_sample_grid(out, &images, n, &gen)

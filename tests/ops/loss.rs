@@ -1,10 +1,24 @@
 use crate::common::*;
 use gan_gpu::cpu;
+use gan_gpu::cpu::loss::BinaryLoss;
 use gan_gpu::gpu::Program;
-use gan_gpu::ops::loss::{bce_with_logits, softmax_cross_entropy, SLOT};
+use gan_gpu::ops::loss::{binary_loss, softmax_cross_entropy, BinaryKind, SLOT};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-async fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
+/// A binary loss's CPU reference.
+type Reference = fn(&[f64], &[f64]) -> BinaryLoss;
+
+/// Each binary loss and its CPU reference.
+const BINARY: [(BinaryKind, Reference); 3] = [
+    (BinaryKind::Bce, cpu::loss::bce_with_logits),
+    (
+        BinaryKind::HingeDiscriminator,
+        cpu::loss::hinge_discriminator,
+    ),
+    (BinaryKind::HingeGenerator, cpu::loss::hinge_generator),
+];
+
+async fn run(kind: BinaryKind, z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
     let gpu = gpu().await;
     let n = z.len();
     let zt = gpu.upload("z", &[n], z).unwrap();
@@ -13,7 +27,7 @@ async fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
     let metrics = gpu.zeros("metrics", &[2 * SLOT]).unwrap();
     let mut prog = Program::new();
     for _ in 0..calls {
-        bce_with_logits(gpu, &mut prog, &zt, &yt, &g, &metrics, 1).unwrap();
+        binary_loss(gpu, &mut prog, kind, &zt, &yt, &g, &metrics, 1).unwrap();
     }
     gpu.run(&prog).unwrap();
     (
@@ -22,34 +36,58 @@ async fn run(z: &[f32], y: &[f32], calls: usize) -> (Vec<f32>, Vec<f32>) {
     )
 }
 
+/// Every binary loss against its definition; logits in ±6 put the hinge
+/// samples on both sides of their margin.
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn parity_with_the_definition() {
-    for n in [1, 7, 64, 300, 1000] {
-        let z: Vec<f32> = random(n, n as u64).iter().map(|v| v * 6.0).collect();
-        // Half fake (0), half real (1), as the discriminator's batch.
-        let y: Vec<f32> = (0..n).map(|i| if i < n / 2 { 0.0 } else { 1.0 }).collect();
-        let (grad, metrics) = run(&z, &y, 2).await;
-        let r = cpu::loss::bce_with_logits(&to64(&z), &to64(&y));
-        assert_close("bce grad", &grad, &r.grad, 1e-5);
-        let m = &metrics[SLOT..2 * SLOT];
-        // Two calls accumulate twice the statistics into slot 1; slot 0 is untouched.
-        assert!(metrics[..SLOT].iter().all(|&v| v == 0.0));
-        let want = [
-            2.0 * r.loss,
-            2.0 * r.accuracy,
-            2.0 * r.mean_prob_pos,
-            2.0 * r.mean_prob_neg,
-            2.0,
-        ];
-        assert_close(&format!("bce metrics n={n}"), &m[..5], &want, 1e-5);
+    for (kind, reference) in BINARY {
+        let name = format!("{kind:?}");
+        for n in [1, 7, 64, 300, 1000] {
+            let z: Vec<f32> = random(n, n as u64).iter().map(|v| v * 6.0).collect();
+            // Half fake (0), half real (1), as the discriminator's batch.
+            let y: Vec<f32> = (0..n).map(|i| if i < n / 2 { 0.0 } else { 1.0 }).collect();
+            let (grad, metrics) = run(kind, &z, &y, 2).await;
+            let r = reference(&to64(&z), &to64(&y));
+            assert_close(&format!("{name} grad"), &grad, &r.grad, 1e-5);
+            let m = &metrics[SLOT..2 * SLOT];
+            // Two calls accumulate twice the statistics into slot 1; slot 0 is untouched.
+            assert!(metrics[..SLOT].iter().all(|&v| v == 0.0));
+            let want = [
+                2.0 * r.loss,
+                2.0 * r.accuracy,
+                2.0 * r.mean_prob_pos,
+                2.0 * r.mean_prob_neg,
+                2.0,
+            ];
+            assert_close(&format!("{name} metrics n={n}"), &m[..5], &want, 1e-5);
+        }
     }
+}
+
+/// The hinge loss by hand: inside the margin it is linear, outside zero.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn hinge_has_its_margin() {
+    let z = [-2.0f32, 0.5, 2.0, 0.5];
+    let y = [0.0f32, 0.0, 1.0, 1.0];
+    let (grad, metrics) = run(BinaryKind::HingeDiscriminator, &z, &y, 1).await;
+    // Fake at -2 and real at 2 are past the margin; fake at 0.5 costs 1.5,
+    // real at 0.5 costs 0.5: mean 0.5.
+    assert!((metrics[SLOT] - 0.5).abs() < 1e-6, "loss {}", metrics[SLOT]);
+    assert_close("grad", &grad, &[0.0, 0.25, 0.0, -0.25], 1e-7);
+    let (grad, metrics) = run(BinaryKind::HingeGenerator, &z, &[1.0; 4], 1).await;
+    assert!(
+        (metrics[SLOT] + 0.25).abs() < 1e-6,
+        "loss {}",
+        metrics[SLOT]
+    );
+    assert_close("grad", &grad, &[-0.25; 4], 1e-7);
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn huge_logits_are_stable() {
     let z = [100.0f32, -100.0, 100.0, -100.0];
     let y = [0.0f32, 1.0, 1.0, 0.0];
-    let (grad, metrics) = run(&z, &y, 1).await;
+    let (grad, metrics) = run(BinaryKind::Bce, &z, &y, 1).await;
     // Two samples are wrong by a logit of 100: loss = (100 + 100 + 0 + 0) / 4.
     assert!(
         (metrics[SLOT] - 50.0).abs() < 1e-4,
@@ -60,21 +98,31 @@ async fn huge_logits_are_stable() {
     assert_close("grad", &grad, &[0.25, -0.25, 0.0, 0.0], 1e-6);
 }
 
+/// Each binary loss's CPU gradient, at logits kept 0.05 away from the
+/// hinge's kinks at ±1.
 #[wasm_bindgen_test(unsupported = pollster::test)]
-async fn cpu_gradient_matches_finite_differences() {
+async fn cpu_gradients_match_finite_differences() {
     let z = to64(&random(10, 1))
         .iter()
         .map(|v| v * 3.0)
+        .map(|v: f64| {
+            if (v.abs() - 1.0).abs() < 0.05 {
+                v * 1.1
+            } else {
+                v
+            }
+        })
         .collect::<Vec<_>>();
     let y: Vec<f64> = (0..10).map(|i| (i % 2) as f64).collect();
-    let r = cpu::loss::bce_with_logits(&z, &y);
-    check_gradient(
-        "bce",
-        &z,
-        |z| cpu::loss::bce_with_logits(z, &y).loss,
-        &r.grad,
-        1e-6,
-    );
+    for (kind, reference) in BINARY {
+        check_gradient(
+            &format!("{kind:?}"),
+            &z,
+            |z| reference(z, &y).loss,
+            &reference(&z, &y).grad,
+            1e-6,
+        );
+    }
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
@@ -82,7 +130,17 @@ async fn missing_slot_is_an_error() {
     let gpu = gpu().await;
     let t = gpu.zeros("t", &[4]).unwrap();
     let metrics = gpu.zeros("metrics", &[SLOT]).unwrap();
-    let err = bce_with_logits(gpu, &mut Program::new(), &t, &t, &t, &metrics, 1).unwrap_err();
+    let err = binary_loss(
+        gpu,
+        &mut Program::new(),
+        BinaryKind::Bce,
+        &t,
+        &t,
+        &t,
+        &metrics,
+        1,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("slot 1"), "{err}");
 }
 

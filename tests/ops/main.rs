@@ -16,6 +16,7 @@ mod batchnorm;
 mod conv;
 mod data;
 mod dropout;
+mod ema;
 mod loss;
 mod matmul;
 mod optim;

@@ -25,6 +25,8 @@ fn cli_resume_refuses_contradicting_flags() {
         ("--label-smoothing", "0.1"),
         ("--lr-d", "4e-4"),
         ("--recipe", "seed"),
+        ("--loss", "hinge"),
+        ("--ema", "0.999"),
     ] {
         let out = std::process::Command::new(exe)
             .args(["train", "--resume", ckpt_arg, flag, value])
@@ -149,5 +151,116 @@ fn seed_recipe_is_the_seed_and_resumes() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `--loss hinge` and `--ema`: refused where they make no sense; a run with
+/// both resumes bit-exactly, average included; `sample` draws from the
+/// average by default and from the trained weights on request, and a
+/// checkpoint without an average says so.
+#[test]
+fn hinge_and_ema_runs_resume_exactly_and_sample_either_generator() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exe = env!("CARGO_BIN_EXE_gan-gpu");
+    let gan = |args: &[&str]| {
+        let out = std::process::Command::new(exe).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let at = |name: &str| d.join(name).to_str().unwrap().to_string();
+    for (args, says) in [
+        (
+            vec!["--loss", "hinge", "--label-smoothing", "0.1"],
+            "has no meaning for --loss hinge",
+        ),
+        (vec!["--ema", "1"], "--ema 1 must be in [0, 1)"),
+    ] {
+        let (code, stderr) = gan(&[&["train", "--out", &at("refused")], &args[..]].concat());
+        assert!(
+            code == Some(1) && stderr.contains(says),
+            "{args:?}: {stderr}"
+        );
+    }
+    let base = ["train", "--limit", "32", "--batch-size", "8"];
+    let recipe = ["--loss", "hinge", "--ema", "0.9"];
+    let ok = |args: &[&str]| {
+        let (code, stderr) = gan(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+    };
+    ok(&[
+        &base[..],
+        &recipe,
+        &["--epochs", "2", "--out", &at("whole")],
+    ]
+    .concat());
+    ok(&[
+        &base[..],
+        &recipe,
+        &["--epochs", "1", "--out", &at("split")],
+    ]
+    .concat());
+    let split = at("split/checkpoint.safetensors");
+    ok(&["train", "--resume", &split, "--epochs", "2"]);
+    let tensors = |path: &str| {
+        let bytes = std::fs::read(path).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut all: Vec<(String, Vec<u8>)> = st
+            .tensors()
+            .into_iter()
+            .map(|(n, v)| (n, v.data().to_vec()))
+            .collect();
+        all.sort();
+        all
+    };
+    let whole = tensors(&at("whole/checkpoint.safetensors"));
+    assert!(whole.iter().any(|(n, _)| n == "generator_ema/dense.kernel"));
+    assert!(
+        whole == tensors(&split),
+        "resumed run differs from the whole one"
+    );
+    let cfg: gan_gpu::train::TrainConfig =
+        serde_json::from_slice(&std::fs::read(d.join("whole/config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (cfg.loss, cfg.ema),
+        (gan_gpu::train::GanLoss::Hinge, Some(0.9))
+    );
+
+    let ckpt = at("whole/checkpoint.safetensors");
+    let grid = |which: &[&str], name: &str| {
+        ok(&[
+            &[
+                "sample",
+                "--checkpoint",
+                &ckpt,
+                "--n",
+                "4",
+                "--out",
+                &at(name),
+            ],
+            which,
+        ]
+        .concat());
+        std::fs::read(d.join(name)).unwrap()
+    };
+    let default = grid(&[], "default.png");
+    assert_eq!(default, grid(&["--generator", "average"], "average.png"));
+    assert_ne!(default, grid(&["--generator", "trained"], "trained.png"));
+
+    ok(&[&base[..], &["--epochs", "1", "--out", &at("plain")]].concat());
+    let (code, stderr) = gan(&[
+        "sample",
+        "--checkpoint",
+        &at("plain/checkpoint.safetensors"),
+        "--generator",
+        "average",
+        "--out",
+        &at("refused.png"),
+    ]);
+    assert!(
+        code == Some(1) && stderr.contains("trained without --ema"),
+        "{stderr}"
     );
 }

@@ -6,7 +6,7 @@ use gan_gpu::gpu::{block_on, AdapterChoice, Gpu};
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint::{self, trainer_tensors};
 use gan_gpu::train::run::RunOptions;
-use gan_gpu::train::{TrainConfig, Trainer};
+use gan_gpu::train::{GanLoss, TrainConfig, Trainer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -37,6 +37,8 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         fake_batch_norm: Default::default(),
         label_smoothing: 0.0,
         disc_lr: None,
+        loss: GanLoss::Bce,
+        ema: None,
     }
 }
 

@@ -104,6 +104,7 @@ fn sample_draws_a_grid_from_a_checkpoint() {
         &r.dir.path().join("checkpoint.safetensors"),
         10,
         3,
+        None,
         &grid,
         &AdapterChoice::default(),
     )
@@ -117,6 +118,7 @@ fn sample_draws_a_grid_from_a_checkpoint() {
         &r.dir.path().join("checkpoint.safetensors"),
         300,
         3,
+        None,
         &grid,
         &AdapterChoice::default(),
     )

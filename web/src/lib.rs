@@ -191,6 +191,8 @@ impl App {
                 fake_batch_norm: Default::default(),
                 label_smoothing: 0.0,
                 disc_lr: None,
+                loss: Default::default(),
+                ema: None,
             };
             if let Some(n) = limit {
                 images.truncate(n);
@@ -327,7 +329,7 @@ fn training_state(
     if let Some((path, ckpt)) = restore {
         ckpt.restore(path, &mut trainer)?;
     }
-    let sampler = grid_sampler(&trainer.gpu, &trainer.gen, seed)?;
+    let sampler = grid_sampler(&trainer.gpu, trainer.sampling_generator(), seed)?;
     Ok(State::Training {
         trainer: Box::new(trainer),
         sampler,
@@ -337,7 +339,7 @@ fn training_state(
 /// A checkpoint's generator, ready to sample.
 fn sampling_state(gpu: Gpu, path: &Path, ckpt: &checkpoint::Checkpoint) -> gan_gpu::Result<State> {
     let gen = Generator::new(&gpu, ckpt.shape, 0)?;
-    ckpt.restore_generator(path, &gpu, &gen)?;
+    ckpt.restore_generator(path, &gpu, &gen, ckpt.sampling_weights())?;
     let sampler = grid_sampler(&gpu, &gen, ckpt.config.seed)?;
     Ok(State::Sampling {
         shape: ckpt.shape,
