@@ -54,6 +54,7 @@ const FILES: &[File] = &[
     file!("probe", []),
     file!("random", [GRID, COUNTER, RNG]),
     file!("reduce", [GRID, TREE_SUM]),
+    file!("spectral_norm", [GRID, TREE_SUM]),
 ];
 
 /// The complete source of kernel file `name`, its libraries first.

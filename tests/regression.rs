@@ -42,6 +42,7 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
         disc_lr: None,
         loss: GanLoss::Bce,
         ema: None,
+        spectral_norm: false,
     };
     let mut t = Trainer::new(gpu, cfg, images).unwrap();
     for _ in 0..3 {

@@ -222,6 +222,7 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         disc_lr: None,
         loss: GanLoss::Bce,
         ema: None,
+        spectral_norm: false,
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

@@ -129,6 +129,9 @@ pub struct TrainArgs {
     /// Keep a moving average of the generator's weights with this decay (0.999 is usual), and draw every sample and evaluation from it.
     #[arg(long, value_name = "DECAY")]
     pub ema: Option<f32>,
+    /// Spectrally normalise the discriminator's kernels (one power-iteration step per forward pass).
+    #[arg(long)]
+    pub spectral_norm: bool,
     /// Every E epochs, measure FID, KID, precision/recall and class coverage (as `gan-gpu eval`) into metrics.csv and eval.png.
     #[arg(long, value_name = "E")]
     pub eval_every: Option<usize>,
@@ -168,6 +171,7 @@ impl TrainArgs {
                 disc_lr: self.lr_d,
                 loss: self.loss.map_or(GanLoss::Bce, LossArg::build),
                 ema: self.ema,
+                spectral_norm: self.spectral_norm,
             };
             return Ok(match self.recipe {
                 Some(Recipe::Seed) => seed_recipe(cfg),
@@ -227,6 +231,13 @@ impl TrainArgs {
         if self.ema.is_some() && self.ema != c.ema {
             let ema = self.ema;
             return conflict("ema", format!("{ema:?}"), format!("{:?}", c.ema));
+        }
+        if self.spectral_norm && !c.spectral_norm {
+            return conflict(
+                "spectral-norm",
+                "(on)".into(),
+                "discriminator without it".into(),
+            );
         }
         if let Some(Recipe::Seed) = self.recipe {
             if seed_recipe(c.clone()) != *c {

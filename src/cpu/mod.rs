@@ -16,3 +16,4 @@ pub mod model;
 pub mod optim;
 pub mod reduce;
 pub mod rng;
+pub mod spectral_norm;

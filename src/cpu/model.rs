@@ -1,10 +1,12 @@
 //! Reference of one whole training step (`train::record_step`), built from
 //! the reference ops, for the test that holds the GPU step against it.
 
-use super::{activations, batchnorm, conv, dropout, ema, loss, matmul, optim, reduce, rng};
+use super::{
+    activations, batchnorm, conv, dropout, ema, loss, matmul, optim, reduce, rng, spectral_norm,
+};
 use crate::model::{
-    gpu_seed, names, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE, GEN_BASE_CHANNELS,
-    GEN_MID_CHANNELS, LEAKY_SLOPE,
+    discriminator, gpu_seed, names, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE,
+    GEN_BASE_CHANNELS, GEN_MID_CHANNELS, LEAKY_SLOPE,
 };
 use crate::ops::activations::Activation;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
@@ -25,6 +27,9 @@ pub struct CpuGan {
     /// "generator/…", "discriminator/…", "optimizer/{net}/{k}/…" as in a
     /// checkpoint.
     pub tensors: Tensors,
+    /// With spectral normalisation: each discriminator kernel's last power
+    /// step and W / σ, by kernel name.
+    spectral: BTreeMap<&'static str, (spectral_norm::PowerStep, Vec<f64>)>,
 }
 
 struct GenCache {
@@ -205,6 +210,35 @@ impl CpuGan {
         ])
     }
 
+    /// Discriminator kernel `name` as its layers use it: W / σ with
+    /// spectral normalisation, else W.
+    fn disc_kernel(&self, name: &str) -> &[f64] {
+        match self.spectral.get(name) {
+            Some((_, w_sn)) => w_sn,
+            None => self.t(&names::param(names::DISCRIMINATOR, name)),
+        }
+    }
+
+    /// With spectral normalisation, one power-iteration step per kernel
+    /// (as every D forward pass on the GPU starts).
+    fn normalize_disc(&mut self) {
+        if !self.cfg.spectral_norm {
+            return;
+        }
+        for kernel in discriminator::KERNELS {
+            let w = self.t(&names::param(names::DISCRIMINATOR, kernel));
+            let u_key = names::param(
+                names::DISCRIMINATOR,
+                discriminator::spectral_vector_name(kernel),
+            );
+            let u = self.t(&u_key);
+            let step = spectral_norm::power_iteration(w, w.len() / u.len(), u);
+            let w_sn = spectral_norm::normalize(w, step.sigma);
+            self.tensors.insert(u_key, step.u.clone());
+            self.spectral.insert(kernel, (step, w_sn));
+        }
+    }
+
     fn disc_forward(
         &self,
         x: Vec<f64>,
@@ -218,7 +252,7 @@ impl CpuGan {
             &g1,
             c1,
             &x,
-            self.t("discriminator/conv1.kernel"),
+            self.disc_kernel("conv1.kernel"),
             self.t("discriminator/conv1.bias"),
         );
         let (d1, m1) = dropout::forward(
@@ -232,7 +266,7 @@ impl CpuGan {
             &g2,
             c2,
             &d1,
-            self.t("discriminator/conv2.kernel"),
+            self.disc_kernel("conv2.kernel"),
             self.t("discriminator/conv2.bias"),
         );
         let (d2, m2) = dropout::forward(
@@ -243,7 +277,7 @@ impl CpuGan {
             step,
         );
         let flat = self.shape.disc_flat();
-        let mut logits = matmul::matmul(&d2, self.t("discriminator/dense.kernel"), n, flat, 1);
+        let mut logits = matmul::matmul(&d2, self.disc_kernel("dense.kernel"), n, flat, 1);
         matmul::add_bias(&mut logits, self.t("discriminator/dense.bias"));
         (
             logits,
@@ -267,7 +301,7 @@ impl CpuGan {
         let flat = self.shape.disc_flat();
         let (d_d2, dwd) = matmul::matmul_backward(
             &c.d2,
-            self.t("discriminator/dense.kernel"),
+            self.disc_kernel("dense.kernel"),
             d_logits,
             c.n,
             flat,
@@ -275,10 +309,10 @@ impl CpuGan {
         );
         let d_a2 = activations::backward(LEAKY, &c.a2, &dropout::backward(&c.m2, &d_d2));
         let (d_d1, dw2, db2) =
-            conv::conv2d_backward(&g2, c2, &c.d1, self.t("discriminator/conv2.kernel"), &d_a2);
+            conv::conv2d_backward(&g2, c2, &c.d1, self.disc_kernel("conv2.kernel"), &d_a2);
         let d_a1 = activations::backward(LEAKY, &c.a1, &dropout::backward(&c.m1, &d_d1));
         let (dx, dw1, db1) =
-            conv::conv2d_backward(&g1, c1, &c.x, self.t("discriminator/conv1.kernel"), &d_a1);
+            conv::conv2d_backward(&g1, c1, &c.x, self.disc_kernel("conv1.kernel"), &d_a1);
         let grads = BTreeMap::from([
             ("conv1.kernel".into(), dw1),
             ("conv1.bias".into(), db1),
@@ -326,17 +360,23 @@ impl CpuGan {
         x.extend_from_slice(real);
         let real = 1.0 - self.cfg.label_smoothing as f64;
         let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
+        self.normalize_disc();
         let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
         let (d_loss, g_loss): (BinaryLossFn, BinaryLossFn) = match self.cfg.loss {
             GanLoss::Bce => (loss::bce_with_logits, loss::bce_with_logits),
             GanLoss::Hinge => (loss::hinge_discriminator, loss::hinge_generator),
         };
         let d = d_loss(&logits, &labels);
-        let (d_grads, _) = self.disc_backward(&cache, &d.grad);
+        let (mut d_grads, _) = self.disc_backward(&cache, &d.grad);
+        for (kernel, (power, w_sn)) in &self.spectral {
+            let g = d_grads.get_mut(*kernel).expect("a kernel gradient");
+            *g = spectral_norm::backward(g, w_sn, power);
+        }
         self.update(names::DISCRIMINATOR, &d_grads, step);
 
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_G_STEP, step, 0.0, 1.0);
         let (img, gen_cache) = self.gen_forward(z, true);
+        self.normalize_disc();
         let (logits, cache) = self.disc_forward(img, b, salt::DROPOUT_G_STEP, step);
         let g = g_loss(&logits, &vec![1.0; b]);
         let (_, dx) = self.disc_backward(&cache, &g.grad);
@@ -373,6 +413,7 @@ impl CpuGan {
             cfg: cfg.clone(),
             seed: gpu_seed(cfg.seed),
             tensors,
+            spectral: BTreeMap::new(),
         }
     }
 }

@@ -10,11 +10,40 @@ use crate::ops::counter::RngSource;
 use crate::ops::dropout;
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
+use crate::ops::spectral_norm::{self, Spectral};
 use crate::spec::conv::{conv2d_geometry, Geometry};
 
 pub struct Discriminator {
     pub shape: ModelShape,
     pub params: ParamSet,
+    /// With `--spectral-norm`, every kernel is used as W / σ(W).
+    pub spectral: Option<SpectralState>,
+}
+
+/// The kernels spectral normalisation applies to, each read as a matrix
+/// [all dimensions but the last, output channels].
+pub const KERNELS: [&str; 3] = ["conv1.kernel", "conv2.kernel", "dense.kernel"];
+
+/// Spectral normalisation's state: the persistent power-iteration vectors
+/// (checkpointed), and the buffers each step recomputes.
+pub struct SpectralState {
+    /// u of each kernel, named "{layer}.sn_u" [output channels].
+    pub vectors: ParamSet,
+    /// W / σ of each kernel, in the parameters' layout.
+    normalized: Tensor,
+    /// v of each kernel [rows].
+    v: Vec<Tensor>,
+    /// σ of each kernel, in `KERNELS` order.
+    sigma: Tensor,
+}
+
+/// The name of kernel `kernel`'s power-iteration vector (of `KERNELS`).
+pub fn spectral_vector_name(kernel: &str) -> &'static str {
+    match kernel {
+        "conv1.kernel" => "conv1.sn_u",
+        "conv2.kernel" => "conv2.sn_u",
+        _ => "dense.sn_u",
+    }
 }
 
 /// Activations of one batch of `batch` images, kept for the backward pass.
@@ -102,10 +131,52 @@ impl Discriminator {
         ]
     }
 
-    pub fn new(gpu: &Gpu, shape: ModelShape, optimizer_states: usize) -> Result<Discriminator> {
+    /// With `spectral`, the kernels are spectrally normalised.
+    pub fn new(
+        gpu: &Gpu,
+        shape: ModelShape,
+        optimizer_states: usize,
+        spectral: bool,
+    ) -> Result<Discriminator> {
+        let params = ParamSet::new(gpu, "discriminator", Self::specs(&shape), optimizer_states)?;
+        let spectral = match spectral {
+            true => Some(SpectralState::new(gpu, &params)?),
+            false => None,
+        };
         Ok(Discriminator {
-            params: ParamSet::new(gpu, "discriminator", Self::specs(&shape), optimizer_states)?,
+            params,
             shape,
+            spectral,
+        })
+    }
+
+    /// The kernel `name` as the layers use it: W / σ with spectral
+    /// normalisation, else W.
+    fn kernel(&self, name: &str) -> Tensor {
+        match &self.spectral {
+            Some(sn) => self.params.view_of(&sn.normalized, name),
+            None => self.params.value(name),
+        }
+    }
+
+    /// Kernel `i` of `KERNELS` with its spectral-normalisation tensors.
+    fn spectral_op(
+        &self,
+        sn: &SpectralState,
+        i: usize,
+        f: impl FnOnce(&Spectral) -> Result<()>,
+    ) -> Result<()> {
+        let name = KERNELS[i];
+        let w = self.params.value(name);
+        let shape = w.shape();
+        f(&Spectral {
+            w: &w,
+            rows: shape[..shape.len() - 1].iter().product(),
+            u: &sn.vectors.value(spectral_vector_name(name)),
+            v: &sn.v[i],
+            sigma: &sn.sigma,
+            index: i,
+            w_sn: &self.kernel(name),
         })
     }
 
@@ -172,7 +243,7 @@ impl Discriminator {
         let p = &self.params;
         let t = Conv2dTensors {
             x,
-            w: &p.value(&kernel),
+            w: &self.kernel(&kernel),
             b: &p.value(&bias),
             col,
             y,
@@ -203,6 +274,11 @@ impl Discriminator {
         dropout: [RngSource; 2],
     ) -> Result<()> {
         let p = &self.params;
+        if let Some(sn) = &self.spectral {
+            for i in 0..KERNELS.len() {
+                self.spectral_op(sn, i, |s| spectral_norm::forward(gpu, prog, s))?;
+            }
+        }
         self.conv(gpu, prog, ws, 0, x, None)?;
         activations::forward(gpu, prog, LEAKY, &ws.a1, &ws.l1)?;
         dropout::forward(
@@ -230,7 +306,7 @@ impl Discriminator {
             gpu,
             prog,
             Operand::plain(&flat),
-            Operand::plain(&p.value("dense.kernel")),
+            Operand::plain(&self.kernel("dense.kernel")),
             Some(&p.value("dense.bias")),
             &ws.logits,
         )
@@ -265,7 +341,7 @@ impl Discriminator {
             )?;
             sum_columns(gpu, prog, d_logits, &p.grad("dense.bias"), 1.0)?;
         }
-        let dense = p.value("dense.kernel");
+        let dense = self.kernel("dense.kernel");
         matmul(
             gpu,
             prog,
@@ -291,6 +367,41 @@ impl Discriminator {
             dx,
             weights: weight_grads,
         };
-        self.conv(gpu, prog, ws, 0, x, Some(grads1))
+        self.conv(gpu, prog, ws, 0, x, Some(grads1))?;
+        if let (Some(sn), true) = (&self.spectral, weight_grads) {
+            for (i, name) in KERNELS.iter().enumerate() {
+                let grad = p.grad(name);
+                self.spectral_op(sn, i, |s| spectral_norm::backward(gpu, prog, s, &grad))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SpectralState {
+    fn new(gpu: &Gpu, params: &ParamSet) -> Result<SpectralState> {
+        let mut specs = Vec::new();
+        let mut v = Vec::new();
+        for name in KERNELS {
+            let shape = params.value(name).shape().to_vec();
+            let (rows, cols) = (
+                shape[..shape.len() - 1].iter().product(),
+                shape[shape.len() - 1],
+            );
+            specs.push(ParamSpec::new(
+                spectral_vector_name(name),
+                &[cols],
+                Init::Ones,
+            ));
+            v.push(gpu.zeros(&format!("spectral norm v of {name}"), &[rows])?);
+        }
+        let vectors = ParamSet::new(gpu, "spectral norm u", specs, 0)?;
+        vectors.write_constant_inits(gpu)?;
+        Ok(SpectralState {
+            vectors,
+            normalized: gpu.zeros("normalised kernels", &[params.values.len()])?,
+            v,
+            sigma: gpu.zeros("spectral norms", &[KERNELS.len()])?,
+        })
     }
 }

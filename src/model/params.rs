@@ -21,6 +21,9 @@ pub enum Init {
     GammaBeta,
     /// Batch norm running statistics [μ, σ²]: μ = 0, σ² = 1 (Keras').
     MeanVariance,
+    /// All ones: power iteration's start vector (any vector not orthogonal
+    /// to the top singular vector converges).
+    Ones,
 }
 
 /// A tensor on the CPU: (name, shape, values).
@@ -92,7 +95,8 @@ impl ParamSet {
             .unwrap_or_else(|| panic!("no parameter named {name}"))
     }
 
-    fn view_of(&self, buffer: &Tensor, name: &str) -> Tensor {
+    /// Parameter `name`'s view of `buffer`, a buffer in this set's layout.
+    pub fn view_of(&self, buffer: &Tensor, name: &str) -> Tensor {
         let i = self.index(name);
         buffer
             .view(self.offsets[i], &self.specs[i].shape)
@@ -138,6 +142,7 @@ impl ParamSet {
             let values: Vec<f32> = match s.init {
                 Init::Glorot { .. } => continue,
                 Init::Zeros => vec![0.0; s.len()],
+                Init::Ones => vec![1.0; s.len()],
                 Init::GammaBeta => (0..s.len()).map(|j| f32::from(j < half)).collect(),
                 Init::MeanVariance => (0..s.len()).map(|j| f32::from(j >= half)).collect(),
             };

@@ -15,6 +15,7 @@ pub mod matmul;
 pub mod optim;
 pub mod random;
 pub mod reduce;
+pub mod spectral_norm;
 
 use crate::error::{shape_err, Result};
 use crate::gpu::Tensor;
@@ -63,5 +64,6 @@ pub fn mirrors() -> Vec<crate::gpu::mirror::Mirror> {
         optim::mirror(),
         random::mirror(),
         reduce::mirror(),
+        spectral_norm::mirror(),
     ]
 }

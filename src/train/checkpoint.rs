@@ -72,6 +72,10 @@ pub async fn trainer_tensors(t: &Trainer) -> Result<Vec<NamedTensor>> {
         &mut out,
     )
     .await?;
+    if let Some(sn) = &t.disc.spectral {
+        let prefix = names::param_prefix(names::DISCRIMINATOR);
+        collect(gpu, &prefix, &sn.vectors, &sn.vectors.values, &mut out).await?;
+    }
     if let Some(average) = &t.gen_ema {
         let prefix = names::param_prefix(names::GENERATOR_EMA);
         for set in [&average.params, &average.running] {
@@ -373,6 +377,10 @@ impl Checkpoint {
         let prefix = names::param_prefix(names::DISCRIMINATOR);
         let disc = &t.disc.params;
         self.restore_set(path, &t.gpu, &prefix, disc, &disc.values)?;
+        if let Some(sn) = &t.disc.spectral {
+            let vectors = &sn.vectors;
+            self.restore_set(path, &t.gpu, &prefix, vectors, &vectors.values)?;
+        }
         for (net, set) in t.nets() {
             for (k, buffer) in set.state.iter().enumerate() {
                 let prefix = names::optimizer_prefix(net, k);

@@ -61,6 +61,10 @@ pub struct TrainConfig {
     /// absent.
     #[serde(default)]
     pub ema: Option<f32>,
+    /// Spectral normalisation of the discriminator's kernels (Miyato et
+    /// al. 2018).
+    #[serde(default)]
+    pub spectral_norm: bool,
 }
 
 /// The losses the discriminator and generator minimise.
@@ -214,7 +218,7 @@ impl Trainer {
         }
         let states = cfg.optimizer.state_count();
         let gen = Generator::new(&gpu, shape, states)?;
-        let disc = Discriminator::new(&gpu, shape, states)?;
+        let disc = Discriminator::new(&gpu, shape, states, cfg.spectral_norm)?;
         let counter = StepCounter::default().upload(&gpu, "step counter")?;
         let seed = gpu_seed(cfg.seed);
         let mut init = Program::new();
@@ -373,7 +377,9 @@ impl Trainer {
 /// 4. With `--ema`, the average generator follows G's weights and running
 ///    statistics.
 ///
-/// The losses are BCE or, with `GanLoss::Hinge`, the hinge pair.
+/// The losses are BCE or, with `GanLoss::Hinge`, the hinge pair. With
+/// spectral normalisation, each D forward pass starts with a power-iteration
+/// step per kernel, and D's weight gradients end with its backward.
 #[allow(clippy::too_many_arguments)]
 fn record_step(
     gpu: &Gpu,

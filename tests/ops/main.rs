@@ -23,6 +23,7 @@ mod optim;
 mod random;
 mod reduce;
 mod runtime;
+mod spectral_norm;
 // Reads the source tree and the README: native only.
 #[cfg(not(target_arch = "wasm32"))]
 mod shaders;

@@ -27,9 +27,11 @@ fn cli_resume_refuses_contradicting_flags() {
         ("--recipe", "seed"),
         ("--loss", "hinge"),
         ("--ema", "0.999"),
+        ("--spectral-norm", ""),
     ] {
         let out = std::process::Command::new(exe)
-            .args(["train", "--resume", ckpt_arg, flag, value])
+            .args(["train", "--resume", ckpt_arg, flag])
+            .args((!value.is_empty()).then_some(value))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{flag}");
@@ -154,12 +156,13 @@ fn seed_recipe_is_the_seed_and_resumes() {
     );
 }
 
-/// `--loss hinge` and `--ema`: refused where they make no sense; a run with
-/// both resumes bit-exactly, average included; `sample` draws from the
-/// average by default and from the trained weights on request, and a
-/// checkpoint without an average says so.
+/// `--loss hinge`, `--ema` and `--spectral-norm`: refused where they make
+/// no sense; a run with all three resumes bit-exactly, the average and the
+/// power-iteration vectors included; `sample` draws from the average by
+/// default and from the trained weights on request, and a checkpoint
+/// without an average says so.
 #[test]
-fn hinge_and_ema_runs_resume_exactly_and_sample_either_generator() {
+fn hinge_ema_spectral_norm_runs_resume_exactly_and_sample_either_generator() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let exe = env!("CARGO_BIN_EXE_gan-gpu");
@@ -185,7 +188,7 @@ fn hinge_and_ema_runs_resume_exactly_and_sample_either_generator() {
         );
     }
     let base = ["train", "--limit", "32", "--batch-size", "8"];
-    let recipe = ["--loss", "hinge", "--ema", "0.9"];
+    let recipe = ["--loss", "hinge", "--ema", "0.9", "--spectral-norm"];
     let ok = |args: &[&str]| {
         let (code, stderr) = gan(args);
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
@@ -216,7 +219,9 @@ fn hinge_and_ema_runs_resume_exactly_and_sample_either_generator() {
         all
     };
     let whole = tensors(&at("whole/checkpoint.safetensors"));
-    assert!(whole.iter().any(|(n, _)| n == "generator_ema/dense.kernel"));
+    for name in ["generator_ema/dense.kernel", "discriminator/conv2.sn_u"] {
+        assert!(whole.iter().any(|(n, _)| n == name), "{name}");
+    }
     assert!(
         whole == tensors(&split),
         "resumed run differs from the whole one"
@@ -224,8 +229,8 @@ fn hinge_and_ema_runs_resume_exactly_and_sample_either_generator() {
     let cfg: gan_gpu::train::TrainConfig =
         serde_json::from_slice(&std::fs::read(d.join("whole/config.json")).unwrap()).unwrap();
     assert_eq!(
-        (cfg.loss, cfg.ema),
-        (gan_gpu::train::GanLoss::Hinge, Some(0.9))
+        (cfg.loss, cfg.ema, cfg.spectral_norm),
+        (gan_gpu::train::GanLoss::Hinge, Some(0.9), true)
     );
 
     let ckpt = at("whole/checkpoint.safetensors");

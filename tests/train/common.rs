@@ -39,6 +39,7 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         disc_lr: None,
         loss: GanLoss::Bce,
         ema: None,
+        spectral_norm: false,
     }
 }
 

@@ -193,6 +193,7 @@ impl App {
                 disc_lr: None,
                 loss: Default::default(),
                 ema: None,
+                spectral_norm: false,
             };
             if let Some(n) = limit {
                 images.truncate(n);
