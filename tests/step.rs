@@ -58,6 +58,7 @@ async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut T
         loss: GanLoss::Bce,
         ema: None,
         spectral_norm: false,
+        movie_every: None,
     };
     recipe(&mut cfg);
     let im = images(count);

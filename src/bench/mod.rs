@@ -223,6 +223,7 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         loss: GanLoss::Bce,
         ema: None,
         spectral_norm: false,
+        movie_every: None,
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

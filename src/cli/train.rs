@@ -132,6 +132,9 @@ pub struct TrainArgs {
     /// Spectrally normalise the discriminator's kernels (one power-iteration step per forward pass).
     #[arg(long)]
     pub spectral_norm: bool,
+    /// Steps between the frames of progress.gif (the fixed-noise grid) [default: a frame per epoch; when resuming, the checkpoint's].
+    #[arg(long, value_name = "N")]
+    pub movie_every: Option<usize>,
     /// Every E epochs, measure FID, KID, precision/recall and class coverage (as `gan-gpu eval`) into metrics.csv and eval.png.
     #[arg(long, value_name = "E")]
     pub eval_every: Option<usize>,
@@ -172,6 +175,7 @@ impl TrainArgs {
                 loss: self.loss.map_or(GanLoss::Bce, LossArg::build),
                 ema: self.ema,
                 spectral_norm: self.spectral_norm,
+                movie_every: self.movie_every,
             };
             return Ok(match self.recipe {
                 Some(Recipe::Seed) => seed_recipe(cfg),
@@ -248,6 +252,7 @@ impl TrainArgs {
             epochs: self.epochs.unwrap_or(c.epochs),
             data: self.data.clone().unwrap_or_else(|| c.data.clone()),
             log_every: self.log_every.unwrap_or(c.log_every),
+            movie_every: self.movie_every.or(c.movie_every),
             ..c.clone()
         })
     }

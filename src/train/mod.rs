@@ -65,6 +65,9 @@ pub struct TrainConfig {
     /// al. 2018).
     #[serde(default)]
     pub spectral_norm: bool,
+    /// Steps between the frames of progress.gif; none: a frame per epoch.
+    #[serde(default)]
+    pub movie_every: Option<usize>,
 }
 
 /// The losses the discriminator and generator minimise.
@@ -109,6 +112,9 @@ impl TrainConfig {
         }
         if self.log_every == 0 {
             return bad("--log-every must be at least 1".into());
+        }
+        if self.movie_every == Some(0) {
+            return bad("--movie-every must be at least 1".into());
         }
         if self.limit == Some(0) {
             return bad("--limit must be at least 1".into());

@@ -1,5 +1,5 @@
 //! What a run leaves on disk besides checkpoints: image grids, metrics.csv,
-//! loss.png and (with --eval-every) eval.png.
+//! loss.png, progress.gif and (with --eval-every) eval.png.
 
 use super::sampler::grid_image;
 use crate::error::{io_err, Error, Result};
@@ -23,6 +23,68 @@ pub fn save_grid(
             path: path.to_path_buf(),
             msg: format!("writing PNG: {e}"),
         })
+}
+
+/// The frames of progress.gif in `samples`: `samples/{prefix}_*.png`, in
+/// name order (their numbers are zero-padded).
+pub fn movie_frames(samples: &Path, prefix: &str) -> Result<Vec<std::path::PathBuf>> {
+    let mut frames: Vec<_> = std::fs::read_dir(samples)
+        .map_err(io_err(samples))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "png")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&format!("{prefix}_")))
+        })
+        .collect();
+    frames.sort();
+    Ok(frames)
+}
+
+/// Shown this long each; the last frame twice as long, so the loop's
+/// restart is visible.
+const FRAME_MS: u32 = 250;
+/// Frames wider than this are shrunk by a whole factor.
+const MOVIE_WIDTH: u32 = 480;
+
+/// Writes `frames` (PNG grids) as an endlessly looping GIF at `path`,
+/// atomically: a run stopped at any moment leaves the previous movie whole,
+/// and the next one is rebuilt from every saved grid.
+pub fn write_movie(path: &Path, frames: &[std::path::PathBuf]) -> Result<()> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame};
+    let out_err = |msg: String| Error::Output {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let mut bytes = Vec::new();
+    {
+        // Speed 30 of NeuQuant's 1–30: the frames are grey, so its palette
+        // search has little to find.
+        let mut gif = GifEncoder::new_with_speed(&mut bytes, 30);
+        gif.set_repeat(Repeat::Infinite)
+            .map_err(|e| out_err(format!("writing GIF: {e}")))?;
+        for (i, frame) in frames.iter().enumerate() {
+            let grid = image::open(frame)
+                .map_err(|e| out_err(format!("reading frame {}: {e}", frame.display())))?
+                .to_rgba8();
+            // The grids are drawn at 4×; at 2× a frame is a quarter of the
+            // bytes, and nearest-neighbour keeps every pixel a block.
+            let shrink = grid.width().div_ceil(MOVIE_WIDTH).max(1);
+            let (w, h) = (grid.width() / shrink, grid.height() / shrink);
+            let rgba = image::imageops::resize(&grid, w, h, image::imageops::FilterType::Nearest);
+            let ms = if i + 1 == frames.len() {
+                2 * FRAME_MS
+            } else {
+                FRAME_MS
+            };
+            let delay = Delay::from_numer_denom_ms(ms, 1);
+            gif.encode_frame(Frame::from_parts(rgba, 0, 0, delay))
+                .map_err(|e| out_err(format!("writing GIF: {e}")))?;
+        }
+    }
+    super::checkpoint::write_atomically(path, &bytes)
 }
 
 /// One row of metrics.csv.

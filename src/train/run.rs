@@ -20,13 +20,14 @@ use std::time::Instant;
 pub const GRID: usize = 64;
 
 /// The files a run writes into its directory (besides `samples/`).
-pub const RUN_FILES: [&str; 6] = [
+pub const RUN_FILES: [&str; 7] = [
     "checkpoint.safetensors",
     "metrics.csv",
     "config.json",
     "real.png",
     "loss.png",
     "eval.png",
+    "progress.gif",
 ];
 
 /// `--eval-every`: `gan-gpu eval`'s figures for `n` samples every `every`
@@ -65,6 +66,20 @@ fn save_sample_grid(path: &Path, images: &[f32], n: usize, gen: &Generator) -> R
     let scale = if n <= SAMPLE_CHUNK { 4 } else { 1 };
     let hw = (gen.shape.height, gen.shape.width);
     output::save_grid(path, images, n, hw, cols, scale)
+}
+
+/// Rebuilds progress.gif from every grid saved so far: `samples/step_*.png`
+/// with `--movie-every`, else the epoch grids.
+fn rebuild_movie(out: &Path, cfg: &TrainConfig) -> Result<()> {
+    let prefix = match cfg.movie_every {
+        Some(_) => "step",
+        None => "epoch",
+    };
+    let frames = output::movie_frames(&out.join("samples"), prefix)?;
+    if frames.is_empty() {
+        return Ok(());
+    }
+    output::write_movie(&out.join("progress.gif"), &frames)
 }
 
 /// Loads the configured training images (with --limit applied).
@@ -217,6 +232,8 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     if opts.resume.is_some() {
         // Rows a killed run logged after its last checkpoint are redone.
         output::truncate_csv_after(&csv, t.pos.global_step)?;
+        // A run killed between its frames and the movie's rewrite.
+        rebuild_movie(out, &cfg)?;
     }
 
     let start = Instant::now();
@@ -241,6 +258,17 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         while t.pos.epoch == epoch {
             t.step()?;
             bar.inc(1);
+            if let Some(every) = cfg.movie_every {
+                if t.pos.global_step % every as u64 == 0 {
+                    save_sample_grid(
+                        &out.join("samples")
+                            .join(format!("step_{:08}.png", t.pos.global_step)),
+                        &block_on(sampler.images(&t.gpu, 0))?,
+                        sampler.n,
+                        &t.gen,
+                    )?;
+                }
+            }
             let end_of_epoch = t.pos.epoch != epoch;
             if t.pos.global_step % cfg.log_every as u64 == 0
                 || end_of_epoch
@@ -288,6 +316,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
             }
             if stop.load(Ordering::SeqCst) {
                 block_on(checkpoint::save(&t, &ckpt_path))?;
+                rebuild_movie(out, &cfg)?;
                 bar.abandon_with_message(format!(
                     "interrupted; checkpoint written to {}",
                     ckpt_path.display()
@@ -316,6 +345,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
         )?;
         block_on(checkpoint::save(&t, &ckpt_path))?;
         output::plot_losses(&out.join("loss.png"), &output::read_csv_steps(&csv))?;
+        rebuild_movie(out, &cfg)?;
         bar.finish();
         if let (Some(ev), Some(e)) = (&evaluator, &opts.eval) {
             if (epoch + 1) % e.every == 0 {

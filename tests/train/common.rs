@@ -40,6 +40,7 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         loss: GanLoss::Bce,
         ema: None,
         spectral_norm: false,
+        movie_every: None,
     }
 }
 

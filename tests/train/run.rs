@@ -16,6 +16,56 @@ fn png_size(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// (frames, width, height) of a GIF.
+fn gif_frames(path: &Path) -> (usize, u32, u32) {
+    use image::AnimationDecoder;
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let frames = image::codecs::gif::GifDecoder::new(file)
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    let (w, h) = frames[0].buffer().dimensions();
+    (frames.len(), w, h)
+}
+
+/// With `--movie-every 3`, a frame every 3 steps; a run stopped after its
+/// first epoch and resumed leaves the same movie, byte for byte, as one
+/// run straight through.
+#[test]
+fn movie_has_a_frame_every_n_steps_and_survives_a_resume() {
+    let cfg = TrainConfig {
+        movie_every: Some(3),
+        ..config(8, Optimizer::adam(2e-4), 32, 3)
+    };
+    let whole = tempfile::tempdir().unwrap();
+    run::train(
+        run_opts(cfg.clone(), whole.path(), None),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    // 3 epochs of 4 steps: frames at steps 3, 6, 9 and 12.
+    let side = 8 * (28 * 4 + 2) + 2;
+    let movie = whole.path().join("progress.gif");
+    assert_eq!(gif_frames(&movie), (4, side / 2, side / 2));
+    let split = tempfile::tempdir().unwrap();
+    let first = TrainConfig {
+        epochs: 1,
+        ..cfg.clone()
+    };
+    run::train(run_opts(first, split.path(), None), &AtomicBool::new(false)).unwrap();
+    assert_eq!(gif_frames(&split.path().join("progress.gif")).0, 1);
+    let ckpt = split.path().join("checkpoint.safetensors");
+    run::train(
+        run_opts(cfg, split.path(), Some(ckpt)),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert!(
+        std::fs::read(&movie).unwrap() == std::fs::read(split.path().join("progress.gif")).unwrap()
+    );
+}
+
 /// One short run (2 epochs of 10 steps at batch 16) that several tests read.
 struct ShortRun {
     dir: tempfile::TempDir,
@@ -59,6 +109,11 @@ fn short_run_writes_every_output() {
         );
     }
     assert_eq!(png_size(&dir.join("loss.png")), (960, 540));
+    // A frame per epoch, at half the grid's size.
+    assert_eq!(
+        gif_frames(&dir.join("progress.gif")),
+        (2, side / 2, side / 2)
+    );
     let saved: TrainConfig =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(saved, r.cfg);

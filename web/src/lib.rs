@@ -194,6 +194,7 @@ impl App {
                 loss: Default::default(),
                 ema: None,
                 spectral_norm: false,
+                movie_every: None,
             };
             if let Some(n) = limit {
                 images.truncate(n);
