@@ -15,6 +15,7 @@ use gan_gpu::bench::against::AgainstOptions;
 use gan_gpu::bench::BenchOptions;
 use gan_gpu::gpu::{block_on, describe_adapter, list_adapters, AdapterChoice, Gpu};
 use gan_gpu::train::checkpoint;
+use gan_gpu::train::interpolate;
 use gan_gpu::train::run::{self, EvalEvery, Outcome, RunOptions};
 use gan_gpu::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -95,6 +96,27 @@ enum Command {
         /// Which of the checkpoint's generators [default: the moving average where it has one].
         #[arg(long, value_enum)]
         generator: Option<cli::train::GeneratorArg>,
+    },
+    /// Latent walks: spherical interpolations between random noise vectors, a row per walk (.png) or animated (.gif).
+    Interpolate {
+        /// A checkpoint written by `gan-gpu train`.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Walks.
+        #[arg(long, default_value_t = 8)]
+        rows: usize,
+        /// Points along each walk, both ends included.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Seed of the walks' end points.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Which of the checkpoint's generators [default: the moving average where it has one].
+        #[arg(long, value_enum)]
+        generator: Option<cli::train::GeneratorArg>,
+        /// Output: a .png strip or a .gif animation.
+        #[arg(long, default_value = "walk.png")]
+        out: PathBuf,
     },
 }
 
@@ -264,6 +286,26 @@ fn run(cli: Cli) -> Result<i32> {
         } => {
             let which = generator.map(cli::train::GeneratorArg::build);
             run::sample(&checkpoint, n, seed, which, &out, &choice.clone())?;
+            println!("wrote {}", out.display());
+            Ok(0)
+        }
+        Command::Interpolate {
+            checkpoint,
+            rows,
+            steps,
+            seed,
+            generator,
+            out,
+        } => {
+            let opts = interpolate::InterpolateOptions {
+                checkpoint: &checkpoint,
+                rows,
+                steps,
+                seed,
+                generator: generator.map(cli::train::GeneratorArg::build),
+                out: &out,
+            };
+            interpolate::interpolate(&opts, &choice)?;
             println!("wrote {}", out.display());
             Ok(0)
         }

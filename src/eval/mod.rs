@@ -248,7 +248,7 @@ fn source_images(gpu: &Gpu, opts: &EvalOptions, test: &Images) -> Result<Vec<f32
 }
 
 /// One draw from N(0, 1) (Box–Muller).
-fn standard_normal(rng: &mut impl Rng) -> f32 {
+pub(crate) fn standard_normal(rng: &mut impl Rng) -> f32 {
     let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
     let u2: f64 = rng.random();
     ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32

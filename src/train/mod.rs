@@ -5,6 +5,8 @@
 pub mod checkpoint;
 pub mod defaults;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod interpolate;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod output;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod run;

@@ -42,46 +42,57 @@ pub fn movie_frames(samples: &Path, prefix: &str) -> Result<Vec<std::path::PathB
     Ok(frames)
 }
 
-/// Shown this long each; the last frame twice as long, so the loop's
-/// restart is visible.
-const FRAME_MS: u32 = 250;
-/// Frames wider than this are shrunk by a whole factor.
+/// Shown this long each; the last frame of a movie twice as long, so the
+/// loop's restart is visible.
+pub const FRAME_MS: u32 = 250;
+/// Movie frames wider than this are shrunk by a whole factor.
 const MOVIE_WIDTH: u32 = 480;
 
-/// Writes `frames` (PNG grids) as an endlessly looping GIF at `path`,
-/// atomically: a run stopped at any moment leaves the previous movie whole,
-/// and the next one is rebuilt from every saved grid.
+/// Writes `frames` (PNG grids) as progress.gif at `path`: see [`write_gif`].
+/// The grids are drawn at 4×; at 2× a frame is a quarter of the bytes, and
+/// nearest-neighbour keeps every pixel a block.
 pub fn write_movie(path: &Path, frames: &[std::path::PathBuf]) -> Result<()> {
+    let mut images = Vec::with_capacity(frames.len());
+    for (i, frame) in frames.iter().enumerate() {
+        let grid = image::open(frame)
+            .map_err(|e| Error::Output {
+                path: path.to_path_buf(),
+                msg: format!("reading frame {}: {e}", frame.display()),
+            })?
+            .to_rgba8();
+        let shrink = grid.width().div_ceil(MOVIE_WIDTH).max(1);
+        let (w, h) = (grid.width() / shrink, grid.height() / shrink);
+        let ms = if i + 1 == frames.len() {
+            2 * FRAME_MS
+        } else {
+            FRAME_MS
+        };
+        let small = image::imageops::resize(&grid, w, h, image::imageops::FilterType::Nearest);
+        images.push((small, ms));
+    }
+    write_gif(path, images)
+}
+
+/// Writes (frame, milliseconds) pairs as an endlessly looping GIF through
+/// the image crate's encoder, atomically: a run stopped at any moment
+/// leaves the previous file whole.
+pub fn write_gif(path: &Path, frames: Vec<(image::RgbaImage, u32)>) -> Result<()> {
     use image::codecs::gif::{GifEncoder, Repeat};
     use image::{Delay, Frame};
-    let out_err = |msg: String| Error::Output {
+    let gif_err = |e: image::ImageError| Error::Output {
         path: path.to_path_buf(),
-        msg,
+        msg: format!("writing GIF: {e}"),
     };
     let mut bytes = Vec::new();
     {
         // Speed 30 of NeuQuant's 1–30: the frames are grey, so its palette
         // search has little to find.
         let mut gif = GifEncoder::new_with_speed(&mut bytes, 30);
-        gif.set_repeat(Repeat::Infinite)
-            .map_err(|e| out_err(format!("writing GIF: {e}")))?;
-        for (i, frame) in frames.iter().enumerate() {
-            let grid = image::open(frame)
-                .map_err(|e| out_err(format!("reading frame {}: {e}", frame.display())))?
-                .to_rgba8();
-            // The grids are drawn at 4×; at 2× a frame is a quarter of the
-            // bytes, and nearest-neighbour keeps every pixel a block.
-            let shrink = grid.width().div_ceil(MOVIE_WIDTH).max(1);
-            let (w, h) = (grid.width() / shrink, grid.height() / shrink);
-            let rgba = image::imageops::resize(&grid, w, h, image::imageops::FilterType::Nearest);
-            let ms = if i + 1 == frames.len() {
-                2 * FRAME_MS
-            } else {
-                FRAME_MS
-            };
+        gif.set_repeat(Repeat::Infinite).map_err(gif_err)?;
+        for (rgba, ms) in frames {
             let delay = Delay::from_numer_denom_ms(ms, 1);
             gif.encode_frame(Frame::from_parts(rgba, 0, 0, delay))
-                .map_err(|e| out_err(format!("writing GIF: {e}")))?;
+                .map_err(gif_err)?;
         }
     }
     super::checkpoint::write_atomically(path, &bytes)

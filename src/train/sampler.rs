@@ -1,7 +1,7 @@
 //! The generator in inference mode on seeded noise: the per-epoch grid,
-//! `gan-gpu sample`, and the browser's live grid.
+//! `gan-gpu sample`, `gan-gpu interpolate` and the browser's live grid.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::model::generator::{BnMode, Generator};
 use crate::model::salt;
@@ -106,4 +106,35 @@ impl Sampler {
         images.truncate(n * self.out.len() / self.n);
         Ok(images)
     }
+}
+
+/// The generator in inference mode on given noise `z` ([n, latent]), in
+/// passes of at most [`SAMPLE_CHUNK`]; returns [n, h, w]. In inference mode
+/// each image depends on its own noise only, so the passes' padding changes
+/// nothing.
+pub async fn generate(gpu: &Gpu, gen: &Generator, z: &[f32]) -> Result<Vec<f32>> {
+    let latent = gen.shape.latent;
+    if z.is_empty() || !z.len().is_multiple_of(latent) {
+        return Err(Error::Config(format!(
+            "{} noise values are not a whole number of vectors of {latent}",
+            z.len()
+        )));
+    }
+    let n = z.len() / latent;
+    let chunk = n.min(SAMPLE_CHUNK);
+    let ws = gen.workspace(gpu, chunk, false)?;
+    let s = &gen.shape;
+    let out = gpu.zeros("generated", &[chunk, s.height, s.width, 1])?;
+    let mut program = Program::new();
+    gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
+    let mut images = Vec::with_capacity(n * s.pixels());
+    for part in z.chunks(chunk * latent) {
+        let mut padded = part.to_vec();
+        padded.resize(chunk * latent, 0.0);
+        gpu.write(&ws.z, &padded)?;
+        gpu.run(&program)?;
+        let pass: Vec<f32> = gpu.download(&out).await?;
+        images.extend_from_slice(&pass[..part.len() / latent * s.pixels()]);
+    }
+    Ok(images)
 }

@@ -180,7 +180,10 @@ fn hinge_ema_spectral_norm_runs_resume_exactly_and_sample_either_generator() {
             "has no meaning for --loss hinge",
         ),
         (vec!["--ema", "1"], "--ema 1 must be in [0, 1)"),
-        (vec!["--movie-every", "0"], "--movie-every must be at least 1"),
+        (
+            vec!["--movie-every", "0"],
+            "--movie-every must be at least 1",
+        ),
     ] {
         let (code, stderr) = gan(&[&["train", "--out", &at("refused")], &args[..]].concat());
         assert!(

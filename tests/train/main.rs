@@ -11,5 +11,6 @@ mod data_errors;
 mod durability;
 mod export;
 mod fuzz;
+mod interpolate;
 mod robustness;
 mod run;

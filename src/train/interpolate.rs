@@ -1,0 +1,109 @@
+//! `gan-gpu interpolate`: latent walks. Each walk is a spherical
+//! interpolation between two seeded noise vectors, drawn through a
+//! checkpoint's generator, as a PNG strip (a row per walk) or an animated
+//! GIF (the walks side by side, there and back).
+
+use super::checkpoint::{self, GeneratorWeights};
+use super::output::{self, FRAME_MS};
+use super::sampler::{generate, grid_image};
+use crate::error::{Error, Result};
+use crate::gpu::{block_on, AdapterChoice, Gpu};
+use crate::model::generator::Generator;
+use rand::SeedableRng;
+use std::path::Path;
+
+/// The point at `t` ∈ [0, 1] on the great circle from `a` to `b`, with the
+/// norms interpolated linearly (Shoemake's slerp; White 2016 for GANs):
+///   sin((1-t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b,  cos Ω = â·b̂.
+/// Nearly parallel vectors fall back to the straight line.
+pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let cos = (dot / (norm(a) * norm(b)).max(f64::MIN_POSITIVE)).clamp(-1.0, 1.0);
+    let omega = cos.acos();
+    let t = t as f64;
+    let (wa, wb) = if omega.sin().abs() < 1e-6 {
+        (1.0 - t, t)
+    } else {
+        (
+            ((1.0 - t) * omega).sin() / omega.sin(),
+            (t * omega).sin() / omega.sin(),
+        )
+    };
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (wa * *x as f64 + wb * *y as f64) as f32)
+        .collect()
+}
+
+/// Noise for `rows` walks of `steps` points each ([rows · steps, latent],
+/// walk by walk): endpoints drawn from N(0, 1) with `seed`.
+pub fn walk_noise(rows: usize, steps: usize, latent: usize, seed: u64) -> Vec<f32> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut normal = || crate::eval::standard_normal(&mut rng);
+    let mut z = Vec::with_capacity(rows * steps * latent);
+    for _ in 0..rows {
+        let a: Vec<f32> = (0..latent).map(|_| normal()).collect();
+        let b: Vec<f32> = (0..latent).map(|_| normal()).collect();
+        for k in 0..steps {
+            z.extend(slerp(&a, &b, k as f32 / (steps - 1) as f32));
+        }
+    }
+    z
+}
+
+pub struct InterpolateOptions<'a> {
+    pub checkpoint: &'a Path,
+    pub rows: usize,
+    pub steps: usize,
+    pub seed: u64,
+    pub generator: Option<GeneratorWeights>,
+    /// `.png` for a strip, `.gif` for an animation.
+    pub out: &'a Path,
+}
+
+/// Draws the walks and writes them to `opts.out`.
+pub fn interpolate(opts: &InterpolateOptions, adapter: &AdapterChoice) -> Result<()> {
+    if opts.rows == 0 || opts.steps < 2 {
+        return Err(Error::Config(format!(
+            "--rows {} --steps {}: a walk needs at least one row and two steps",
+            opts.rows, opts.steps
+        )));
+    }
+    let gif = match opts.out.extension().and_then(|e| e.to_str()) {
+        Some("png") => false,
+        Some("gif") => true,
+        _ => {
+            return Err(Error::Config(format!(
+                "--out {}: write a .png strip or a .gif animation",
+                opts.out.display()
+            )))
+        }
+    };
+    let ckpt = checkpoint::load(opts.checkpoint)?;
+    let gpu = block_on(Gpu::new(adapter))?;
+    let gen = Generator::new(&gpu, ckpt.shape, 0)?;
+    let which = opts.generator.unwrap_or_else(|| ckpt.sampling_weights());
+    ckpt.restore_generator(opts.checkpoint, &gpu, &gen, which)?;
+    let (rows, steps) = (opts.rows, opts.steps);
+    let z = walk_noise(rows, steps, ckpt.shape.latent, opts.seed);
+    let images = block_on(generate(&gpu, &gen, &z))?;
+    let hw = (ckpt.shape.height, ckpt.shape.width);
+    if !gif {
+        return output::save_grid(opts.out, &images, rows * steps, hw, steps, 2);
+    }
+    // Frame k holds point k of every walk; the frames go there and back.
+    let px = hw.0 * hw.1;
+    let cols = (rows as f64).sqrt().ceil() as usize;
+    let order = (0..steps).chain((1..steps - 1).rev());
+    let frames = order
+        .map(|k| {
+            let points: Vec<f32> = (0..rows)
+                .flat_map(|r| images[(r * steps + k) * px..(r * steps + k + 1) * px].to_vec())
+                .collect();
+            let grey = grid_image(&points, rows, hw, cols, 4);
+            (image::DynamicImage::ImageLuma8(grey).to_rgba8(), FRAME_MS)
+        })
+        .collect();
+    output::write_gif(opts.out, frames)
+}
