@@ -12,13 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 recipes=(
-    "adam|"
+    "dcgan|--recipe dcgan"
     "seed|--recipe seed"
     "seed+ema|--recipe seed --ema 0.999"
-    "adam+ema|--ema 0.999"
-    "adam+hinge+sn|--loss hinge --spectral-norm"
-    "adam+smoothing|--label-smoothing 0.1"
-    "adam+ttur|--lr-d 4e-4"
+    "dcgan+hinge+sn|--recipe dcgan --loss hinge --spectral-norm"
+    "seed+hinge+sn|--recipe seed --loss hinge --spectral-norm"
+    "seed+smoothing|--recipe seed --label-smoothing 0.1"
+    "seed+ttur|--recipe seed --lr-d 2e-3"
 )
 
 table() {

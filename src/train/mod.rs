@@ -91,12 +91,13 @@ pub enum GanLoss {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FakeBatchNorm {
-    /// The batch's own statistics, as in the generator's step (gan-gpu's
-    /// default).
+    /// The batch's own statistics, as in the generator's step (`--recipe
+    /// dcgan`; what checkpoints from before this field were trained with).
     #[default]
     Batch,
     /// The running statistics: the seed's Keras code calls
-    /// `generator(noise)` in inference mode for the discriminator's batch.
+    /// `generator(noise)` in inference mode for the discriminator's batch
+    /// (`gan-gpu train`'s default).
     Running,
 }
 

@@ -131,11 +131,27 @@ fn seed_recipe_is_the_seed_and_resumes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cfg: gan_gpu::train::TrainConfig =
-        serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+    let config_of = |dir: &std::path::Path| -> gan_gpu::train::TrainConfig {
+        serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap()
+    };
+    let cfg = config_of(&run);
     assert_eq!(cfg.optimizer, Optimizer::rmsprop(1e-3));
     assert_eq!((cfg.batch_size, cfg.latent_dim), (32, 100));
     assert_eq!(cfg.fake_batch_norm, gan_gpu::train::FakeBatchNorm::Running);
+    // The seed's recipe is the default (chosen by the README's table), and
+    // the earlier default stays available as `--recipe dcgan`.
+    let plain = dir.path().join("plain");
+    assert!(train(&["--out", plain.to_str().unwrap()]).status.success());
+    assert_eq!(config_of(&plain), cfg);
+    let dcgan = dir.path().join("dcgan");
+    assert!(
+        train(&["--recipe", "dcgan", "--out", dcgan.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let d = config_of(&dcgan);
+    assert_eq!(d.optimizer, Optimizer::adam(2e-4));
+    assert_eq!(d.fake_batch_norm, gan_gpu::train::FakeBatchNorm::Batch);
     let ckpt = run.join("checkpoint.safetensors");
     let out = std::process::Command::new(exe)
         .args([
