@@ -225,12 +225,9 @@ impl CpuGan {
         if !self.cfg.spectral_norm {
             return;
         }
-        for kernel in discriminator::KERNELS {
+        for (kernel, vector) in discriminator::KERNELS {
             let w = self.t(&names::param(names::DISCRIMINATOR, kernel));
-            let u_key = names::param(
-                names::DISCRIMINATOR,
-                discriminator::spectral_vector_name(kernel),
-            );
+            let u_key = names::param(names::DISCRIMINATOR, vector);
             let u = self.t(&u_key);
             let step = spectral_norm::power_iteration(w, w.len() / u.len(), u);
             let w_sn = spectral_norm::normalize(w, step.sigma);

@@ -21,8 +21,13 @@ pub struct Discriminator {
 }
 
 /// The kernels spectral normalisation applies to, each read as a matrix
-/// [all dimensions but the last, output channels].
-pub const KERNELS: [&str; 3] = ["conv1.kernel", "conv2.kernel", "dense.kernel"];
+/// [all dimensions but the last, output channels], with the name of its
+/// power-iteration vector u.
+pub const KERNELS: [(&str, &str); 3] = [
+    ("conv1.kernel", "conv1.sn_u"),
+    ("conv2.kernel", "conv2.sn_u"),
+    ("dense.kernel", "dense.sn_u"),
+];
 
 /// Spectral normalisation's state: the persistent power-iteration vectors
 /// (checkpointed), and the buffers each step recomputes.
@@ -35,15 +40,6 @@ pub struct SpectralState {
     v: Vec<Tensor>,
     /// σ of each kernel, in `KERNELS` order.
     sigma: Tensor,
-}
-
-/// The name of kernel `kernel`'s power-iteration vector (of `KERNELS`).
-pub fn spectral_vector_name(kernel: &str) -> &'static str {
-    match kernel {
-        "conv1.kernel" => "conv1.sn_u",
-        "conv2.kernel" => "conv2.sn_u",
-        _ => "dense.sn_u",
-    }
 }
 
 /// Activations of one batch of `batch` images, kept for the backward pass.
@@ -166,13 +162,13 @@ impl Discriminator {
         i: usize,
         f: impl FnOnce(&Spectral) -> Result<()>,
     ) -> Result<()> {
-        let name = KERNELS[i];
+        let (name, vector) = KERNELS[i];
         let w = self.params.value(name);
         let shape = w.shape();
         f(&Spectral {
             w: &w,
             rows: shape[..shape.len() - 1].iter().product(),
-            u: &sn.vectors.value(spectral_vector_name(name)),
+            u: &sn.vectors.value(vector),
             v: &sn.v[i],
             sigma: &sn.sigma,
             index: i,
@@ -369,7 +365,7 @@ impl Discriminator {
         };
         self.conv(gpu, prog, ws, 0, x, Some(grads1))?;
         if let (Some(sn), true) = (&self.spectral, weight_grads) {
-            for (i, name) in KERNELS.iter().enumerate() {
+            for (i, (name, _)) in KERNELS.iter().enumerate() {
                 let grad = p.grad(name);
                 self.spectral_op(sn, i, |s| spectral_norm::backward(gpu, prog, s, &grad))?;
             }
@@ -382,17 +378,13 @@ impl SpectralState {
     fn new(gpu: &Gpu, params: &ParamSet) -> Result<SpectralState> {
         let mut specs = Vec::new();
         let mut v = Vec::new();
-        for name in KERNELS {
+        for (name, vector) in KERNELS {
             let shape = params.value(name).shape().to_vec();
             let (rows, cols) = (
                 shape[..shape.len() - 1].iter().product(),
                 shape[shape.len() - 1],
             );
-            specs.push(ParamSpec::new(
-                spectral_vector_name(name),
-                &[cols],
-                Init::Ones,
-            ));
+            specs.push(ParamSpec::new(vector, &[cols], Init::Ones));
             v.push(gpu.zeros(&format!("spectral norm v of {name}"), &[rows])?);
         }
         let vectors = ParamSet::new(gpu, "spectral norm u", specs, 0)?;

@@ -46,7 +46,12 @@ pub fn walk_noise(rows: usize, steps: usize, latent: usize, seed: u64) -> Vec<f3
         let a: Vec<f32> = (0..latent).map(|_| normal()).collect();
         let b: Vec<f32> = (0..latent).map(|_| normal()).collect();
         for k in 0..steps {
-            z.extend(slerp(&a, &b, k as f32 / (steps - 1) as f32));
+            // One step is the walk's start alone.
+            z.extend(slerp(
+                &a,
+                &b,
+                k as f32 / steps.saturating_sub(1).max(1) as f32,
+            ));
         }
     }
     z
