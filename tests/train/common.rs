@@ -83,3 +83,16 @@ pub fn raw_data_dir(n: usize) -> tempfile::TempDir {
     std::fs::write(dir.path().join("train-images-idx3-ubyte"), bytes).unwrap();
     dir
 }
+
+/// (frames, width, height) of a GIF.
+pub fn gif_frames(path: &Path) -> (usize, u32, u32) {
+    use image::AnimationDecoder;
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let frames = image::codecs::gif::GifDecoder::new(file)
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    let (w, h) = frames[0].buffer().dimensions();
+    (frames.len(), w, h)
+}

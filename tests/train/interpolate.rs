@@ -91,49 +91,32 @@ fn interpolate_writes_a_strip_and_an_animation() {
             .output()
             .unwrap()
     };
+    let walk_to = |rows: &str, out: &std::path::Path| {
+        let done = walk(&[
+            "--rows",
+            rows,
+            "--steps",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    };
     let png = d.join("walk.png");
-    let out = walk(&[
-        "--rows",
-        "3",
-        "--steps",
-        "5",
-        "--out",
-        png.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    walk_to("3", &png);
     // 5 columns and 3 rows of 28·2-pixel tiles with 2-pixel gaps.
     assert_eq!(
         image::image_dimensions(&png).unwrap(),
         (5 * 58 + 2, 3 * 58 + 2)
     );
     let gif = d.join("walk.gif");
-    let out = walk(&[
-        "--rows",
-        "4",
-        "--steps",
-        "5",
-        "--out",
-        gif.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    use image::AnimationDecoder;
-    let file = std::io::BufReader::new(std::fs::File::open(&gif).unwrap());
-    let frames = image::codecs::gif::GifDecoder::new(file)
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    walk_to("4", &gif);
     // There (5 points) and back (3 between): 8 frames of a 2×2 grid at 4×.
-    assert_eq!(frames.len(), 8);
-    assert_eq!(frames[0].buffer().dimensions(), (2 * 114 + 2, 2 * 114 + 2));
+    assert_eq!(gif_frames(&gif), (8, 2 * 114 + 2, 2 * 114 + 2));
     for (args, says) in [
         (
             vec!["--rows", "0"],

@@ -16,19 +16,6 @@ fn png_size(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// (frames, width, height) of a GIF.
-fn gif_frames(path: &Path) -> (usize, u32, u32) {
-    use image::AnimationDecoder;
-    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
-    let frames = image::codecs::gif::GifDecoder::new(file)
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
-    let (w, h) = frames[0].buffer().dimensions();
-    (frames.len(), w, h)
-}
-
 /// With `--movie-every 3`, a frame every 3 steps; a run stopped after its
 /// first epoch and resumed leaves the same movie, byte for byte, as one
 /// run straight through.
