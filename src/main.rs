@@ -96,6 +96,9 @@ enum Command {
         /// Which of the checkpoint's generators [default: the moving average where it has one].
         #[arg(long, value_enum)]
         generator: Option<cli::train::GeneratorArg>,
+        /// A conditional checkpoint: draw this class, by name ("sneaker", "ankle boot") or number; repeat for several (a row each) [default: every class, a row each].
+        #[arg(long = "class", value_name = "CLASS")]
+        classes: Vec<String>,
     },
     /// Latent walks: spherical interpolations between random noise vectors, a row per walk (.png) or animated (.gif).
     Interpolate {
@@ -114,6 +117,12 @@ enum Command {
         /// Which of the checkpoint's generators [default: the moving average where it has one].
         #[arg(long, value_enum)]
         generator: Option<cli::train::GeneratorArg>,
+        /// A conditional checkpoint: morph this class (a name or a number) into --to-class at fixed noise, one noise per row.
+        #[arg(long, requires = "to_class")]
+        from_class: Option<String>,
+        /// The class --from-class morphs into.
+        #[arg(long, requires = "from_class")]
+        to_class: Option<String>,
         /// Output: a .png strip or a .gif animation.
         #[arg(long, default_value = "walk.png")]
         out: PathBuf,
@@ -283,9 +292,10 @@ fn run(cli: Cli) -> Result<i32> {
             seed,
             out,
             generator,
+            classes,
         } => {
             let which = generator.map(cli::train::GeneratorArg::build);
-            run::sample(&checkpoint, n, seed, which, &out, &choice.clone())?;
+            run::sample(&checkpoint, n, seed, which, &classes, &out, &choice)?;
             println!("wrote {}", out.display());
             Ok(0)
         }
@@ -295,6 +305,8 @@ fn run(cli: Cli) -> Result<i32> {
             steps,
             seed,
             generator,
+            from_class,
+            to_class,
             out,
         } => {
             let opts = interpolate::InterpolateOptions {
@@ -303,6 +315,7 @@ fn run(cli: Cli) -> Result<i32> {
                 steps,
                 seed,
                 generator: generator.map(cli::train::GeneratorArg::build),
+                morph: from_class.as_deref().zip(to_class.as_deref()),
                 out: &out,
             };
             interpolate::interpolate(&opts, &choice)?;

@@ -46,6 +46,7 @@ const FILES: &[File] = &[
     file!("data", [GRID, COUNTER]),
     file!("dropout", [GRID, COUNTER, RNG]),
     file!("ema", [GRID, COUNTER]),
+    file!("embedding", [GRID, TREE_SUM]),
     file!("loss", []),
     file!("matmul", [GRID, MATMUL_PARAMS, TREE_SUM]),
     file!("matmul_subgroup", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),

@@ -187,6 +187,27 @@ fn coverage_counts_classes_over_the_share() {
     assert_eq!(metrics::classes_covered(&h, 0.05), 4);
 }
 
+/// A conditional generator's agreement: per class, the share of the
+/// samples drawn as it that the classifier puts in it; reported only for
+/// Fashion-MNIST's classes, drawn in turn as the sampler draws them.
+#[test]
+fn class_agreement_is_per_class_drawn_as_it() {
+    let intended = [0, 1, 2, 0, 1, 2, 0, 1];
+    let predicted = [0, 1, 1, 5, 1, 2, 0, 0];
+    let a = metrics::class_agreement(&predicted, &intended, 4);
+    assert_eq!(a[..3], [2.0 / 3.0, 2.0 / 3.0, 0.5]);
+    assert!(a[3].is_nan(), "no sample was drawn as class 3");
+    let fashion: Vec<String> = gan_gpu::model::classifier::FASHION_MNIST_CLASSES
+        .map(String::from)
+        .to_vec();
+    let drawn = gan_gpu::eval::drawn_classes(&fashion, 23).unwrap();
+    assert_eq!(drawn[..12], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    assert_eq!(drawn.len(), 23);
+    let numbered: Vec<String> = (0..10).map(|c| c.to_string()).collect();
+    assert_eq!(gan_gpu::eval::drawn_classes(&numbered, 23), None);
+    assert_eq!(gan_gpu::eval::drawn_classes(&[], 23), None);
+}
+
 /// The GPU classifier's gradients and loss at batch 4 against
 /// `cpu::classifier`, from the same seeded weights and dropout stream.
 #[test]
@@ -555,6 +576,7 @@ fn eval_command_refuses_foreign_weights_and_takes_a_checkpoint() {
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["n"], 20);
     assert_eq!(report["reference_n"], 50);
+    assert!(report.get("class_agreement").is_none(), "unconditional");
     // The same noise (seed 0) and test set as the last --eval-every row.
     let fid = report["fid"].as_f64().unwrap();
     assert!(

@@ -44,6 +44,7 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
         ema: None,
         spectral_norm: false,
         movie_every: None,
+        conditional: false,
     };
     let mut t = Trainer::new(gpu, cfg, images).unwrap();
     for _ in 0..3 {

@@ -2,12 +2,12 @@
 //! natively and in a browser through WebGPU (`scripts/web-test.sh`).
 
 use gan_gpu::cpu::model::CpuGan;
-use gan_gpu::data::{images_from_bytes, Images};
+use gan_gpu::data::{images_from_bytes, labels_from_bytes, Classes, Images};
 use gan_gpu::gpu::{AdapterChoice, Gpu};
 use gan_gpu::model::names;
 use gan_gpu::spec::optim::Optimizer;
 use gan_gpu::train::checkpoint::trainer_tensors;
-use gan_gpu::train::{epoch_order, FakeBatchNorm, GanLoss, TrainConfig, Trainer};
+use gan_gpu::train::{epoch_order, FakeBatchNorm, GanLoss, TrainConfig, Trainer, TrainingSet};
 use std::collections::BTreeMap;
 use std::path::Path;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -16,6 +16,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// The shipped test set, compiled in so that the browser needs no files.
 const TEST_IMAGES: &[u8] = include_bytes!("../assets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+const TEST_LABELS: &[u8] = include_bytes!("../assets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
 
 fn images(n: usize) -> Images {
     let mut im = images_from_bytes(Path::new("t10k-images-idx3-ubyte.gz"), TEST_IMAGES).unwrap();
@@ -59,13 +60,25 @@ async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut T
         ema: None,
         spectral_norm: false,
         movie_every: None,
+        conditional: false,
     };
     recipe(&mut cfg);
     let im = images(count);
     let gpu = Gpu::new(&AdapterChoice::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut t = Trainer::new(gpu, cfg.clone(), im.clone()).unwrap();
+    let classes = cfg.conditional.then(|| {
+        let path = Path::new("t10k-labels-idx1-ubyte.gz");
+        let labels = labels_from_bytes(path, TEST_LABELS, 10_000, 10).unwrap();
+        let mut classes = Classes::named(labels.values);
+        classes.truncate(count);
+        classes
+    });
+    let data = TrainingSet {
+        images: im.clone(),
+        classes: classes.clone(),
+    };
+    let mut t = Trainer::new(gpu, cfg.clone(), data).unwrap();
     let before = tensor_map(&t).await;
     let as64 = |m: &BTreeMap<String, Vec<f32>>| {
         m.iter()
@@ -78,7 +91,11 @@ async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut T
     t.step().unwrap();
     let m = t.read_metrics().await.unwrap();
     let after = tensor_map(&t).await;
-    let (d_loss, g_loss) = reference.train_step(&real, 0);
+    let batch_classes: Option<Vec<f64>> = classes.map(|c| {
+        let of = |i: &u32| c.labels[*i as usize] as f64;
+        order[..batch].iter().map(of).collect()
+    });
+    let (d_loss, g_loss) = reference.train_step(&real, batch_classes.as_deref(), 0);
     // Losses: f32 forward passes through ~1600-term sums.
     assert!(
         (m.d_loss - d_loss).abs() < 1e-4 && (m.g_loss - g_loss).abs() < 1e-4,
@@ -213,4 +230,16 @@ async fn one_step_matches_cpu_reference_ema() {
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_spectral_norm() {
     one_step_matches_reference(Optimizer::adam(2e-4), |c| c.spectral_norm = true).await;
+}
+
+/// A class-conditional GAN on the default recipe (RMSprop, the fake batch
+/// in inference mode): the generator's class rows and the
+/// discriminator's projection, for the real batch's classes.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_conditional() {
+    one_step_matches_reference(Optimizer::rmsprop(1e-3), |c| {
+        c.fake_batch_norm = FakeBatchNorm::Running;
+        c.conditional = true;
+    })
+    .await;
 }

@@ -224,6 +224,7 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         ema: None,
         spectral_norm: false,
         movie_every: None,
+        conditional: false,
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

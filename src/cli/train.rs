@@ -134,6 +134,9 @@ pub struct TrainArgs {
     /// Spectrally normalise the discriminator's kernels (one power-iteration step per forward pass).
     #[arg(long)]
     pub spectral_norm: bool,
+    /// Condition both networks on the images' classes (train-labels-idx1-ubyte beside the images): `sample --class` then draws a chosen class, and the epoch grids show one row per class.
+    #[arg(long)]
+    pub conditional: bool,
     /// Steps between the frames of progress.gif (the fixed-noise grid) [default: a frame per epoch; when resuming, the checkpoint's].
     #[arg(long, value_name = "N")]
     pub movie_every: Option<usize>,
@@ -181,6 +184,7 @@ impl TrainArgs {
                 ema: self.ema,
                 spectral_norm: self.spectral_norm,
                 movie_every: self.movie_every,
+                conditional: self.conditional,
             };
             return Ok(match self.recipe {
                 Some(recipe) => recipe.apply(cfg),
@@ -247,6 +251,9 @@ impl TrainArgs {
                 "(on)".into(),
                 "discriminator without it".into(),
             );
+        }
+        if self.conditional && !c.conditional {
+            return conflict("conditional", "(on)".into(), "unconditional model".into());
         }
         if let Some(recipe) = self.recipe {
             if recipe.apply(c.clone()) != *c {

@@ -10,6 +10,7 @@ pub mod conv;
 pub mod data;
 pub mod dropout;
 pub mod ema;
+pub mod embedding;
 pub mod loss;
 pub mod matmul;
 pub mod model;

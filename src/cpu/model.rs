@@ -2,7 +2,8 @@
 //! the reference ops, for the test that holds the GPU step against it.
 
 use super::{
-    activations, batchnorm, conv, dropout, ema, loss, matmul, optim, reduce, rng, spectral_norm,
+    activations, batchnorm, conv, dropout, ema, embedding, loss, matmul, optim, reduce, rng,
+    spectral_norm,
 };
 use crate::model::{
     discriminator, gpu_seed, names, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE,
@@ -34,6 +35,7 @@ pub struct CpuGan {
 
 struct GenCache {
     z: Vec<f64>,
+    classes: Option<Vec<f64>>,
     h0: Vec<f64>,
     h1: Vec<f64>,
     a1: Vec<f64>,
@@ -45,6 +47,7 @@ struct GenCache {
 struct DiscCache {
     n: usize,
     x: Vec<f64>,
+    classes: Option<Vec<f64>>,
     a1: Vec<f64>,
     m1: Vec<f64>,
     d1: Vec<f64>,
@@ -79,18 +82,34 @@ impl CpuGan {
         (g1, g2)
     }
 
-    fn gen_forward(&mut self, z: Vec<f64>, update_running: bool) -> (Vec<f64>, GenCache) {
+    /// Dense's output: z·W + b, plus a conditional generator's class rows.
+    fn gen_dense(&self, z: &[f64], classes: Option<&[f64]>) -> Vec<f64> {
         let b = self.cfg.batch_size;
-        let (g1, g2) = self.gen_geometry(b);
         let features = self.t("generator/dense.bias").len();
         let mut h0 = matmul::matmul(
-            &z,
+            z,
             self.t("generator/dense.kernel"),
             b,
             self.shape.latent,
             features,
         );
         matmul::add_bias(&mut h0, self.t("generator/dense.bias"));
+        if let Some(y) = classes {
+            let rows = self.t("generator/dense.class_kernel");
+            embedding::add_class_rows(rows, features, y, None, &mut h0);
+        }
+        h0
+    }
+
+    fn gen_forward(
+        &mut self,
+        z: Vec<f64>,
+        classes: Option<Vec<f64>>,
+        update_running: bool,
+    ) -> (Vec<f64>, GenCache) {
+        let b = self.cfg.batch_size;
+        let (g1, g2) = self.gen_geometry(b);
+        let h0 = self.gen_dense(&z, classes.as_deref());
         let bn1 = batchnorm::forward_train(&h0, self.t("generator/bn1.gamma_beta"));
         let a1 = conv::conv2d_transpose_forward(
             &g1,
@@ -122,6 +141,7 @@ impl CpuGan {
             img,
             GenCache {
                 z,
+                classes,
                 h0,
                 h1: bn1.y,
                 a1,
@@ -134,18 +154,9 @@ impl CpuGan {
 
     /// The generator with its running batch-norm statistics (no cache: no
     /// gradient flows back through this pass).
-    fn gen_inference(&self, z: &[f64]) -> Vec<f64> {
-        let b = self.cfg.batch_size;
-        let (g1, g2) = self.gen_geometry(b);
-        let features = self.t("generator/dense.bias").len();
-        let mut h0 = matmul::matmul(
-            z,
-            self.t("generator/dense.kernel"),
-            b,
-            self.shape.latent,
-            features,
-        );
-        matmul::add_bias(&mut h0, self.t("generator/dense.bias"));
+    fn gen_inference(&self, z: &[f64], classes: Option<&[f64]>) -> Vec<f64> {
+        let (g1, g2) = self.gen_geometry(self.cfg.batch_size);
+        let h0 = self.gen_dense(z, classes);
         let bn = |i: usize, x: &[f64]| {
             let gb = self.t(&format!("generator/bn{i}.gamma_beta"));
             batchnorm::forward_inference(x, gb, self.t(&names::running(i)))
@@ -198,7 +209,7 @@ impl CpuGan {
             self.shape.latent,
             features,
         );
-        BTreeMap::from([
+        let mut grads = BTreeMap::from([
             ("dense.kernel".into(), dwd),
             ("dense.bias".into(), reduce::sum_columns(&d_h0, features)),
             ("bn1.gamma_beta".into(), dgb1),
@@ -207,7 +218,12 @@ impl CpuGan {
             ("bn2.gamma_beta".into(), dgb2),
             ("deconv2.kernel".into(), dw2),
             ("deconv2.bias".into(), db2),
-        ])
+        ]);
+        if let Some(y) = &c.classes {
+            let grad = embedding::class_rows_gradient(&d_h0, features, y, None, self.shape.classes);
+            grads.insert("dense.class_kernel".into(), grad);
+        }
+        grads
     }
 
     /// Discriminator kernel `name` as its layers use it: W / σ with
@@ -239,6 +255,7 @@ impl CpuGan {
     fn disc_forward(
         &self,
         x: Vec<f64>,
+        classes: Option<Vec<f64>>,
         n: usize,
         dropout_salts: [u32; 2],
         step: u32,
@@ -276,11 +293,19 @@ impl CpuGan {
         let flat = self.shape.disc_flat();
         let mut logits = matmul::matmul(&d2, self.disc_kernel("dense.kernel"), n, flat, 1);
         matmul::add_bias(&mut logits, self.t("discriminator/dense.bias"));
+        if let Some(y) = &classes {
+            let rows = self.t("discriminator/projection.class_rows");
+            let projected = embedding::projection(rows, flat, y, &d2);
+            for (l, p) in logits.iter_mut().zip(projected) {
+                *l += p;
+            }
+        }
         (
             logits,
             DiscCache {
                 n,
                 x,
+                classes,
                 a1,
                 m1,
                 d1,
@@ -296,7 +321,7 @@ impl CpuGan {
         let (g1, g2) = self.disc_geometry(c.n);
         let (c1, c2) = DISC_CHANNELS;
         let flat = self.shape.disc_flat();
-        let (d_d2, dwd) = matmul::matmul_backward(
+        let (mut d_d2, dwd) = matmul::matmul_backward(
             &c.d2,
             self.disc_kernel("dense.kernel"),
             d_logits,
@@ -304,13 +329,21 @@ impl CpuGan {
             flat,
             1,
         );
+        let mut class_grads = BTreeMap::new();
+        if let Some(y) = &c.classes {
+            let rows = self.t("discriminator/projection.class_rows");
+            embedding::add_class_rows(rows, flat, y, Some(d_logits), &mut d_d2);
+            let grad =
+                embedding::class_rows_gradient(&c.d2, flat, y, Some(d_logits), self.shape.classes);
+            class_grads.insert("projection.class_rows".to_string(), grad);
+        }
         let d_a2 = activations::backward(LEAKY, &c.a2, &dropout::backward(&c.m2, &d_d2));
         let (d_d1, dw2, db2) =
             conv::conv2d_backward(&g2, c2, &c.d1, self.disc_kernel("conv2.kernel"), &d_a2);
         let d_a1 = activations::backward(LEAKY, &c.a1, &dropout::backward(&c.m1, &d_d1));
         let (dx, dw1, db1) =
             conv::conv2d_backward(&g1, c1, &c.x, self.disc_kernel("conv1.kernel"), &d_a1);
-        let grads = BTreeMap::from([
+        let mut grads = BTreeMap::from([
             ("conv1.kernel".into(), dw1),
             ("conv1.bias".into(), db1),
             ("conv2.kernel".into(), dw2),
@@ -318,6 +351,7 @@ impl CpuGan {
             ("dense.kernel".into(), dwd),
             ("dense.bias".into(), vec![reduce::sum_all(d_logits)]),
         ]);
+        grads.append(&mut class_grads);
         (grads, dx)
     }
 
@@ -345,20 +379,23 @@ impl CpuGan {
     }
 
     /// One step of the schedule on `real` ([batch, h, w, 1] in [-1, 1]) at
-    /// global step `step`; returns (D loss, G loss).
-    pub fn train_step(&mut self, real: &[f64], step: u32) -> (f64, f64) {
+    /// global step `step`; returns (D loss, G loss). A conditional model
+    /// takes the real images' `classes`, for which it also draws its fakes.
+    pub fn train_step(&mut self, real: &[f64], classes: Option<&[f64]>, step: u32) -> (f64, f64) {
         let b = self.cfg.batch_size;
         let latent = self.shape.latent;
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_D_STEP, step, 0.0, 1.0);
+        let gen_classes = classes.map(<[f64]>::to_vec);
         let mut x = match self.cfg.fake_batch_norm {
-            FakeBatchNorm::Batch => self.gen_forward(z, false).0,
-            FakeBatchNorm::Running => self.gen_inference(&z),
+            FakeBatchNorm::Batch => self.gen_forward(z, gen_classes.clone(), false).0,
+            FakeBatchNorm::Running => self.gen_inference(&z, classes),
         };
         x.extend_from_slice(real);
         let real = 1.0 - self.cfg.label_smoothing as f64;
         let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
         self.normalize_disc();
-        let (logits, cache) = self.disc_forward(x, 2 * b, salt::DROPOUT_D_STEP, step);
+        let disc_classes = classes.map(|y| [y, y].concat());
+        let (logits, cache) = self.disc_forward(x, disc_classes, 2 * b, salt::DROPOUT_D_STEP, step);
         let (d_loss, g_loss): (BinaryLossFn, BinaryLossFn) = match self.cfg.loss {
             GanLoss::Bce => (loss::bce_with_logits, loss::bce_with_logits),
             GanLoss::Hinge => (loss::hinge_discriminator, loss::hinge_generator),
@@ -372,9 +409,9 @@ impl CpuGan {
         self.update(names::DISCRIMINATOR, &d_grads, step);
 
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_G_STEP, step, 0.0, 1.0);
-        let (img, gen_cache) = self.gen_forward(z, true);
+        let (img, gen_cache) = self.gen_forward(z, gen_classes.clone(), true);
         self.normalize_disc();
-        let (logits, cache) = self.disc_forward(img, b, salt::DROPOUT_G_STEP, step);
+        let (logits, cache) = self.disc_forward(img, gen_classes, b, salt::DROPOUT_G_STEP, step);
         let g = g_loss(&logits, &vec![1.0; b]);
         let (_, dx) = self.disc_backward(&cache, &g.grad);
         let g_grads = self.gen_backward(&gen_cache, &dx);

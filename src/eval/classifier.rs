@@ -146,7 +146,7 @@ pub fn train(
     let pixels = hw.0 * hw.1;
     let mut step = Program::new();
     data::gather_images(gpu, &mut step, &dataset, &order, &counter, pixels, b, &x, 0)?;
-    data::gather_labels(gpu, &mut step, &label_set, &order, &counter, b, &labels)?;
+    data::gather_labels(gpu, &mut step, &label_set, &order, &counter, b, &labels, 0)?;
     let dropout = RngSource {
         seed,
         salt: salt::CLASSIFIER_DROPOUT,

@@ -235,6 +235,23 @@ pub fn class_histogram(classes: &[usize], count: usize) -> Vec<usize> {
     h
 }
 
+/// For each class c, the share of the samples drawn as class c
+/// (`intended`) that the classifier puts in class c (`predicted`); NaN for
+/// a class no sample was drawn as.
+pub fn class_agreement(predicted: &[usize], intended: &[usize], count: usize) -> Vec<f64> {
+    let mut asked = vec![0usize; count];
+    let mut agreed = vec![0usize; count];
+    for (&p, &i) in predicted.iter().zip(intended) {
+        asked[i] += 1;
+        agreed[i] += usize::from(p == i);
+    }
+    asked
+        .iter()
+        .zip(&agreed)
+        .map(|(&a, &g)| g as f64 / a as f64)
+        .collect()
+}
+
 /// Classes holding at least `share` of the samples.
 pub fn classes_covered(histogram: &[usize], share: f64) -> usize {
     let n: usize = histogram.iter().sum();

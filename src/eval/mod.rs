@@ -93,6 +93,10 @@ pub struct EvalReport {
     pub recall: f64,
     pub class_histogram: Vec<usize>,
     pub classes_covered: usize,
+    /// A conditional generator of Fashion-MNIST's classes: for each class,
+    /// the share of the samples drawn as it that the classifier puts in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_agreement: Option<Vec<f64>>,
     pub classifier_sha256: String,
     pub seconds: f64,
 }
@@ -119,13 +123,25 @@ impl std::fmt::Display for EvalReport {
             CLASSES,
             COVERAGE_SHARE * 100.0
         )?;
-        let names = crate::model::classifier::FASHION_MNIST_CLASSES;
-        for (name, count) in names.iter().zip(&self.class_histogram) {
+        if let Some(agreement) = &self.class_agreement {
+            let mean = agreement.iter().sum::<f64>() / agreement.len() as f64;
             writeln!(
+                f,
+                "classes    {:.1}% of the samples drawn as a class are classified as it (per class below)",
+                100.0 * mean
+            )?;
+        }
+        let names = crate::model::classifier::FASHION_MNIST_CLASSES;
+        for (c, (name, count)) in names.iter().zip(&self.class_histogram).enumerate() {
+            write!(
                 f,
                 "  {name:<12} {count:>6} ({:.1}%)",
                 100.0 * *count as f64 / self.n.max(1) as f64
             )?;
+            match &self.class_agreement {
+                Some(a) => writeln!(f, "  drawn as {name}: {:.0}% classified so", 100.0 * a[c])?,
+                None => writeln!(f)?,
+            }
         }
         write!(
             f,
@@ -180,8 +196,22 @@ fn test_features(
     Ok(f)
 }
 
-/// `n` images of the source, [n, h, w] in [-1, 1].
-fn source_images(gpu: &Gpu, opts: &EvalOptions, test: &Images) -> Result<Vec<f32>> {
+/// The classes a conditional generator draws `n` images as (its classes
+/// in turn, as [`Sampler::new`] draws them) where they are the
+/// classifier's, Fashion-MNIST's; else none.
+pub fn drawn_classes(names: &[String], n: usize) -> Option<Vec<usize>> {
+    let fashion = crate::model::classifier::FASHION_MNIST_CLASSES;
+    (names.len() == fashion.len() && names.iter().zip(fashion).all(|(a, b)| a == b))
+        .then(|| (0..n).map(|i| i % names.len()).collect())
+}
+
+/// `n` images of the source, [n, h, w] in [-1, 1], and for a conditional
+/// generator of Fashion-MNIST's classes the class each was drawn as.
+fn source_images(
+    gpu: &Gpu,
+    opts: &EvalOptions,
+    test: &Images,
+) -> Result<(Vec<f32>, Option<Vec<usize>>)> {
     let n = opts.n;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
     let test_images = |what: &str| -> Result<Vec<f32>> {
@@ -210,7 +240,10 @@ fn source_images(gpu: &Gpu, opts: &EvalOptions, test: &Images) -> Result<Vec<f32
             let which = which.unwrap_or_else(|| ckpt.sampling_weights());
             ckpt.restore_generator(path, gpu, &gen, which)?;
             let sampler = Sampler::new(gpu, &gen, n.min(SAMPLE_CHUNK), gpu_seed(opts.seed))?;
-            block_on(sampler.draw(gpu, n))
+            Ok((
+                block_on(sampler.draw(gpu, n))?,
+                drawn_classes(&ckpt.classes, n),
+            ))
         }
         Source::Train => {
             let train = read_images(&find_idx_file(&opts.data, "train-images-idx3-ubyte")?)?;
@@ -223,26 +256,31 @@ fn source_images(gpu: &Gpu, opts: &EvalOptions, test: &Images) -> Result<Vec<f32
             let mut order: Vec<usize> = (0..train.count).collect();
             order.shuffle(&mut rng);
             let px = train.height * train.width;
-            Ok(order[..n]
+            let images = order[..n]
                 .iter()
                 .flat_map(|&i| scale_bytes(&train.pixels[i * px..(i + 1) * px]))
-                .collect())
+                .collect();
+            Ok((images, None))
         }
-        Source::Noisy(sigma) => Ok(test_images("noisy")?
-            .into_iter()
-            .map(|v| (v + sigma * standard_normal(&mut rng)).clamp(-1.0, 1.0))
-            .collect()),
+        Source::Noisy(sigma) => {
+            let images = test_images("noisy")?
+                .into_iter()
+                .map(|v| (v + sigma * standard_normal(&mut rng)).clamp(-1.0, 1.0))
+                .collect();
+            Ok((images, None))
+        }
         Source::Blurred(sigma) => {
             let (h, w) = (test.height, test.width);
             test_images("blurred")?;
-            Ok(test.pixels[..n * h * w]
+            let images = test.pixels[..n * h * w]
                 .chunks(h * w)
                 .flat_map(|px| {
                     let img = image::GrayImage::from_raw(w as u32, h as u32, px.to_vec())
                         .expect("the buffer holds one image");
                     scale_bytes(image::imageops::blur(&img, *sigma).as_raw())
                 })
-                .collect())
+                .collect();
+            Ok((images, None))
         }
     }
 }
@@ -299,12 +337,14 @@ impl Evaluator {
     }
 
     /// Every figure for `images` ([n, h, w] in [-1, 1]) against the test
-    /// set; `seed` draws the KID subsets.
+    /// set; `seed` draws the KID subsets. With `drawn`, the class each image
+    /// was drawn as, the report has each class's agreement.
     pub fn measure(
         &self,
         gpu: &Gpu,
         source: String,
         images: &[f32],
+        drawn: Option<&[usize]>,
         seed: u64,
     ) -> Result<EvalReport> {
         let start = std::time::Instant::now();
@@ -327,7 +367,8 @@ impl Evaluator {
         let grams = block_on(Grams::new(gpu, &a, &b))?;
         let (kid, kid_se) = metrics::kid(&grams, KID_SUBSETS, seed);
         let (precision, recall) = metrics::precision_recall(&grams, PR_NEIGHBOURS);
-        let histogram = metrics::class_histogram(&samples.classes(), CLASSES);
+        let predicted = samples.classes();
+        let histogram = metrics::class_histogram(&predicted, CLASSES);
         Ok(EvalReport {
             source,
             n: samples.n,
@@ -340,6 +381,7 @@ impl Evaluator {
             recall,
             classes_covered: metrics::classes_covered(&histogram, COVERAGE_SHARE),
             class_histogram: histogram,
+            class_agreement: drawn.map(|d| metrics::class_agreement(&predicted, d, CLASSES)),
             classifier_sha256: self.hash.clone(),
             seconds: start.elapsed().as_secs_f64(),
         })
@@ -359,8 +401,9 @@ pub fn evaluate(gpu: &Gpu, weights: &Path, opts: &EvalOptions) -> Result<EvalRep
 pub fn evaluate_with(gpu: &Gpu, evaluator: &Evaluator, opts: &EvalOptions) -> Result<EvalReport> {
     let start = std::time::Instant::now();
     check_n(opts.n)?;
-    let images = source_images(gpu, opts, &evaluator.test)?;
-    let mut report = evaluator.measure(gpu, opts.source.describe(), &images, opts.seed)?;
+    let (images, drawn) = source_images(gpu, opts, &evaluator.test)?;
+    let source = opts.source.describe();
+    let mut report = evaluator.measure(gpu, source, &images, drawn.as_deref(), opts.seed)?;
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
 }

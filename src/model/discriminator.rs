@@ -8,6 +8,7 @@ use crate::ops::activations::{self, Activation};
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::counter::RngSource;
 use crate::ops::dropout;
+use crate::ops::embedding::{add_class_rows, class_rows_gradient, projection};
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
 use crate::ops::spectral_norm::{self, Spectral};
@@ -59,6 +60,9 @@ pub struct DiscWorkspace {
     d2: Tensor,
     /// [batch, 1]
     pub logits: Tensor,
+    /// A conditional discriminator's classes [batch], as float class
+    /// indices.
+    pub labels: Option<Tensor>,
     d_d2: Tensor,
     d_l2: Tensor,
     d_a2: Tensor,
@@ -91,12 +95,14 @@ struct LayerGrads<'a> {
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
 
 impl Discriminator {
-    /// Parameters in Keras' layouts (see `model::keras`).
+    /// Parameters in Keras' layouts (see `model::keras`); a conditional
+    /// discriminator's class rows come last, so that the unconditional
+    /// parameters and their seeded initial values stay as they were.
     pub fn specs(shape: &ModelShape) -> Vec<ParamSpec> {
         let (c1, c2) = DISC_CHANNELS;
         let k2 = KERNEL * KERNEL;
         let flat = shape.disc_flat();
-        vec![
+        let mut specs = vec![
             ParamSpec::new(
                 "conv1.kernel",
                 &[KERNEL, KERNEL, 1, c1],
@@ -124,7 +130,20 @@ impl Discriminator {
                 },
             ),
             ParamSpec::new("dense.bias", &[1], Init::Zeros),
-        ]
+        ];
+        if shape.is_conditional() {
+            // The projection's class rows, initialised like Dense's kernel,
+            // which they extend per class.
+            specs.push(ParamSpec::new(
+                "projection.class_rows",
+                &[shape.classes, flat],
+                Init::Glorot {
+                    fan_in: flat,
+                    fan_out: 1,
+                },
+            ));
+        }
+        specs
     }
 
     /// With `spectral`, the kernels are spectrally normalised.
@@ -207,6 +226,10 @@ impl Discriminator {
             mask2: z("disc mask2", &act2)?,
             d2: z("disc d2", &act2)?,
             logits: z("disc logits", &[batch, 1])?,
+            labels: match s.is_conditional() {
+                true => Some(z("disc classes", &[batch])?),
+                false => None,
+            },
             d_d2: z("disc d_d2", &act2)?,
             d_l2: z("disc d_l2", &act2)?,
             d_a2: z("disc d_a2", &act2)?,
@@ -259,7 +282,8 @@ impl Discriminator {
         }
     }
 
-    /// Records logits = D(x) for x [batch, height, width, 1], the dropout
+    /// Records logits = D(x) (conditional: D(x, ws.labels)) for x [batch,
+    /// height, width, 1], the dropout
     /// after conv1 and conv2 drawing from `dropout[0]` and `dropout[1]`.
     pub fn record_forward(
         &self,
@@ -305,7 +329,14 @@ impl Discriminator {
             Operand::plain(&self.kernel("dense.kernel")),
             Some(&p.value("dense.bias")),
             &ws.logits,
-        )
+        )?;
+        match &ws.labels {
+            Some(labels) => {
+                let rows = p.value("projection.class_rows");
+                projection(gpu, prog, &rows, labels, &flat, &ws.logits)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Records the backward pass from `d_logits` after a forward pass on
@@ -336,6 +367,10 @@ impl Discriminator {
                 &p.grad("dense.kernel"),
             )?;
             sum_columns(gpu, prog, d_logits, &p.grad("dense.bias"), 1.0)?;
+            if let Some(labels) = &ws.labels {
+                let grad = p.grad("projection.class_rows");
+                class_rows_gradient(gpu, prog, &flat, labels, Some(d_logits), &grad)?;
+            }
         }
         let dense = self.kernel("dense.kernel");
         matmul(
@@ -346,6 +381,10 @@ impl Discriminator {
             None,
             &d_flat,
         )?;
+        if let Some(labels) = &ws.labels {
+            let rows = p.value("projection.class_rows");
+            add_class_rows(gpu, prog, &rows, labels, Some(d_logits), &d_flat)?;
+        }
         dropout::backward(gpu, prog, &ws.mask2, &ws.d_d2, &ws.d_l2)?;
         activations::backward(gpu, prog, LEAKY, &ws.a2, &ws.d_l2, &ws.d_a2)?;
         let grads2 = LayerGrads {

@@ -7,6 +7,7 @@ use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
 use crate::ops::batchnorm;
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
+use crate::ops::embedding::{add_class_rows, class_rows_gradient};
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
 use crate::spec::conv::{conv2d_transpose_geometry, Geometry};
@@ -36,6 +37,11 @@ pub struct GenWorkspace {
     geo2: Geometry,
     /// Latent input [batch, latent]; the training step fills it with noise.
     pub z: Tensor,
+    /// A conditional generator's classes [batch], as float class indices.
+    pub labels: Option<Tensor>,
+    /// A morph between classes (`interpolate --from-class --to-class`):
+    /// the class code is (1 - t)·one-hot(labels) + t·one-hot(to).
+    pub morph: Option<ClassMorph>,
     h0: Tensor,
     stats1: Tensor,
     h1: Tensor,
@@ -47,6 +53,16 @@ pub struct GenWorkspace {
     col2: Tensor,
     a2: Tensor,
     grads: Option<GenGrads>,
+}
+
+/// A blend of two classes per sample, each [batch].
+pub struct ClassMorph {
+    /// The second class of each sample.
+    pub to: Tensor,
+    /// 1 - t: the weight of `labels`' class.
+    pub weight_from: Tensor,
+    /// t: the weight of `to`'s class.
+    pub weight_to: Tensor,
 }
 
 struct GenGrads {
@@ -61,12 +77,14 @@ struct GenGrads {
 }
 
 impl Generator {
-    /// Parameters in Keras' layouts (see `model::keras`).
+    /// Parameters in Keras' layouts (see `model::keras`); a conditional
+    /// generator's class rows come last, so that the unconditional
+    /// parameters and their seeded initial values stay as they were.
     pub fn specs(shape: &ModelShape) -> Vec<ParamSpec> {
         let (h, w) = shape.seed_hw();
         let features = h * w * GEN_BASE_CHANNELS;
         let k2 = KERNEL * KERNEL;
-        vec![
+        let mut specs = vec![
             ParamSpec::new(
                 "dense.kernel",
                 &[shape.latent, features],
@@ -96,7 +114,19 @@ impl Generator {
                 },
             ),
             ParamSpec::new("deconv2.bias", &[1], Init::Zeros),
-        ]
+        ];
+        if shape.is_conditional() {
+            // Dense's rows for a one-hot class code joined to z.
+            specs.push(ParamSpec::new(
+                "dense.class_kernel",
+                &[shape.classes, features],
+                Init::Glorot {
+                    fan_in: shape.latent + shape.classes,
+                    fan_out: features,
+                },
+            ));
+        }
+        specs
     }
 
     /// The batch norms' running statistics, Keras' initial mean 0 and
@@ -152,6 +182,11 @@ impl Generator {
         Ok(GenWorkspace {
             batch,
             z: z("gen z", &[batch, s.latent])?,
+            labels: match s.is_conditional() {
+                true => Some(z("gen classes", &[batch])?),
+                false => None,
+            },
+            morph: None,
             h0: z("gen h0", &[batch, h, w, GEN_BASE_CHANNELS])?,
             stats1: z("gen bn1 stats", &[2, GEN_BASE_CHANNELS])?,
             h1: z("gen h1", &[batch, h, w, GEN_BASE_CHANNELS])?,
@@ -166,6 +201,20 @@ impl Generator {
             geo2,
             grads,
         })
+    }
+
+    /// An inference workspace whose conditional generator blends two
+    /// classes per sample ([`ClassMorph`]).
+    pub fn morph_workspace(&self, gpu: &Gpu, batch: usize) -> Result<GenWorkspace> {
+        let mut ws = self.workspace(gpu, batch, false)?;
+        if self.shape.is_conditional() {
+            ws.morph = Some(ClassMorph {
+                to: gpu.zeros("gen morph classes", &[batch])?,
+                weight_from: gpu.zeros("gen morph weights from", &[batch])?,
+                weight_to: gpu.zeros("gen morph weights to", &[batch])?,
+            });
+        }
+        Ok(ws)
     }
 
     /// Batch norm `i` (0 or 1) from x into y, saving its statistics.
@@ -252,7 +301,8 @@ impl Generator {
         }
     }
 
-    /// Records image = G(ws.z) into `out` ([batch, height, width, 1]).
+    /// Records image = G(ws.z) (conditional: G(ws.z, ws.labels)) into `out`
+    /// ([batch, height, width, 1]).
     pub fn record_forward(
         &self,
         gpu: &Gpu,
@@ -271,6 +321,16 @@ impl Generator {
             Some(&p.value("dense.bias")),
             &h0,
         )?;
+        if let Some(labels) = &ws.labels {
+            let rows = p.value("dense.class_kernel");
+            match &ws.morph {
+                None => add_class_rows(gpu, prog, &rows, labels, None, &h0)?,
+                Some(m) => {
+                    add_class_rows(gpu, prog, &rows, labels, Some(&m.weight_from), &h0)?;
+                    add_class_rows(gpu, prog, &rows, &m.to, Some(&m.weight_to), &h0)?;
+                }
+            }
+        }
         self.batchnorm(gpu, prog, mode, 0, [&ws.h0, &ws.stats1, &ws.h1])?;
         self.deconv(gpu, prog, ws, 0, None)?;
         activations::forward(gpu, prog, Activation::Selu, &ws.a1, &ws.s1)?;
@@ -308,6 +368,10 @@ impl Generator {
             None,
             &p.grad("dense.kernel"),
         )?;
+        if let Some(labels) = &ws.labels {
+            let grad = p.grad("dense.class_kernel");
+            class_rows_gradient(gpu, prog, &d_h0, labels, None, &grad)?;
+        }
         sum_columns(gpu, prog, &d_h0, &p.grad("dense.bias"), 1.0)
     }
 }

@@ -21,6 +21,8 @@
 //! | discriminator/conv2.bias   | Conv2D `bias`                              | [128]            |
 //! | discriminator/dense.kernel | Dense `kernel` after Flatten of NHWC       | [h/4·w/4·128, 1] |
 //! | discriminator/dense.bias   | Dense `bias`                               | [1]              |
+//! | generator/dense.class_kernel | `--conditional` only: Dense's `kernel` rows for a one-hot class joined to z (no layer in the seed model) | [classes, h/4·w/4·128] |
+//! | discriminator/projection.class_rows | `--conditional` only: the projection's class embedding (no layer in the seed model) | [classes, h/4·w/4·128] |
 //!
 //! The generator's Reshape and the discriminator's Flatten are row-major
 //! over (h, w, c) in both, so the dense kernels need no reordering either.

@@ -26,12 +26,17 @@ pub const KERNEL: usize = 5;
 pub const LEAKY_SLOPE: f32 = 0.2;
 pub const DROPOUT_RATE: f32 = 0.3;
 
-/// Image and latent sizes: everything else about the networks follows.
+/// Image and latent sizes and the class count: everything else about the
+/// networks follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelShape {
     pub latent: usize,
     pub height: usize,
     pub width: usize,
+    /// Classes a conditional model draws (`--conditional`); 0 for an
+    /// unconditional one (and every checkpoint from before this field).
+    #[serde(default)]
+    pub classes: usize,
 }
 
 impl ModelShape {
@@ -48,7 +53,20 @@ impl ModelShape {
             latent,
             height,
             width,
+            classes: 0,
         })
+    }
+
+    /// The same networks conditioned on one of `classes` classes: the
+    /// generator adds its class's row to Dense's output (a one-hot code
+    /// joined to z), the discriminator adds the projection of its features
+    /// onto its class's row to the logit (Miyato & Koyama 2018).
+    pub fn with_classes(self, classes: usize) -> ModelShape {
+        ModelShape { classes, ..self }
+    }
+
+    pub fn is_conditional(&self) -> bool {
+        self.classes > 0
     }
 
     pub fn pixels(&self) -> usize {

@@ -60,6 +60,7 @@ pub fn gather_images(
 /// Records out[dst_offset + b] = label of image order[counter[1] + b] (a
 /// float class index) from `labels`, one byte per image packed like the
 /// images, for b < count.
+#[allow(clippy::too_many_arguments)]
 pub fn gather_labels(
     gpu: &Gpu,
     prog: &mut Program,
@@ -68,13 +69,23 @@ pub fn gather_labels(
     counter: &Tensor,
     count: usize,
     out: &Tensor,
+    dst_offset: usize,
 ) -> Result<()> {
     let source = Source {
         dataset: labels,
         order,
         counter,
     };
-    gather(gpu, prog, "gather_labels", &source, 1, count, out, 0)
+    gather(
+        gpu,
+        prog,
+        "gather_labels",
+        &source,
+        1,
+        count,
+        out,
+        dst_offset,
+    )
 }
 
 /// What a gather reads: the packed bytes, the epoch's order and the step

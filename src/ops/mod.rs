@@ -9,6 +9,7 @@ pub mod counter;
 pub mod data;
 pub mod dropout;
 pub mod ema;
+pub mod embedding;
 pub mod grid;
 pub mod loss;
 pub mod matmul;
@@ -58,6 +59,7 @@ pub fn mirrors() -> Vec<crate::gpu::mirror::Mirror> {
         data::mirror(),
         dropout::mirror(),
         ema::mirror(),
+        embedding::mirror(),
         loss::mirror(),
         loss::metrics_mirror(),
         matmul::mirror(),

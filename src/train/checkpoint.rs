@@ -19,6 +19,8 @@ const FORMAT: &str = "gan-gpu checkpoint 1";
 /// Metadata key of the CRC-32 of every tensor's bytes, checked on load so
 /// that a damaged file names the damaged tensor instead of loading.
 const CHECKSUMS: &str = "crc32";
+/// Metadata key of a conditional model's class names (a JSON list).
+const CLASSES: &str = "classes";
 
 /// Which of a checkpoint's generators to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +34,9 @@ pub enum GeneratorWeights {
 pub struct Checkpoint {
     pub config: TrainConfig,
     pub shape: ModelShape,
+    /// A conditional model's class names, in label order; empty for an
+    /// unconditional one.
+    pub classes: Vec<String>,
     pub pos: Position,
     pub tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
 }
@@ -144,7 +149,7 @@ pub async fn to_bytes(t: &Trainer, path: &Path) -> Result<Vec<u8>> {
         .zip(&bytes)
         .map(|((n, _, _), b)| (n.as_str(), crc32fast::hash(b)))
         .collect();
-    let meta = HashMap::from([
+    let mut meta = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
         (
             CHECKSUMS.to_string(),
@@ -163,6 +168,12 @@ pub async fn to_bytes(t: &Trainer, path: &Path) -> Result<Vec<u8>> {
             serde_json::to_string(&t.shape).expect("shape serialises"),
         ),
     ]);
+    if let Some(c) = &t.classes {
+        meta.insert(
+            CLASSES.to_string(),
+            serde_json::to_string(&c.names).expect("names serialise"),
+        );
+    }
     safetensors::serialize(views, Some(meta)).map_err(|e| ckpt_err(path, e.to_string()))
 }
 
@@ -244,6 +255,23 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
         .map_err(|e| ckpt_err(path, format!("bad position: {e}")))?;
     let shape: ModelShape = serde_json::from_str(field("shape")?)
         .map_err(|e| ckpt_err(path, format!("bad shape: {e}")))?;
+    let classes: Vec<String> = match meta.get(CLASSES) {
+        Some(c) => {
+            serde_json::from_str(c).map_err(|e| ckpt_err(path, format!("bad class names: {e}")))?
+        }
+        None => Vec::new(),
+    };
+    if classes.len() != shape.classes || shape.is_conditional() != config.conditional {
+        return Err(ckpt_err(
+            path,
+            format!(
+                "its shape has {} classes and its metadata {} class names (conditional: {})",
+                shape.classes,
+                classes.len(),
+                config.conditional
+            ),
+        ));
+    }
     let mut tensors = HashMap::new();
     for name in st.names() {
         let view = st.tensor(name).map_err(|e| ckpt_err(path, e.to_string()))?;
@@ -284,6 +312,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
     Ok(Checkpoint {
         config,
         shape,
+        classes,
         pos,
         tensors,
     })
@@ -357,6 +386,17 @@ impl Checkpoint {
     /// The position must lie inside the trainer's epochs: a checkpoint
     /// resumed onto fewer images than it was trained on is refused.
     pub fn restore(&self, path: &Path, t: &mut Trainer) -> Result<()> {
+        let names = t.classes.as_ref().map(|c| &c.names[..]).unwrap_or(&[]);
+        if names != self.classes {
+            return Err(ckpt_err(
+                path,
+                format!(
+                    "it was trained on the classes [{}], but the data's labels give [{}]",
+                    self.classes.join(", "),
+                    names.join(", ")
+                ),
+            ));
+        }
         if self.pos.step_in_epoch >= t.steps_per_epoch {
             return Err(ckpt_err(
                 path,

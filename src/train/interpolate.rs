@@ -1,11 +1,15 @@
 //! `gan-gpu interpolate`: latent walks. Each walk is a spherical
 //! interpolation between two seeded noise vectors, drawn through a
 //! checkpoint's generator, as a PNG strip (a row per walk) or an animated
-//! GIF (the walks side by side, there and back).
+//! GIF (the walks side by side, there and back). A conditional generator
+//! walks at a fixed class per row (the classes in turn), or with
+//! `--from-class`/`--to-class` morphs one class into another at fixed
+//! noise.
 
 use super::checkpoint::{self, GeneratorWeights};
 use super::output::{self, FRAME_MS};
-use super::sampler::{generate, grid_image};
+use super::sampler::{generate, grid_image, ClassMix};
+use crate::data::class_index;
 use crate::error::{Error, Result};
 use crate::gpu::{block_on, AdapterChoice, Gpu};
 use crate::model::generator::Generator;
@@ -63,6 +67,9 @@ pub struct InterpolateOptions<'a> {
     pub steps: usize,
     pub seed: u64,
     pub generator: Option<GeneratorWeights>,
+    /// A conditional checkpoint's classes to morph between (names or
+    /// numbers), both or neither.
+    pub morph: Option<(&'a str, &'a str)>,
     /// `.png` for a strip, `.gif` for an animation.
     pub out: &'a Path,
 }
@@ -91,8 +98,41 @@ pub fn interpolate(opts: &InterpolateOptions, adapter: &AdapterChoice) -> Result
     let which = opts.generator.unwrap_or_else(|| ckpt.sampling_weights());
     ckpt.restore_generator(opts.checkpoint, &gpu, &gen, which)?;
     let (rows, steps) = (opts.rows, opts.steps);
-    let z = walk_noise(rows, steps, ckpt.shape.latent, opts.seed);
-    let images = block_on(generate(&gpu, &gen, &z))?;
+    let latent = ckpt.shape.latent;
+    let (z, mixes) = match (opts.morph, ckpt.shape.classes) {
+        (Some(_), 0) => {
+            return Err(Error::Config(format!(
+                "--from-class/--to-class: {} is unconditional (trained without --conditional)",
+                opts.checkpoint.display()
+            )))
+        }
+        (Some((from, to)), _) => {
+            let (from, to) = (
+                class_index(&ckpt.classes, from)?,
+                class_index(&ckpt.classes, to)?,
+            );
+            // Each row's noise is its walk's start point, held for the
+            // whole row, while the class code moves.
+            let ends = walk_noise(rows, 1, latent, opts.seed);
+            let z = ends.chunks(latent).flat_map(|a| a.repeat(steps)).collect();
+            let mixes = (0..rows * steps)
+                .map(|i| ClassMix {
+                    from,
+                    to,
+                    t: (i % steps) as f32 / (steps - 1) as f32,
+                })
+                .collect();
+            (z, mixes)
+        }
+        (None, 0) => (walk_noise(rows, steps, latent, opts.seed), Vec::new()),
+        (None, classes) => {
+            let mixes = (0..rows * steps)
+                .map(|i| ClassMix::of(i / steps % classes))
+                .collect();
+            (walk_noise(rows, steps, latent, opts.seed), mixes)
+        }
+    };
+    let images = block_on(generate(&gpu, &gen, &z, &mixes))?;
     let hw = (ckpt.shape.height, ckpt.shape.width);
     if !gif {
         return output::save_grid(opts.out, &images, rows * steps, hw, steps, 2);

@@ -12,7 +12,7 @@ pub mod output;
 pub mod run;
 pub mod sampler;
 
-use crate::data::Images;
+use crate::data::{Classes, Images};
 use crate::error::{Error, Result};
 use crate::gpu::profile::DispatchTime;
 use crate::gpu::{Gpu, Program, Tensor};
@@ -70,6 +70,10 @@ pub struct TrainConfig {
     /// Steps between the frames of progress.gif; none: a frame per epoch.
     #[serde(default)]
     pub movie_every: Option<usize>,
+    /// Both networks conditioned on the images' classes (the training
+    /// labels beside the images).
+    #[serde(default)]
+    pub conditional: bool,
 }
 
 /// The losses the discriminator and generator minimise.
@@ -192,6 +196,8 @@ pub struct Trainer {
     pub gen_ema: Option<Generator>,
     pub disc: Discriminator,
     pub images: Images,
+    /// A conditional run's labels and class names.
+    pub classes: Option<Classes>,
     pub pos: Position,
     pub steps_per_epoch: usize,
     order: Tensor,
@@ -212,12 +218,57 @@ pub fn epoch_order(seed: u64, epoch: usize, count: usize) -> Vec<u32> {
     order
 }
 
+/// What a run trains on: the images, and for a conditional run their
+/// classes.
+pub struct TrainingSet {
+    pub images: Images,
+    pub classes: Option<Classes>,
+}
+
+impl From<Images> for TrainingSet {
+    fn from(images: Images) -> TrainingSet {
+        TrainingSet {
+            images,
+            classes: None,
+        }
+    }
+}
+
+impl TrainingSet {
+    /// The model shape for `cfg` on this data; checks that a conditional
+    /// run has one class per image and an unconditional one none.
+    fn shape(&self, cfg: &TrainConfig) -> Result<ModelShape> {
+        let images = &self.images;
+        let shape = ModelShape::new(cfg.latent_dim, images.height, images.width)?;
+        match (&self.classes, cfg.conditional) {
+            (None, false) => Ok(shape),
+            (Some(c), true) if c.labels.len() == images.count && !c.names.is_empty() => {
+                Ok(shape.with_classes(c.names.len()))
+            }
+            (Some(c), true) => Err(Error::Config(format!(
+                "{} labels and {} class names for {} images",
+                c.labels.len(),
+                c.names.len(),
+                images.count
+            ))),
+            (None, true) => Err(Error::Config(
+                "--conditional needs the images' class labels".into(),
+            )),
+            (Some(_), false) => Err(Error::Config(
+                "class labels were given to a run without --conditional".into(),
+            )),
+        }
+    }
+}
+
 impl Trainer {
     /// Sets up networks, data and the step program; weights are initialised
     /// from the seed (a checkpoint can overwrite them with `restore`).
-    pub fn new(gpu: Gpu, cfg: TrainConfig, images: Images) -> Result<Trainer> {
+    pub fn new(gpu: Gpu, cfg: TrainConfig, data: impl Into<TrainingSet>) -> Result<Trainer> {
         cfg.validate()?;
-        let shape = ModelShape::new(cfg.latent_dim, images.height, images.width)?;
+        let data: TrainingSet = data.into();
+        let shape = data.shape(&cfg)?;
+        let TrainingSet { images, classes } = data;
         let b = cfg.batch_size;
         if images.count < b {
             return Err(Error::Config(format!(
@@ -249,6 +300,14 @@ impl Trainer {
             &[images.pixels.len().div_ceil(4)],
             &data::pack_bytes(&images.pixels),
         )?;
+        let labels = match &classes {
+            Some(c) => Some(gpu.upload(
+                "class labels",
+                &[c.labels.len().div_ceil(4)],
+                &data::pack_bytes(&c.labels),
+            )?),
+            None => None,
+        };
         let order = gpu.zeros("epoch order", &[images.count])?;
         let metrics = gpu.zeros("metrics", &[2 * loss::SLOT])?;
         let step_program = record_step(
@@ -257,7 +316,7 @@ impl Trainer {
             &shape,
             (&gen, gen_ema.as_ref()),
             &disc,
-            &dataset,
+            (&dataset, labels.as_ref()),
             &order,
             &counter,
             &metrics,
@@ -278,6 +337,7 @@ impl Trainer {
             gen_ema,
             disc,
             images,
+            classes,
             pos: Position::default(),
             order,
             order_epoch: None,
@@ -386,6 +446,10 @@ impl Trainer {
 /// 4. With `--ema`, the average generator follows G's weights and running
 ///    statistics.
 ///
+/// A conditional run gathers the real batch's classes first: the fake half
+/// of D's batch and G's batch are drawn for the same classes, so both
+/// follow the data's class frequencies.
+///
 /// The losses are BCE or, with `GanLoss::Hinge`, the hinge pair. With
 /// spectral normalisation, each D forward pass starts with a power-iteration
 /// step per kernel, and D's weight gradients end with its backward.
@@ -396,7 +460,7 @@ fn record_step(
     shape: &ModelShape,
     (gen, gen_ema): (&Generator, Option<&Generator>),
     disc: &Discriminator,
-    dataset: &Tensor,
+    (dataset, labels): (&Tensor, Option<&Tensor>),
     order: &Tensor,
     counter: &Tensor,
     metrics: &Tensor,
@@ -429,6 +493,18 @@ fn record_step(
         FakeBatchNorm::Running => BnMode::Inference,
     };
     let mut p = Program::new();
+    if let Some(labels) = labels {
+        let gather = |p: &mut Program, out: &Option<Tensor>, offset: usize| match out {
+            Some(out) => data::gather_labels(gpu, p, labels, order, counter, b, out, offset),
+            None => Err(Error::Config(
+                "a conditional run's networks take classes".into(),
+            )),
+        };
+        gather(&mut p, &gen_ws.labels, 0)?;
+        gather(&mut p, &disc_ws_d.labels, 0)?;
+        gather(&mut p, &disc_ws_d.labels, b)?;
+        gather(&mut p, &disc_ws_g.labels, 0)?;
+    }
     random::normal(gpu, &mut p, rng(salt::NOISE_D_STEP), &gen_ws.z, 0.0, 1.0)?;
     gen.record_forward(
         gpu,

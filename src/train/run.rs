@@ -4,8 +4,8 @@
 use super::checkpoint::{self, Checkpoint, GeneratorWeights};
 use super::output::{self, Row};
 use super::sampler::{Sampler, SAMPLE_CHUNK};
-use super::{Metrics, TrainConfig, Trainer};
-use crate::data::{find_training_images, read_images};
+use super::{Metrics, TrainConfig, Trainer, TrainingSet};
+use crate::data::{class_index, find_training_images, read_images, read_training_classes};
 use crate::error::{io_err, Result};
 use crate::eval::Evaluator;
 use crate::gpu::{block_on, AdapterChoice, Gpu};
@@ -59,13 +59,40 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// A square-ish grid of `n` images; 4× scale up to 256 images, 1× beyond
-/// (a grid of 10,000 would otherwise be 11,000 pixels wide).
-fn save_sample_grid(path: &Path, images: &[f32], n: usize, gen: &Generator) -> Result<()> {
-    let cols = (n as f64).sqrt().ceil() as usize;
+/// A grid of `n` images in `cols` columns; 4× scale up to 256 images, 1×
+/// beyond (a grid of 10,000 would otherwise be 11,000 pixels wide).
+fn save_sample_grid(
+    path: &Path,
+    images: &[f32],
+    n: usize,
+    cols: usize,
+    gen: &Generator,
+) -> Result<()> {
     let scale = if n <= SAMPLE_CHUNK { 4 } else { 1 };
     let hw = (gen.shape.height, gen.shape.width);
     output::save_grid(path, images, n, hw, cols, scale)
+}
+
+/// Columns of a square-ish grid of `n` images.
+fn square_cols(n: usize) -> usize {
+    (n as f64).sqrt().ceil() as usize
+}
+
+/// Columns of the per-epoch grid of a conditional run: one row per class.
+const CLASS_GRID_COLS: usize = 8;
+
+/// The per-epoch grid's sampler, its image count and columns: 8×8, or for
+/// a conditional generator one row of 8 per class.
+fn epoch_grid_sampler(gpu: &Gpu, gen: &Generator, seed: u32) -> Result<(Sampler, usize)> {
+    let classes = gen.shape.classes;
+    if classes == 0 {
+        return Ok((Sampler::new(gpu, gen, GRID, seed)?, square_cols(GRID)));
+    }
+    let rows: Vec<usize> = (0..classes)
+        .flat_map(|c| std::iter::repeat_n(c, CLASS_GRID_COLS))
+        .collect();
+    let sampler = Sampler::for_classes(gpu, gen, rows.len(), seed, &rows)?;
+    Ok((sampler, CLASS_GRID_COLS))
 }
 
 /// Rebuilds progress.gif from every grid saved so far: `samples/step_*.png`
@@ -82,13 +109,21 @@ fn rebuild_movie(out: &Path, cfg: &TrainConfig) -> Result<()> {
     output::write_movie(&out.join("progress.gif"), &frames)
 }
 
-/// Loads the configured training images (with --limit applied).
-pub fn load_images(cfg: &TrainConfig) -> Result<crate::data::Images> {
+/// Loads the configured training images (with --limit applied), and
+/// their classes for a conditional run.
+pub fn load_training_set(cfg: &TrainConfig) -> Result<TrainingSet> {
     let mut images = read_images(&find_training_images(&cfg.data)?)?;
+    let mut classes = match cfg.conditional {
+        true => Some(read_training_classes(&cfg.data, images.count)?),
+        false => None,
+    };
     if let Some(n) = cfg.limit {
         images.truncate(n);
+        if let Some(c) = &mut classes {
+            c.truncate(n);
+        }
     }
-    Ok(images)
+    Ok(TrainingSet { images, classes })
 }
 
 /// A new run never writes over files that are already in its directory
@@ -172,10 +207,10 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     let cfg = opts.cfg.clone();
     cfg.validate()?;
     check_out_dir(&opts)?;
-    let images = load_images(&cfg)?;
+    let data = load_training_set(&cfg)?;
     let gpu = block_on(Gpu::new(&opts.adapter))?;
     log::info!("training on {} ({:?})", gpu.info.name, gpu.info.backend);
-    let mut t = Trainer::new(gpu, cfg.clone(), images)?;
+    let mut t = Trainer::new(gpu, cfg.clone(), data)?;
     if let Some((path, ckpt)) = &opts.resume {
         ckpt.restore(path, &mut t)?;
     }
@@ -222,10 +257,9 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     let (h, w) = (t.images.height, t.images.width);
     let real = crate::eval::features::scale_bytes(&t.images.pixels[..n_real * h * w]);
     output::save_grid(&out.join("real.png"), &real, n_real, (h, w), 8, 4)?;
-    let sampler = Sampler::new(
+    let (sampler, grid_cols) = epoch_grid_sampler(
         &t.gpu,
         t.sampling_generator(),
-        GRID,
         gpu_seed(cfg.seed) ^ salt::SAMPLE_GRID_SEED_MIX,
     )?;
     let csv = out.join("metrics.csv");
@@ -265,6 +299,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                             .join(format!("step_{:08}.png", t.pos.global_step)),
                         &block_on(sampler.images(&t.gpu, 0))?,
                         sampler.n,
+                        grid_cols,
                         &t.gen,
                     )?;
                 }
@@ -341,6 +376,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                 .join(format!("epoch_{:03}.png", epoch + 1)),
             &block_on(sampler.images(&t.gpu, 0))?,
             sampler.n,
+            grid_cols,
             &t.gen,
         )?;
         block_on(checkpoint::save(&t, &ckpt_path))?;
@@ -352,7 +388,10 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
                 let eval_sampler =
                     Sampler::new(&t.gpu, t.sampling_generator(), e.n.min(SAMPLE_CHUNK), 0)?;
                 let images = block_on(eval_sampler.draw(&t.gpu, e.n))?;
-                let r = ev.measure(&t.gpu, format!("epoch {}", epoch + 1), &images, 0)?;
+                let names = t.classes.as_ref().map_or(&[][..], |c| &c.names[..]);
+                let drawn = crate::eval::drawn_classes(names, e.n);
+                let epoch_name = format!("epoch {}", epoch + 1);
+                let r = ev.measure(&t.gpu, epoch_name, &images, drawn.as_deref(), 0)?;
                 if opts.show_progress {
                     println!(
                         "epoch {}: FID {:.2}, KID {:.4} ± {:.4}, precision {:.3}, recall {:.3}, {}/10 classes ({} samples, {:.0} s)",
@@ -381,12 +420,15 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
 }
 
 /// `gan-gpu sample`: a grid of `n` images from a checkpoint's generator
-/// (inference-mode batch norm) with noise drawn from `seed`.
+/// (inference-mode batch norm) with noise drawn from `seed`. A conditional
+/// generator draws the `classes` named (names or numbers), or else every
+/// class; with more than one class, each gets a row of ⌈n / classes⌉.
 pub fn sample(
     checkpoint_path: &Path,
     n: usize,
     seed: u64,
     which: Option<GeneratorWeights>,
+    classes: &[String],
     out: &Path,
     adapter: &AdapterChoice,
 ) -> Result<()> {
@@ -394,11 +436,35 @@ pub fn sample(
         return Err(crate::Error::Config("--n must be at least 1".into()));
     }
     let ckpt = checkpoint::load(checkpoint_path)?;
+    if !classes.is_empty() && !ckpt.shape.is_conditional() {
+        return Err(crate::Error::Config(format!(
+            "--class: {} is unconditional (trained without --conditional); it draws no chosen class",
+            checkpoint_path.display()
+        )));
+    }
+    let chosen = match classes {
+        [] => (0..ckpt.shape.classes).collect(),
+        names => names
+            .iter()
+            .map(|q| class_index(&ckpt.classes, q))
+            .collect::<Result<Vec<usize>>>()?,
+    };
+    let (pattern, n, cols) = match chosen.len() {
+        0 | 1 => (chosen, n, square_cols(n)),
+        k => {
+            let per = n.div_ceil(k);
+            let rows = chosen
+                .iter()
+                .flat_map(|&c| std::iter::repeat_n(c, per))
+                .collect();
+            (rows, k * per, per)
+        }
+    };
     let gpu = block_on(Gpu::new(adapter))?;
     let gen = Generator::new(&gpu, ckpt.shape, 0)?;
     let which = which.unwrap_or_else(|| ckpt.sampling_weights());
     ckpt.restore_generator(checkpoint_path, &gpu, &gen, which)?;
-    let sampler = Sampler::new(&gpu, &gen, n.min(SAMPLE_CHUNK), gpu_seed(seed))?;
+    let sampler = Sampler::for_classes(&gpu, &gen, n.min(SAMPLE_CHUNK), gpu_seed(seed), &pattern)?;
     let images = block_on(sampler.draw(&gpu, n))?;
-    save_sample_grid(out, &images, n, &gen)
+    save_sample_grid(out, &images, n, cols, &gen)
 }

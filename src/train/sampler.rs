@@ -51,11 +51,52 @@ pub struct Sampler {
     program: Program,
     counter: Tensor,
     out: Tensor,
+    /// A conditional generator's class input, and the classes of a
+    /// request's images: image i draws `pattern[i mod its length]`.
+    classes: Option<(Tensor, Vec<usize>)>,
     pub n: usize,
 }
 
+/// Checks `classes` against `gen`: none for an unconditional generator,
+/// each below the class count for a conditional one.
+fn check_classes(gen: &Generator, classes: &[usize]) -> Result<()> {
+    let count = gen.shape.classes;
+    if count == 0 && !classes.is_empty() {
+        return Err(Error::Config(
+            "this generator is unconditional (trained without --conditional): it draws no chosen class".into(),
+        ));
+    }
+    if count > 0 && classes.is_empty() {
+        return Err(Error::Config(
+            "a conditional generator needs a class for every image".into(),
+        ));
+    }
+    match classes.iter().find(|&&c| c >= count) {
+        Some(c) => Err(Error::Config(format!(
+            "class {c} is not one of the generator's {count} classes"
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl Sampler {
+    /// A conditional generator draws its classes in turn: image i of a
+    /// request is of class i mod the class count.
     pub fn new(gpu: &Gpu, gen: &Generator, n: usize, seed: u32) -> Result<Sampler> {
+        let every: Vec<usize> = (0..gen.shape.classes).collect();
+        Sampler::for_classes(gpu, gen, n, seed, &every)
+    }
+
+    /// Image i of a request draws class `classes[i mod classes.len()]`;
+    /// an unconditional generator takes no classes.
+    pub fn for_classes(
+        gpu: &Gpu,
+        gen: &Generator,
+        n: usize,
+        seed: u32,
+        classes: &[usize],
+    ) -> Result<Sampler> {
+        check_classes(gen, classes)?;
         let ws = gen.workspace(gpu, n, false)?;
         let counter = StepCounter::default().upload(gpu, "sample counter")?;
         let mut noise = Program::new();
@@ -81,6 +122,7 @@ impl Sampler {
             program,
             counter,
             out,
+            classes: ws.labels.map(|labels| (labels, classes.to_vec())),
             n,
         })
     }
@@ -92,6 +134,13 @@ impl Sampler {
             batch_start: 0,
         }
         .write(gpu, &self.counter)?;
+        if let Some((labels, pattern)) = &self.classes {
+            let first = pass as usize * self.n;
+            let pass_labels: Vec<f32> = (first..first + self.n)
+                .map(|i| pattern[i % pattern.len()] as f32)
+                .collect();
+            gpu.write(labels, &pass_labels)?;
+        }
         gpu.run(&self.noise)?;
         gpu.run(&self.program)?;
         gpu.download(&self.out).await
@@ -108,11 +157,37 @@ impl Sampler {
     }
 }
 
-/// The generator in inference mode on given noise `z` ([n, latent]), in
-/// passes of at most [`SAMPLE_CHUNK`]; returns [n, h, w]. In inference mode
-/// each image depends on its own noise only, so the passes' padding changes
-/// nothing.
-pub async fn generate(gpu: &Gpu, gen: &Generator, z: &[f32]) -> Result<Vec<f32>> {
+/// A conditional generator's class code for one image: (1 - t)·one-hot(from)
+/// + t·one-hot(to).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClassMix {
+    pub from: usize,
+    pub to: usize,
+    pub t: f32,
+}
+
+impl ClassMix {
+    /// Class `c` alone.
+    pub fn of(c: usize) -> ClassMix {
+        ClassMix {
+            from: c,
+            to: c,
+            t: 0.0,
+        }
+    }
+}
+
+/// The generator in inference mode on given noise `z` ([n, latent]) and,
+/// for a conditional generator, class codes (one per vector), in passes of
+/// at most [`SAMPLE_CHUNK`]; returns [n, h, w]. In inference mode each
+/// image depends on its own noise and class code only, so the passes'
+/// padding changes nothing.
+pub async fn generate(
+    gpu: &Gpu,
+    gen: &Generator,
+    z: &[f32],
+    mixes: &[ClassMix],
+) -> Result<Vec<f32>> {
     let latent = gen.shape.latent;
     if z.is_empty() || !z.len().is_multiple_of(latent) {
         return Err(Error::Config(format!(
@@ -121,17 +196,35 @@ pub async fn generate(gpu: &Gpu, gen: &Generator, z: &[f32]) -> Result<Vec<f32>>
         )));
     }
     let n = z.len() / latent;
+    let classes: Vec<usize> = mixes.iter().flat_map(|m| [m.from, m.to]).collect();
+    check_classes(gen, &classes)?;
+    if gen.shape.is_conditional() && mixes.len() != n {
+        return Err(Error::Config(format!(
+            "{} class codes for {n} noise vectors",
+            mixes.len()
+        )));
+    }
     let chunk = n.min(SAMPLE_CHUNK);
-    let ws = gen.workspace(gpu, chunk, false)?;
+    let ws = gen.morph_workspace(gpu, chunk)?;
     let s = &gen.shape;
     let out = gpu.zeros("generated", &[chunk, s.height, s.width, 1])?;
     let mut program = Program::new();
     gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
     let mut images = Vec::with_capacity(n * s.pixels());
-    for part in z.chunks(chunk * latent) {
+    for (k, part) in z.chunks(chunk * latent).enumerate() {
         let mut padded = part.to_vec();
         padded.resize(chunk * latent, 0.0);
         gpu.write(&ws.z, &padded)?;
+        if let (Some(labels), Some(morph)) = (&ws.labels, &ws.morph) {
+            let mut pass = mixes[k * chunk..].to_vec();
+            pass.truncate(chunk);
+            pass.resize(chunk, ClassMix::of(0));
+            let column = |f: fn(&ClassMix) -> f32| pass.iter().map(f).collect::<Vec<f32>>();
+            gpu.write(labels, &column(|m| m.from as f32))?;
+            gpu.write(&morph.to, &column(|m| m.to as f32))?;
+            gpu.write(&morph.weight_from, &column(|m| 1.0 - m.t))?;
+            gpu.write(&morph.weight_to, &column(|m| m.t))?;
+        }
         gpu.run(&program)?;
         let pass: Vec<f32> = gpu.download(&out).await?;
         images.extend_from_slice(&pass[..part.len() / latent * s.pixels()]);

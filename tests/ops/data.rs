@@ -74,10 +74,12 @@ async fn gather_labels_matches_reference() {
     .unwrap();
     let out = gpu.upload("out", &[6], &[-1.0f32; 6]).unwrap();
     let mut prog = Program::new();
-    gather_labels(gpu, &mut prog, &packed, &order_t, &counter, 5, &out).unwrap();
+    // At offset 1, as the conditional discriminator's batch takes its
+    // second half's labels.
+    gather_labels(gpu, &mut prog, &packed, &order_t, &counter, 5, &out, 1).unwrap();
     gpu.run(&prog).unwrap();
     let got: Vec<f32> = gpu.download(&out).await.unwrap();
     let want = cpu::data::gather_labels(&labels, &order, 6, 5);
-    assert_close("gathered labels", &got[..5], &want, 0.0);
-    assert_eq!(got[5], -1.0, "wrote past the batch");
+    assert_close("gathered labels", &got[1..], &want, 0.0);
+    assert_eq!(got[0], -1.0, "wrote before the offset");
 }

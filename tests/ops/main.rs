@@ -17,6 +17,7 @@ mod conv;
 mod data;
 mod dropout;
 mod ema;
+mod embedding;
 mod loss;
 mod matmul;
 mod optim;

@@ -28,6 +28,7 @@ fn cli_resume_refuses_contradicting_flags() {
         ("--loss", "hinge"),
         ("--ema", "0.999"),
         ("--spectral-norm", ""),
+        ("--conditional", ""),
     ] {
         let out = std::process::Command::new(exe)
             .args(["train", "--resume", ckpt_arg, flag])

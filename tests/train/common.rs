@@ -41,6 +41,7 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         ema: None,
         spectral_norm: false,
         movie_every: None,
+        conditional: false,
     }
 }
 

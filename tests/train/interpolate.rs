@@ -62,14 +62,14 @@ fn walks_are_seeded_and_generation_ignores_chunking() {
     let many: Vec<f32> = (0..300)
         .flat_map(|k| walk_noise(1, 2, 100, k)[..100].to_vec())
         .collect();
-    let all = block_on(generate(&gpu, &gen, &many)).unwrap();
-    let few = block_on(generate(&gpu, &gen, &many[..1000])).unwrap();
+    let all = block_on(generate(&gpu, &gen, &many, &[])).unwrap();
+    let few = block_on(generate(&gpu, &gen, &many[..1000], &[])).unwrap();
     assert_eq!(all.len(), 300 * 28 * 28);
     assert!(
         all[..few.len()] == few[..],
         "a pass's padding changed an image"
     );
-    let err = block_on(generate(&gpu, &gen, &many[..150])).unwrap_err();
+    let err = block_on(generate(&gpu, &gen, &many[..150], &[])).unwrap_err();
     assert!(err.to_string().contains("150 noise values"), "{err}");
 }
 

@@ -7,6 +7,7 @@
 mod common;
 
 mod cli;
+mod conditional;
 mod data_errors;
 mod durability;
 mod export;

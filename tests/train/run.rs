@@ -147,6 +147,7 @@ fn sample_draws_a_grid_from_a_checkpoint() {
         10,
         3,
         None,
+        &[],
         &grid,
         &AdapterChoice::default(),
     )
@@ -161,6 +162,7 @@ fn sample_draws_a_grid_from_a_checkpoint() {
         300,
         3,
         None,
+        &[],
         &grid,
         &AdapterChoice::default(),
     )

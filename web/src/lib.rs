@@ -195,6 +195,7 @@ impl App {
                 ema: None,
                 spectral_norm: false,
                 movie_every: None,
+                conditional: false,
             };
             if let Some(n) = limit {
                 images.truncate(n);
