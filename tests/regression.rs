@@ -45,6 +45,8 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
         spectral_norm: false,
         movie_every: None,
         conditional: false,
+        image_size: None,
+        channels: None,
     };
     let mut t = Trainer::new(gpu, cfg, images).unwrap();
     for _ in 0..3 {

@@ -61,9 +61,20 @@ async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut T
         spectral_norm: false,
         movie_every: None,
         conditional: false,
+        image_size: None,
+        channels: None,
     };
     recipe(&mut cfg);
-    let im = images(count);
+    let mut im = images(count);
+    if cfg.channels == Some(3) {
+        // Three different channels from each grey image.
+        im.pixels = im
+            .pixels
+            .iter()
+            .flat_map(|&p| [p, 255 - p, p / 2])
+            .collect();
+        im.channels = 3;
+    }
     let gpu = Gpu::new(&AdapterChoice::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -87,7 +98,7 @@ async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut T
     };
     let mut reference = CpuGan::new(t.shape, &cfg, as64(&before));
     let order = epoch_order(cfg.seed, 0, count);
-    let real = gan_gpu::cpu::data::gather_images(&im.pixels, &order, 0, batch, 28 * 28);
+    let real = gan_gpu::cpu::data::gather_images(&im.pixels, &order, 0, batch, im.image_len());
     t.step().unwrap();
     let m = t.read_metrics().await.unwrap();
     let after = tensor_map(&t).await;
@@ -242,4 +253,11 @@ async fn one_step_matches_cpu_reference_conditional() {
         c.conditional = true;
     })
     .await;
+}
+
+/// RGB images: the generator's last layer makes three channels and the
+/// discriminator's first reads them.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_rgb() {
+    one_step_matches_reference(Optimizer::rmsprop(1e-3), |c| c.channels = Some(3)).await;
 }

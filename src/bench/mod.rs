@@ -206,6 +206,7 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         count,
         height: shape.height,
         width: shape.width,
+        channels: 1,
         pixels,
     };
     let cfg = crate::train::TrainConfig {
@@ -225,6 +226,8 @@ fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Tr
         spectral_norm: false,
         movie_every: None,
         conditional: false,
+        image_size: None,
+        channels: None,
     };
     let mut t = Trainer::new(block_on(Gpu::new(&opts.adapter))?, cfg, images)?;
     t.step()?;

@@ -98,7 +98,7 @@ pub struct TrainArgs {
     /// Seed of every random number: initial weights, noise, dropout, shuffling [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Directory of IDX files with train-images-idx3-ubyte[.gz] (default: the shipped Fashion-MNIST).
+    /// Directory of IDX files with train-images-idx3-ubyte[.gz], or a folder of PNG/JPEG images searched recursively (default: the shipped Fashion-MNIST).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Output directory (default: runs/<timestamp>, or the checkpoint's directory when resuming).
@@ -137,6 +137,12 @@ pub struct TrainArgs {
     /// Condition both networks on the images' classes (train-labels-idx1-ubyte beside the images): `sample --class` then draws a chosen class, and the epoch grids show one row per class.
     #[arg(long)]
     pub conditional: bool,
+    /// A folder of images (--data): the side they are centre-cropped and resized to, 28, 32, 48 or 64 [default: 32].
+    #[arg(long, value_name = "PX")]
+    pub image_size: Option<usize>,
+    /// A folder of images (--data): 1 (grey) or 3 (RGB) [default: RGB if any image has colour, else grey].
+    #[arg(long, value_name = "C")]
+    pub channels: Option<usize>,
     /// Steps between the frames of progress.gif (the fixed-noise grid) [default: a frame per epoch; when resuming, the checkpoint's].
     #[arg(long, value_name = "N")]
     pub movie_every: Option<usize>,
@@ -185,6 +191,8 @@ impl TrainArgs {
                 spectral_norm: self.spectral_norm,
                 movie_every: self.movie_every,
                 conditional: self.conditional,
+                image_size: self.image_size,
+                channels: self.channels,
             };
             return Ok(match self.recipe {
                 Some(recipe) => recipe.apply(cfg),
@@ -254,6 +262,22 @@ impl TrainArgs {
         }
         if self.conditional && !c.conditional {
             return conflict("conditional", "(on)".into(), "unconditional model".into());
+        }
+        if self.image_size.is_some() && self.image_size != c.image_size {
+            let size = self.image_size;
+            return conflict(
+                "image-size",
+                format!("{size:?}"),
+                format!("{:?}", c.image_size),
+            );
+        }
+        if self.channels.is_some() && self.channels != c.channels {
+            let channels = self.channels;
+            return conflict(
+                "channels",
+                format!("{channels:?}"),
+                format!("{:?}", c.channels),
+            );
         }
         if let Some(recipe) = self.recipe {
             if recipe.apply(c.clone()) != *c {

@@ -7,20 +7,27 @@ use crate::error::{io_err, Error, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Grey-scale images, row-major, one byte per pixel.
+/// Images, row-major, one byte per channel of a pixel, channels last
+/// (grey: 1, RGB: 3).
 #[derive(Clone)]
 pub struct Images {
     pub count: usize,
     pub height: usize,
     pub width: usize,
+    pub channels: usize,
     pub pixels: Vec<u8>,
 }
 
 impl Images {
+    /// Bytes per image.
+    pub fn image_len(&self) -> usize {
+        self.height * self.width * self.channels
+    }
+
     /// Keeps only the first `n` images.
     pub fn truncate(&mut self, n: usize) {
         self.count = self.count.min(n);
-        self.pixels.truncate(self.count * self.height * self.width);
+        self.pixels.truncate(self.count * self.image_len());
     }
 }
 
@@ -177,6 +184,7 @@ fn parse_images(path: &Path, raw: impl Read) -> Result<Images> {
     }
     Ok(Images {
         count,
+        channels: 1,
         height,
         width,
         pixels,

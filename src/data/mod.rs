@@ -1,7 +1,10 @@
 //! Training data: IDX image and label files (MNIST's format), gzipped or
-//! not, and the class labels of conditional training.
+//! not, folders of PNG/JPEG images, and the class labels of conditional
+//! training.
 
 pub mod classes;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod folder;
 pub mod idx;
 
 pub use classes::{class_index, read_training_classes, Classes};

@@ -226,12 +226,14 @@ fn source_images(
     match &opts.source {
         Source::Checkpoint(path, which) => {
             let ckpt = checkpoint::load(path)?;
-            if (ckpt.shape.height, ckpt.shape.width) != (test.height, test.width) {
+            let theirs = (ckpt.shape.height, ckpt.shape.width, ckpt.shape.channels);
+            if theirs != (test.height, test.width, 1) {
                 return Err(Error::Config(format!(
-                    "{} makes {}x{} images; the classifier takes {}x{}",
+                    "{} makes {}x{} images of {} channels; the classifier takes {}x{} grey",
                     path.display(),
-                    ckpt.shape.height,
-                    ckpt.shape.width,
+                    theirs.0,
+                    theirs.1,
+                    theirs.2,
                     test.height,
                     test.width
                 )));

@@ -105,9 +105,9 @@ impl Discriminator {
         let mut specs = vec![
             ParamSpec::new(
                 "conv1.kernel",
-                &[KERNEL, KERNEL, 1, c1],
+                &[KERNEL, KERNEL, shape.channels, c1],
                 Init::Glorot {
-                    fan_in: k2,
+                    fan_in: k2 * shape.channels,
                     fan_out: k2 * c1,
                 },
             ),
@@ -283,7 +283,7 @@ impl Discriminator {
     }
 
     /// Records logits = D(x) (conditional: D(x, ws.labels)) for x [batch,
-    /// height, width, 1], the dropout
+    /// height, width, channels], the dropout
     /// after conv1 and conv2 drawing from `dropout[0]` and `dropout[1]`.
     pub fn record_forward(
         &self,

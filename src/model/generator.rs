@@ -107,13 +107,13 @@ impl Generator {
             ParamSpec::new("bn2.gamma_beta", &[2, GEN_MID_CHANNELS], Init::GammaBeta),
             ParamSpec::new(
                 "deconv2.kernel",
-                &[KERNEL, KERNEL, 1, GEN_MID_CHANNELS],
+                &[KERNEL, KERNEL, shape.channels, GEN_MID_CHANNELS],
                 Init::Glorot {
-                    fan_in: k2,
+                    fan_in: k2 * shape.channels,
                     fan_out: k2 * GEN_MID_CHANNELS,
                 },
             ),
-            ParamSpec::new("deconv2.bias", &[1], Init::Zeros),
+            ParamSpec::new("deconv2.bias", &[shape.channels], Init::Zeros),
         ];
         if shape.is_conditional() {
             // Dense's rows for a one-hot class code joined to z.
@@ -302,7 +302,7 @@ impl Generator {
     }
 
     /// Records image = G(ws.z) (conditional: G(ws.z, ws.labels)) into `out`
-    /// ([batch, height, width, 1]).
+    /// ([batch, height, width, channels]).
     pub fn record_forward(
         &self,
         gpu: &Gpu,

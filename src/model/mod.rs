@@ -37,6 +37,14 @@ pub struct ModelShape {
     /// unconditional one (and every checkpoint from before this field).
     #[serde(default)]
     pub classes: usize,
+    /// Colour channels of an image: 1 (grey; every checkpoint from before
+    /// this field) or 3 (RGB).
+    #[serde(default = "grey")]
+    pub channels: usize,
+}
+
+fn grey() -> usize {
+    1
 }
 
 impl ModelShape {
@@ -54,7 +62,23 @@ impl ModelShape {
             height,
             width,
             classes: 0,
+            channels: 1,
         })
+    }
+
+    /// The same networks for images of `channels` colour channels.
+    pub fn with_channels(self, channels: usize) -> ModelShape {
+        ModelShape { channels, ..self }
+    }
+
+    /// Values in one image: height · width · channels.
+    pub fn image_len(&self) -> usize {
+        self.pixels() * self.channels
+    }
+
+    /// (height, width, channels) of an image.
+    pub fn hwc(&self) -> (usize, usize, usize) {
+        (self.height, self.width, self.channels)
     }
 
     /// The same networks conditioned on one of `classes` classes: the
@@ -91,7 +115,7 @@ impl ModelShape {
     pub fn gen_deconv2(&self) -> ConvSpec {
         ConvSpec {
             in_c: GEN_MID_CHANNELS,
-            out_c: 1,
+            out_c: self.channels,
             kernel: (KERNEL, KERNEL),
             stride: 2,
             padding: Padding::Same,
@@ -100,7 +124,7 @@ impl ModelShape {
 
     pub fn disc_conv1(&self) -> ConvSpec {
         ConvSpec {
-            in_c: 1,
+            in_c: self.channels,
             out_c: DISC_CHANNELS.0,
             kernel: (KERNEL, KERNEL),
             stride: 2,

@@ -133,12 +133,12 @@ pub fn interpolate(opts: &InterpolateOptions, adapter: &AdapterChoice) -> Result
         }
     };
     let images = block_on(generate(&gpu, &gen, &z, &mixes))?;
-    let hw = (ckpt.shape.height, ckpt.shape.width);
+    let hwc = ckpt.shape.hwc();
     if !gif {
-        return output::save_grid(opts.out, &images, rows * steps, hw, steps, 2);
+        return output::save_grid(opts.out, &images, rows * steps, hwc, steps, 2);
     }
     // Frame k holds point k of every walk; the frames go there and back.
-    let px = hw.0 * hw.1;
+    let px = ckpt.shape.image_len();
     let cols = (rows as f64).sqrt().ceil() as usize;
     let order = (0..steps).chain((1..steps - 1).rev());
     let frames = order
@@ -146,8 +146,7 @@ pub fn interpolate(opts: &InterpolateOptions, adapter: &AdapterChoice) -> Result
             let points: Vec<f32> = (0..rows)
                 .flat_map(|r| images[(r * steps + k) * px..(r * steps + k + 1) * px].to_vec())
                 .collect();
-            let grey = grid_image(&points, rows, hw, cols, 4);
-            (image::DynamicImage::ImageLuma8(grey).to_rgba8(), FRAME_MS)
+            (grid_image(&points, rows, hwc, cols, 4).to_rgba8(), FRAME_MS)
         })
         .collect();
     output::write_gif(opts.out, frames)

@@ -71,9 +71,17 @@ pub struct TrainConfig {
     #[serde(default)]
     pub movie_every: Option<usize>,
     /// Both networks conditioned on the images' classes (the training
-    /// labels beside the images).
+    /// labels beside the images, or a folder's class folders).
     #[serde(default)]
     pub conditional: bool,
+    /// A folder of images: the side they are resized to (none: the
+    /// default, 32).
+    #[serde(default)]
+    pub image_size: Option<usize>,
+    /// A folder of images: 1 (grey) or 3 (RGB); none: RGB if any image has
+    /// colour.
+    #[serde(default)]
+    pub channels: Option<usize>,
 }
 
 /// The losses the discriminator and generator minimise.
@@ -239,7 +247,8 @@ impl TrainingSet {
     /// run has one class per image and an unconditional one none.
     fn shape(&self, cfg: &TrainConfig) -> Result<ModelShape> {
         let images = &self.images;
-        let shape = ModelShape::new(cfg.latent_dim, images.height, images.width)?;
+        let shape = ModelShape::new(cfg.latent_dim, images.height, images.width)?
+            .with_channels(images.channels);
         match (&self.classes, cfg.conditional) {
             (None, false) => Ok(shape),
             (Some(c), true) if c.labels.len() == images.count && !c.names.is_empty() => {
@@ -466,7 +475,7 @@ fn record_step(
     metrics: &Tensor,
 ) -> Result<Program> {
     let b = cfg.batch_size;
-    let (h, w, pixels) = (shape.height, shape.width, shape.pixels());
+    let (h, w, c, image_len) = (shape.height, shape.width, shape.channels, shape.image_len());
     let seed = gpu_seed(cfg.seed);
     let rng = |salt| RngSource {
         seed,
@@ -476,9 +485,9 @@ fn record_step(
     let gen_ws = gen.workspace(gpu, b, true)?;
     let disc_ws_d = disc.workspace(gpu, 2 * b)?;
     let disc_ws_g = disc.workspace(gpu, b)?;
-    let x_d = gpu.zeros("discriminator input (fake, real)", &[2 * b, h, w, 1])?;
-    let x_g = gpu.zeros("generated images", &[b, h, w, 1])?;
-    let dx_g = gpu.zeros("gradient of generated images", &[b, h, w, 1])?;
+    let x_d = gpu.zeros("discriminator input (fake, real)", &[2 * b, h, w, c])?;
+    let x_g = gpu.zeros("generated images", &[b, h, w, c])?;
+    let dx_g = gpu.zeros("gradient of generated images", &[b, h, w, c])?;
     let real = 1.0 - cfg.label_smoothing;
     let labels_d: Vec<f32> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
     let labels_d = gpu.upload("labels fake/real", &[2 * b, 1], &labels_d)?;
@@ -511,7 +520,7 @@ fn record_step(
         &mut p,
         &gen_ws,
         fake_mode,
-        &x_d.view(0, &[b, h, w, 1])?,
+        &x_d.view(0, &[b, h, w, c])?,
     )?;
     data::gather_images(
         gpu,
@@ -519,10 +528,10 @@ fn record_step(
         dataset,
         order,
         counter,
-        pixels,
+        image_len,
         b,
         &x_d,
-        b * pixels,
+        b * image_len,
     )?;
     let (d_loss, g_loss) = match cfg.loss {
         GanLoss::Bce => (BinaryKind::Bce, BinaryKind::Bce),

@@ -7,17 +7,17 @@ use plotters::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
-/// Writes images in [-1, 1] ([n, h, w] row-major) as a grey PNG grid (see
-/// [`grid_image`]).
+/// Writes images in [-1, 1] ([n, h, w, c] row-major) as a PNG grid, grey
+/// or RGB (see [`grid_image`]).
 pub fn save_grid(
     path: &Path,
     images: &[f32],
     n: usize,
-    hw: (usize, usize),
+    hwc: (usize, usize, usize),
     cols: usize,
     scale: usize,
 ) -> Result<()> {
-    grid_image(images, n, hw, cols, scale)
+    grid_image(images, n, hwc, cols, scale)
         .save(path)
         .map_err(|e| Error::Output {
             path: path.to_path_buf(),

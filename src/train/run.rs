@@ -5,6 +5,7 @@ use super::checkpoint::{self, Checkpoint, GeneratorWeights};
 use super::output::{self, Row};
 use super::sampler::{Sampler, SAMPLE_CHUNK};
 use super::{Metrics, TrainConfig, Trainer, TrainingSet};
+use crate::data::folder::{read_folder, FolderOptions, DEFAULT_IMAGE_SIZE};
 use crate::data::{class_index, find_training_images, read_images, read_training_classes};
 use crate::error::{io_err, Result};
 use crate::eval::Evaluator;
@@ -69,8 +70,7 @@ fn save_sample_grid(
     gen: &Generator,
 ) -> Result<()> {
     let scale = if n <= SAMPLE_CHUNK { 4 } else { 1 };
-    let hw = (gen.shape.height, gen.shape.width);
-    output::save_grid(path, images, n, hw, cols, scale)
+    output::save_grid(path, images, n, gen.shape.hwc(), cols, scale)
 }
 
 /// Columns of a square-ish grid of `n` images.
@@ -110,12 +110,47 @@ fn rebuild_movie(out: &Path, cfg: &TrainConfig) -> Result<()> {
 }
 
 /// Loads the configured training images (with --limit applied), and
-/// their classes for a conditional run.
-pub fn load_training_set(cfg: &TrainConfig) -> Result<TrainingSet> {
-    let mut images = read_images(&find_training_images(&cfg.data)?)?;
-    let mut classes = match cfg.conditional {
-        true => Some(read_training_classes(&cfg.data, images.count)?),
-        false => None,
+/// their classes for a conditional run: IDX files where the data directory
+/// has them, else its PNG/JPEG images (with a progress bar when
+/// `show_progress`).
+pub fn load_training_set(cfg: &TrainConfig, show_progress: bool) -> Result<TrainingSet> {
+    let (mut images, mut classes) = match find_training_images(&cfg.data) {
+        Ok(path) => {
+            if cfg.image_size.is_some() || cfg.channels.is_some() {
+                return Err(crate::Error::Config(format!(
+                    "--image-size and --channels apply to folders of images; {} holds IDX files of their own size",
+                    cfg.data.display()
+                )));
+            }
+            let images = read_images(&path)?;
+            let classes = match cfg.conditional {
+                true => Some(read_training_classes(&cfg.data, images.count)?),
+                false => None,
+            };
+            (images, classes)
+        }
+        Err(_) if cfg.data.is_dir() => {
+            let opts = FolderOptions {
+                size: cfg.image_size.unwrap_or(DEFAULT_IMAGE_SIZE),
+                channels: cfg.channels,
+            };
+            let bar = match show_progress {
+                true => ProgressBar::new(0),
+                false => ProgressBar::hidden(),
+            };
+            bar.set_style(
+                ProgressStyle::with_template("loading images [{bar:28}] {pos}/{len} eta {eta}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            let loaded = read_folder(&cfg.data, opts, cfg.conditional, |done, all| {
+                bar.set_length(all as u64);
+                bar.set_position(done as u64);
+            });
+            bar.finish_and_clear();
+            loaded?
+        }
+        Err(e) => return Err(e),
     };
     if let Some(n) = cfg.limit {
         images.truncate(n);
@@ -207,7 +242,7 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
     let cfg = opts.cfg.clone();
     cfg.validate()?;
     check_out_dir(&opts)?;
-    let data = load_training_set(&cfg)?;
+    let data = load_training_set(&cfg, opts.show_progress)?;
     let gpu = block_on(Gpu::new(&opts.adapter))?;
     log::info!("training on {} ({:?})", gpu.info.name, gpu.info.backend);
     let mut t = Trainer::new(gpu, cfg.clone(), data)?;
@@ -254,9 +289,9 @@ pub fn train(opts: RunOptions, stop: &AtomicBool) -> Result<(Outcome, Trainer)> 
             .as_bytes(),
     )?;
     let n_real = GRID.min(t.images.count);
-    let (h, w) = (t.images.height, t.images.width);
-    let real = crate::eval::features::scale_bytes(&t.images.pixels[..n_real * h * w]);
-    output::save_grid(&out.join("real.png"), &real, n_real, (h, w), 8, 4)?;
+    let real =
+        crate::eval::features::scale_bytes(&t.images.pixels[..n_real * t.images.image_len()]);
+    output::save_grid(&out.join("real.png"), &real, n_real, t.shape.hwc(), 8, 4)?;
     let (sampler, grid_cols) = epoch_grid_sampler(
         &t.gpu,
         t.sampling_generator(),

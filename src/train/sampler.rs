@@ -8,35 +8,40 @@ use crate::model::salt;
 use crate::ops::counter::{RngSource, StepCounter};
 use crate::ops::random;
 
-/// Images in [-1, 1] ([n, h, w] row-major) as a grey grid of `cols`
-/// columns, each pixel drawn as a `scale`×`scale` block, with a 2-pixel gap
-/// so the tiles are easy to tell apart.
+/// Images in [-1, 1] ([n, h, w, c] row-major, c = 1 grey or 3 RGB) as a
+/// grid of `cols` columns, each pixel drawn as a `scale`×`scale` block,
+/// with a 2-pixel gap so the tiles are easy to tell apart.
 pub fn grid_image(
     images: &[f32],
     n: usize,
-    (h, w): (usize, usize),
+    (h, w, c): (usize, usize, usize),
     cols: usize,
     scale: usize,
-) -> image::GrayImage {
+) -> image::DynamicImage {
     let rows = n.div_ceil(cols);
     let gap = 2;
     let (tw, th) = (w * scale + gap, h * scale + gap);
-    let mut img = image::GrayImage::from_pixel(
-        (cols * tw + gap) as u32,
-        (rows * th + gap) as u32,
-        image::Luma([40]),
-    );
+    let (width, height) = (cols * tw + gap, rows * th + gap);
+    let mut bytes = vec![40u8; width * height * c];
     for i in 0..n {
         let (ox, oy) = (gap + (i % cols) * tw, gap + (i / cols) * th);
         for y in 0..h * scale {
             for x in 0..w * scale {
-                let v = images[i * h * w + (y / scale) * w + x / scale];
-                let byte = ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
-                img.put_pixel((ox + x) as u32, (oy + y) as u32, image::Luma([byte]));
+                let src = ((i * h + y / scale) * w + x / scale) * c;
+                let dst = ((oy + y) * width + ox + x) * c;
+                for k in 0..c {
+                    let v = images[src + k].clamp(-1.0, 1.0);
+                    bytes[dst + k] = ((v + 1.0) * 127.5).round() as u8;
+                }
             }
         }
     }
-    img
+    let (width, height) = (width as u32, height as u32);
+    match c {
+        1 => image::GrayImage::from_raw(width, height, bytes).map(image::DynamicImage::ImageLuma8),
+        _ => image::RgbImage::from_raw(width, height, bytes).map(image::DynamicImage::ImageRgb8),
+    }
+    .expect("the buffer holds the whole grid")
 }
 
 /// Images `sample` draws per pass of the generator: larger requests are
@@ -113,7 +118,7 @@ impl Sampler {
             1.0,
         )?;
         let s = &gen.shape;
-        let out = gpu.zeros("samples", &[n, s.height, s.width, 1])?;
+        let out = gpu.zeros("samples", &[n, s.height, s.width, s.channels])?;
         let mut program = Program::new();
         gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
         // The recorded bind groups keep the workspace's buffers alive.
@@ -207,7 +212,7 @@ pub async fn generate(
     let chunk = n.min(SAMPLE_CHUNK);
     let ws = gen.morph_workspace(gpu, chunk)?;
     let s = &gen.shape;
-    let out = gpu.zeros("generated", &[chunk, s.height, s.width, 1])?;
+    let out = gpu.zeros("generated", &[chunk, s.height, s.width, s.channels])?;
     let mut program = Program::new();
     gen.record_forward(gpu, &mut program, &ws, BnMode::Inference, &out)?;
     let mut images = Vec::with_capacity(n * s.pixels());

@@ -42,6 +42,8 @@ pub fn config(batch: usize, optimizer: Optimizer, limit: usize, epochs: usize) -
         spectral_norm: false,
         movie_every: None,
         conditional: false,
+        image_size: None,
+        channels: None,
     }
 }
 

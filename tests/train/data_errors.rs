@@ -82,6 +82,7 @@ fn images_that_do_not_fit_the_generator_are_rejected() {
         count: 4,
         height: 30,
         width: 30,
+        channels: 1,
         pixels: vec![0; 4 * 900],
     };
     let err = Trainer::new(gpu(), config(2, Optimizer::adam(2e-4), 4, 1), im)

@@ -11,6 +11,7 @@ mod conditional;
 mod data_errors;
 mod durability;
 mod export;
+mod folders;
 mod fuzz;
 mod interpolate;
 mod robustness;

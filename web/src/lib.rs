@@ -101,15 +101,15 @@ fn grid_sampler(gpu: &Gpu, gen: &Generator, seed: u64) -> gan_gpu::Result<Sample
 /// The grid as `{ width, height, rgba }` for a canvas's `ImageData`.
 async fn draw_grid(gpu: &Gpu, shape: &ModelShape, sampler: &Sampler) -> Result<JsValue, JsValue> {
     let images = sampler.images(gpu, 0).await.map_err(js_err)?;
-    let grey = grid_image(&images, GRID, (shape.height, shape.width), 8, 1);
-    let rgba: Vec<u8> = grey.as_raw().iter().flat_map(|&v| [v, v, v, 255]).collect();
+    let hwc = (shape.height, shape.width, shape.channels);
+    let grid = grid_image(&images, GRID, hwc, 8, 1).to_rgba8();
     let out = js_sys::Object::new();
     let set = |k: &str, v: JsValue| js_sys::Reflect::set(&out, &k.into(), &v);
-    set("width", grey.width().into())?;
-    set("height", grey.height().into())?;
+    set("width", grid.width().into())?;
+    set("height", grid.height().into())?;
     set(
         "rgba",
-        js_sys::Uint8ClampedArray::from(rgba.as_slice()).into(),
+        js_sys::Uint8ClampedArray::from(grid.as_raw().as_slice()).into(),
     )?;
     Ok(out.into())
 }
@@ -196,6 +196,8 @@ impl App {
                 spectral_norm: false,
                 movie_every: None,
                 conditional: false,
+                image_size: None,
+                channels: None,
             };
             if let Some(n) = limit {
                 images.truncate(n);
