@@ -30,6 +30,7 @@ fn main() {
         train_steps: 10,
         adapter: AdapterChoice::default(),
         image_size: 28,
+        channels: 1,
     };
     let report = run(&opts).unwrap_or_else(|e| panic!("{e}"));
     print!("{}", format_report(&report));

@@ -73,6 +73,12 @@ enum Command {
         /// steps) and print the time by kernel.
         #[arg(long)]
         profile: bool,
+        /// Image side of the model measured (28: Fashion-MNIST's; 32, 48, 64: an image folder's).
+        #[arg(long, default_value_t = 28)]
+        image_size: usize,
+        /// Colour channels of the model measured: 1 (grey) or 3 (RGB).
+        #[arg(long, default_value_t = 1)]
+        channels: usize,
     },
     /// FID, KID, precision/recall and class coverage of a checkpoint's samples against the test set.
     Eval(EvalArgs),
@@ -225,6 +231,8 @@ fn run(cli: Cli) -> Result<i32> {
             against,
             rounds,
             profile,
+            image_size,
+            channels,
         } => {
             if let Some(b) = batch_sizes.iter().find(|&&b| b == 0) {
                 return Err(Error::Config(format!(
@@ -260,7 +268,8 @@ fn run(cli: Cli) -> Result<i32> {
                 reps: reps.max(1),
                 train_steps,
                 adapter: choice.clone(),
-                image_size: 28,
+                image_size,
+                channels,
             };
             if profile {
                 let b = opts.batch_sizes.first().copied().unwrap_or(64);

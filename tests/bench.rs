@@ -16,6 +16,7 @@ fn tiny(ops: &[&str]) -> BenchOptions {
         train_steps: 1,
         adapter: AdapterChoice::default(),
         image_size: 8,
+        channels: 1,
     }
 }
 

@@ -50,6 +50,16 @@ pub struct BenchOptions {
     pub adapter: AdapterChoice,
     /// Image side (28 for Fashion-MNIST); small values make a quick smoke run.
     pub image_size: usize,
+    /// Colour channels of the images: 1 (grey) or 3 (RGB).
+    pub channels: usize,
+}
+
+impl BenchOptions {
+    /// The model these options measure.
+    pub fn shape(&self) -> Result<ModelShape> {
+        let s = ModelShape::new(defaults::LATENT_DIM, self.image_size, self.image_size)?;
+        Ok(s.with_channels(self.channels))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -98,12 +108,12 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         salt: 0,
         counter: StepCounter::default().upload(&gpu, "bench counter")?,
     };
-    let shape = ModelShape::new(defaults::LATENT_DIM, opts.image_size, opts.image_size)?;
+    let shape = opts.shape()?;
     let latent = shape.latent;
     let (sh, sw) = shape.seed_hw();
     let seed_features = sh * sw * GEN_BASE_CHANNELS;
     let flat = shape.disc_flat();
-    if opts.image_size == 28 {
+    if (opts.image_size, opts.channels) == (28, 1) {
         bench.matmul_case("matmul square", 0, (1024, 1024, 1024), false, false)?;
         bench.matmul_case("matmul im2col", 0, (64, 6272, 128), false, false)?;
     }
@@ -199,14 +209,14 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
 /// way), one step already run.
 fn bench_trainer(opts: &BenchOptions, shape: &ModelShape, b: usize) -> Result<Trainer> {
     let count = (4 * b).max(64);
-    let pixels: Vec<u8> = (0..count * shape.pixels())
+    let pixels: Vec<u8> = (0..count * shape.image_len())
         .map(|i| (i * 31 % 251) as u8)
         .collect();
     let images = crate::data::Images {
         count,
         height: shape.height,
         width: shape.width,
-        channels: 1,
+        channels: shape.channels,
         pixels,
     };
     let cfg = crate::train::TrainConfig {

@@ -8,7 +8,6 @@ use super::{bench_trainer, BenchOptions};
 use crate::error::Result;
 use crate::gpu::block_on;
 use crate::gpu::profile::TimestampMode;
-use crate::model::ModelShape;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -24,11 +23,7 @@ pub struct KernelTime {
 /// The profile of `steps` training steps at batch `b`, as text; `None`
 /// when the adapter has no timestamp queries.
 pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<String>> {
-    let shape = ModelShape::new(
-        crate::train::defaults::LATENT_DIM,
-        opts.image_size,
-        opts.image_size,
-    )?;
+    let shape = opts.shape()?;
     let mut t = bench_trainer(opts, &shape, b)?;
     let Some(mode) = t.gpu.timestamp_mode() else {
         return Ok(None);
