@@ -43,6 +43,11 @@ fn state_key(name: &str, k: usize) -> String {
 /// One full step (noise, G, D on fake + real, D update, G through D, G
 /// update) on the GPU against `cpu::model` in f64, from the same weights.
 async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut TrainConfig)) {
+    one_step_on(images(16), optimizer, recipe).await;
+}
+
+/// [`one_step_matches_reference`] on the 16 images `im`.
+async fn one_step_on(mut im: Images, optimizer: Optimizer, recipe: impl Fn(&mut TrainConfig)) {
     let (batch, count) = (4, 16);
     let mut cfg = TrainConfig {
         epochs: 1,
@@ -65,7 +70,6 @@ async fn one_step_matches_reference(optimizer: Optimizer, recipe: impl Fn(&mut T
         channels: None,
     };
     recipe(&mut cfg);
-    let mut im = images(count);
     if cfg.channels == Some(3) {
         // Three different channels from each grey image.
         im.pixels = im
@@ -260,4 +264,27 @@ async fn one_step_matches_cpu_reference_conditional() {
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn one_step_matches_cpu_reference_rgb() {
     one_step_matches_reference(Optimizer::rmsprop(1e-3), |c| c.channels = Some(3)).await;
+}
+
+/// A 64×64 model: three stride-2 blocks per network (one more than the
+/// seed's, for the doubling past 32 px), on synthetic images.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_step_matches_cpu_reference_three_blocks() {
+    let side = 64;
+    assert_eq!(
+        gan_gpu::model::ModelShape::new(100, side, side)
+            .unwrap()
+            .blocks,
+        3
+    );
+    let im = Images {
+        count: 16,
+        height: side,
+        width: side,
+        channels: 1,
+        pixels: (0..16 * side * side)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect(),
+    };
+    one_step_on(im, Optimizer::rmsprop(1e-3), |_| {}).await;
 }

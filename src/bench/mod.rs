@@ -28,7 +28,7 @@ pub use report::format_report;
 
 use crate::error::Result;
 use crate::gpu::{block_on, AdapterChoice, Gpu};
-use crate::model::{ModelShape, DISC_CHANNELS, GEN_BASE_CHANNELS, GEN_MID_CHANNELS, LEAKY_SLOPE};
+use crate::model::{ModelShape, LEAKY_SLOPE};
 use crate::ops::activations::Activation;
 use crate::ops::counter::StepCounter;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry};
@@ -111,7 +111,7 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
     let shape = opts.shape()?;
     let latent = shape.latent;
     let (sh, sw) = shape.seed_hw();
-    let seed_features = sh * sw * GEN_BASE_CHANNELS;
+    let seed_features = sh * sw * shape.seed_channels();
     let flat = shape.disc_flat();
     if (opts.image_size, opts.channels) == (28, 1) {
         bench.matmul_case("matmul square", 0, (1024, 1024, 1024), false, false)?;
@@ -137,40 +137,38 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         bench.matmul_case("disc dense forward", d, (d, flat, 1), false, false)?;
         bench.matmul_case("disc dense backward-input", d, (d, 1, flat), false, true)?;
         bench.matmul_case("disc dense backward-weights", d, (flat, d, 1), true, false)?;
-        let t1 = conv2d_transpose_geometry("gen deconv1", b, (sh, sw), &shape.gen_deconv1())?;
-        bench.conv_case("gen deconv1", t1, GEN_BASE_CHANNELS, true)?;
-        let t2 = conv2d_transpose_geometry("gen deconv2", b, (t1.h, t1.w), &shape.gen_deconv2())?;
-        bench.conv_case("gen deconv2", t2, GEN_MID_CHANNELS, true)?;
-        let c1 = conv2d_geometry(
-            "disc conv1",
-            d,
-            (shape.height, shape.width),
-            &shape.disc_conv1(),
-        )?;
-        bench.conv_case("disc conv1", c1, DISC_CHANNELS.0, false)?;
-        let c2 = conv2d_geometry("disc conv2", d, (c1.oh, c1.ow), &shape.disc_conv2())?;
-        bench.conv_case("disc conv2", c2, DISC_CHANNELS.1, false)?;
-        bench.batchnorm_case("gen bn1", b, &[b, sh, sw, GEN_BASE_CHANNELS])?;
-        bench.batchnorm_case("gen bn2", b, &[b, t1.h, t1.w, GEN_MID_CHANNELS])?;
-        bench.elementwise(
-            "selu",
-            b,
-            &[b, t1.h, t1.w, GEN_MID_CHANNELS],
-            Activation::Selu,
-        )?;
+        let mut hw = (sh, sw);
+        for i in 0..shape.blocks {
+            let spec = shape.gen_deconv(i);
+            let name = format!("gen deconv{}", i + 1);
+            let t = conv2d_transpose_geometry(&name, b, hw, &spec)?;
+            bench.conv_case(&name, t, spec.in_c, true)?;
+            let bn = format!("gen bn{}", i + 1);
+            bench.batchnorm_case(&bn, b, &[b, hw.0, hw.1, spec.in_c])?;
+            if i == 0 {
+                bench.elementwise("selu", b, &t.image_shape(), Activation::Selu)?;
+            }
+            hw = (t.h, t.w);
+        }
         bench.elementwise(
             "tanh",
             b,
-            &[b, shape.height, shape.width, 1],
+            &[b, shape.height, shape.width, shape.channels],
             Activation::Tanh,
         )?;
-        bench.elementwise(
-            "leaky_relu",
-            d,
-            &[d, c1.oh, c1.ow, DISC_CHANNELS.0],
-            Activation::LeakyRelu(LEAKY_SLOPE),
-        )?;
-        dropout_case(&mut bench, d, &[d, c1.oh, c1.ow, DISC_CHANNELS.0])?;
+        let mut hw = (shape.height, shape.width);
+        for i in 0..shape.blocks {
+            let spec = shape.disc_conv(i);
+            let name = format!("disc conv{}", i + 1);
+            let c = conv2d_geometry(&name, d, hw, &spec)?;
+            bench.conv_case(&name, c, spec.out_c, false)?;
+            if i == 0 {
+                let act = [d, c.oh, c.ow, spec.out_c];
+                bench.elementwise("leaky_relu", d, &act, Activation::LeakyRelu(LEAKY_SLOPE))?;
+                dropout_case(&mut bench, d, &act)?;
+            }
+            hw = (c.oh, c.ow);
+        }
         bce_case(&mut bench, d)?;
         let gen_params = crate::model::generator::Generator::specs(&shape)
             .iter()

@@ -5,10 +5,7 @@ use super::{
     activations, batchnorm, conv, dropout, ema, embedding, loss, matmul, optim, reduce, rng,
     spectral_norm,
 };
-use crate::model::{
-    discriminator, gpu_seed, names, salt, ModelShape, DISC_CHANNELS, DROPOUT_RATE,
-    GEN_BASE_CHANNELS, GEN_MID_CHANNELS, LEAKY_SLOPE,
-};
+use crate::model::{discriminator, gpu_seed, names, salt, ModelShape, DROPOUT_RATE, LEAKY_SLOPE};
 use crate::ops::activations::Activation;
 use crate::spec::conv::{conv2d_geometry, conv2d_transpose_geometry, Geometry};
 use crate::train::{FakeBatchNorm, GanLoss, TrainConfig};
@@ -36,24 +33,31 @@ pub struct CpuGan {
 struct GenCache {
     z: Vec<f64>,
     classes: Option<Vec<f64>>,
-    h0: Vec<f64>,
-    h1: Vec<f64>,
-    a1: Vec<f64>,
-    s1: Vec<f64>,
-    h2: Vec<f64>,
-    a2: Vec<f64>,
+    /// Per block: batch norm's input (block 0: Dense's output) and output,
+    /// the convolution's output.
+    blocks: Vec<GenBlockCache>,
+}
+
+struct GenBlockCache {
+    x: Vec<f64>,
+    h: Vec<f64>,
+    a: Vec<f64>,
 }
 
 struct DiscCache {
     n: usize,
-    x: Vec<f64>,
     classes: Option<Vec<f64>>,
-    a1: Vec<f64>,
-    m1: Vec<f64>,
-    d1: Vec<f64>,
-    a2: Vec<f64>,
-    m2: Vec<f64>,
-    d2: Vec<f64>,
+    /// Per block: the input (block 0: the images), the convolution's
+    /// output, the dropout mask
+    /// and the block's output.
+    blocks: Vec<DiscBlockCache>,
+}
+
+struct DiscBlockCache {
+    x: Vec<f64>,
+    a: Vec<f64>,
+    mask: Vec<f64>,
+    d: Vec<f64>,
 }
 
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
@@ -65,21 +69,29 @@ impl CpuGan {
             .unwrap_or_else(|| panic!("no tensor {name}"))
     }
 
-    fn gen_geometry(&self, b: usize) -> (Geometry, Geometry) {
+    fn gen_geometry(&self, b: usize) -> Vec<Geometry> {
         let s = &self.shape;
-        let g1 = conv2d_transpose_geometry("g1", b, s.seed_hw(), &s.gen_deconv1())
-            .expect("valid geometry");
-        let g2 = conv2d_transpose_geometry("g2", b, (g1.h, g1.w), &s.gen_deconv2())
-            .expect("valid geometry");
-        (g1, g2)
+        let mut hw = s.seed_hw();
+        (0..s.blocks)
+            .map(|i| {
+                let g = conv2d_transpose_geometry("g", b, hw, &s.gen_deconv(i))
+                    .expect("valid geometry");
+                hw = (g.h, g.w);
+                g
+            })
+            .collect()
     }
 
-    fn disc_geometry(&self, n: usize) -> (Geometry, Geometry) {
+    fn disc_geometry(&self, n: usize) -> Vec<Geometry> {
         let s = &self.shape;
-        let g1 =
-            conv2d_geometry("d1", n, (s.height, s.width), &s.disc_conv1()).expect("valid geometry");
-        let g2 = conv2d_geometry("d2", n, (g1.oh, g1.ow), &s.disc_conv2()).expect("valid geometry");
-        (g1, g2)
+        let mut hw = (s.height, s.width);
+        (0..s.blocks)
+            .map(|i| {
+                let g = conv2d_geometry("d", n, hw, &s.disc_conv(i)).expect("valid geometry");
+                hw = (g.oh, g.ow);
+                g
+            })
+            .collect()
     }
 
     /// Dense's output: z·W + b, plus a conditional generator's class rows.
@@ -101,105 +113,107 @@ impl CpuGan {
         h0
     }
 
+    /// The blocks from Dense's output `h0` to the image, batch norm `i`
+    /// normalising with `bn(i, x)`; returns the image and each block's
+    /// (input, normalised input, convolution output).
+    fn gen_blocks(
+        &self,
+        h0: &[f64],
+        mut bn: impl FnMut(usize, &[f64]) -> Vec<f64>,
+    ) -> (Vec<f64>, Vec<GenBlockCache>) {
+        let geos = self.gen_geometry(self.cfg.batch_size);
+        let mut x = h0.to_vec();
+        let mut blocks = Vec::with_capacity(geos.len());
+        for (i, g) in geos.iter().enumerate() {
+            let h = bn(i, &x);
+            let a = conv::conv2d_transpose_forward(
+                g,
+                self.shape.gen_deconv(i).in_c,
+                &h,
+                self.t(&format!("generator/deconv{}.kernel", i + 1)),
+                self.t(&format!("generator/deconv{}.bias", i + 1)),
+            );
+            let last = i + 1 == geos.len();
+            let out = activations::forward(
+                if last {
+                    Activation::Tanh
+                } else {
+                    Activation::Selu
+                },
+                &a,
+            );
+            blocks.push(GenBlockCache { x, h, a });
+            x = out;
+        }
+        (x, blocks)
+    }
+
     fn gen_forward(
         &mut self,
         z: Vec<f64>,
         classes: Option<Vec<f64>>,
         update_running: bool,
     ) -> (Vec<f64>, GenCache) {
-        let b = self.cfg.batch_size;
-        let (g1, g2) = self.gen_geometry(b);
         let h0 = self.gen_dense(&z, classes.as_deref());
-        let bn1 = batchnorm::forward_train(&h0, self.t("generator/bn1.gamma_beta"));
-        let a1 = conv::conv2d_transpose_forward(
-            &g1,
-            GEN_BASE_CHANNELS,
-            &bn1.y,
-            self.t("generator/deconv1.kernel"),
-            self.t("generator/deconv1.bias"),
-        );
-        let s1 = activations::forward(Activation::Selu, &a1);
-        let bn2 = batchnorm::forward_train(&s1, self.t("generator/bn2.gamma_beta"));
-        let a2 = conv::conv2d_transpose_forward(
-            &g2,
-            GEN_MID_CHANNELS,
-            &bn2.y,
-            self.t("generator/deconv2.kernel"),
-            self.t("generator/deconv2.bias"),
-        );
-        let img = activations::forward(Activation::Tanh, &a2);
+        let mut stats = Vec::new();
+        let (img, blocks) = self.gen_blocks(&h0, |i, x| {
+            let gb = self.t(&format!("generator/bn{}.gamma_beta", i + 1));
+            let bn = batchnorm::forward_train(x, gb);
+            stats.push((bn.mean, bn.var));
+            bn.y
+        });
         if update_running {
-            for (i, bn) in [&bn1, &bn2].iter().enumerate() {
+            for (i, (mean, var)) in stats.iter().enumerate() {
                 let r = self
                     .tensors
                     .get_mut(&names::running(i + 1))
                     .expect("running statistics");
-                batchnorm::update_running(r, &bn.mean, &bn.var);
+                batchnorm::update_running(r, mean, var);
             }
         }
-        (
-            img,
-            GenCache {
-                z,
-                classes,
-                h0,
-                h1: bn1.y,
-                a1,
-                s1,
-                h2: bn2.y,
-                a2,
-            },
-        )
+        (img, GenCache { z, classes, blocks })
     }
 
     /// The generator with its running batch-norm statistics (no cache: no
     /// gradient flows back through this pass).
     fn gen_inference(&self, z: &[f64], classes: Option<&[f64]>) -> Vec<f64> {
-        let (g1, g2) = self.gen_geometry(self.cfg.batch_size);
         let h0 = self.gen_dense(z, classes);
         let bn = |i: usize, x: &[f64]| {
-            let gb = self.t(&format!("generator/bn{i}.gamma_beta"));
-            batchnorm::forward_inference(x, gb, self.t(&names::running(i)))
+            let gb = self.t(&format!("generator/bn{}.gamma_beta", i + 1));
+            batchnorm::forward_inference(x, gb, self.t(&names::running(i + 1)))
         };
-        let a1 = conv::conv2d_transpose_forward(
-            &g1,
-            GEN_BASE_CHANNELS,
-            &bn(1, &h0),
-            self.t("generator/deconv1.kernel"),
-            self.t("generator/deconv1.bias"),
-        );
-        let s1 = activations::forward(Activation::Selu, &a1);
-        let a2 = conv::conv2d_transpose_forward(
-            &g2,
-            GEN_MID_CHANNELS,
-            &bn(2, &s1),
-            self.t("generator/deconv2.kernel"),
-            self.t("generator/deconv2.bias"),
-        );
-        activations::forward(Activation::Tanh, &a2)
+        self.gen_blocks(&h0, bn).0
     }
 
     fn gen_backward(&self, c: &GenCache, d_img: &[f64]) -> Tensors {
         let b = self.cfg.batch_size;
-        let (g1, g2) = self.gen_geometry(b);
-        let d_a2 = activations::backward(Activation::Tanh, &c.a2, d_img);
-        let (d_h2, dw2, db2) = conv::conv2d_transpose_backward(
-            &g2,
-            GEN_MID_CHANNELS,
-            &c.h2,
-            self.t("generator/deconv2.kernel"),
-            &d_a2,
-        );
-        let (d_s1, dgb2) = batchnorm::backward(&c.s1, self.t("generator/bn2.gamma_beta"), &d_h2);
-        let d_a1 = activations::backward(Activation::Selu, &c.a1, &d_s1);
-        let (d_h1, dw1, db1) = conv::conv2d_transpose_backward(
-            &g1,
-            GEN_BASE_CHANNELS,
-            &c.h1,
-            self.t("generator/deconv1.kernel"),
-            &d_a1,
-        );
-        let (d_h0, dgb1) = batchnorm::backward(&c.h0, self.t("generator/bn1.gamma_beta"), &d_h1);
+        let geos = self.gen_geometry(b);
+        let mut grads = BTreeMap::new();
+        let mut d_out = d_img.to_vec();
+        for i in (0..geos.len()).rev() {
+            let block = &c.blocks[i];
+            let act = match i + 1 == geos.len() {
+                true => Activation::Tanh,
+                false => Activation::Selu,
+            };
+            let d_a = activations::backward(act, &block.a, &d_out);
+            let name = |p: &str| format!("deconv{}.{p}", i + 1);
+            let (d_h, dw, db) = conv::conv2d_transpose_backward(
+                &geos[i],
+                self.shape.gen_deconv(i).in_c,
+                &block.h,
+                self.t(&format!("generator/{}", name("kernel"))),
+                &d_a,
+            );
+            let bn = format!("bn{}.gamma_beta", i + 1);
+            let (d_x, dgb) =
+                batchnorm::backward(&block.x, self.t(&format!("generator/{bn}")), &d_h);
+            grads.insert(name("kernel"), dw);
+            grads.insert(name("bias"), db);
+            grads.insert(bn, dgb);
+            d_out = d_x;
+        }
+        let d_h0 = d_out;
         let features = d_h0.len() / b;
         let (_, dwd) = matmul::matmul_backward(
             &c.z,
@@ -209,16 +223,8 @@ impl CpuGan {
             self.shape.latent,
             features,
         );
-        let mut grads = BTreeMap::from([
-            ("dense.kernel".into(), dwd),
-            ("dense.bias".into(), reduce::sum_columns(&d_h0, features)),
-            ("bn1.gamma_beta".into(), dgb1),
-            ("deconv1.kernel".into(), dw1),
-            ("deconv1.bias".into(), db1),
-            ("bn2.gamma_beta".into(), dgb2),
-            ("deconv2.kernel".into(), dw2),
-            ("deconv2.bias".into(), db2),
-        ]);
+        grads.insert("dense.kernel".into(), dwd);
+        grads.insert("dense.bias".into(), reduce::sum_columns(&d_h0, features));
         if let Some(y) = &c.classes {
             let grad = embedding::class_rows_gradient(&d_h0, features, y, None, self.shape.classes);
             grads.insert("dense.class_kernel".into(), grad);
@@ -241,7 +247,7 @@ impl CpuGan {
         if !self.cfg.spectral_norm {
             return;
         }
-        for (kernel, vector) in discriminator::KERNELS {
+        for (kernel, vector) in discriminator::spectral_kernels(&self.shape) {
             let w = self.t(&names::param(names::DISCRIMINATOR, kernel));
             let u_key = names::param(names::DISCRIMINATOR, vector);
             let u = self.t(&u_key);
@@ -257,102 +263,93 @@ impl CpuGan {
         x: Vec<f64>,
         classes: Option<Vec<f64>>,
         n: usize,
-        dropout_salts: [u32; 2],
+        dropout_salt: fn(usize) -> u32,
         step: u32,
     ) -> (Vec<f64>, DiscCache) {
-        let (g1, g2) = self.disc_geometry(n);
-        let (c1, c2) = DISC_CHANNELS;
-        let a1 = conv::conv2d_forward(
-            &g1,
-            c1,
-            &x,
-            self.disc_kernel("conv1.kernel"),
-            self.t("discriminator/conv1.bias"),
-        );
-        let (d1, m1) = dropout::forward(
-            &activations::forward(LEAKY, &a1),
-            DROPOUT_RATE,
-            self.seed,
-            dropout_salts[0],
-            step,
-        );
-        let a2 = conv::conv2d_forward(
-            &g2,
-            c2,
-            &d1,
-            self.disc_kernel("conv2.kernel"),
-            self.t("discriminator/conv2.bias"),
-        );
-        let (d2, m2) = dropout::forward(
-            &activations::forward(LEAKY, &a2),
-            DROPOUT_RATE,
-            self.seed,
-            dropout_salts[1],
-            step,
-        );
+        let geos = self.disc_geometry(n);
+        let mut input = x;
+        let mut blocks = Vec::with_capacity(geos.len());
+        for (i, g) in geos.iter().enumerate() {
+            let a = conv::conv2d_forward(
+                g,
+                self.shape.disc_conv(i).out_c,
+                &input,
+                self.disc_kernel(&format!("conv{}.kernel", i + 1)),
+                self.t(&format!("discriminator/conv{}.bias", i + 1)),
+            );
+            let (d, mask) = dropout::forward(
+                &activations::forward(LEAKY, &a),
+                DROPOUT_RATE,
+                self.seed,
+                dropout_salt(i),
+                step,
+            );
+            blocks.push(DiscBlockCache {
+                x: input,
+                a,
+                mask,
+                d: d.clone(),
+            });
+            input = d;
+        }
         let flat = self.shape.disc_flat();
-        let mut logits = matmul::matmul(&d2, self.disc_kernel("dense.kernel"), n, flat, 1);
+        let mut logits = matmul::matmul(&input, self.disc_kernel("dense.kernel"), n, flat, 1);
         matmul::add_bias(&mut logits, self.t("discriminator/dense.bias"));
         if let Some(y) = &classes {
             let rows = self.t("discriminator/projection.class_rows");
-            let projected = embedding::projection(rows, flat, y, &d2);
+            let projected = embedding::projection(rows, flat, y, &input);
             for (l, p) in logits.iter_mut().zip(projected) {
                 *l += p;
             }
         }
-        (
-            logits,
-            DiscCache {
-                n,
-                x,
-                classes,
-                a1,
-                m1,
-                d1,
-                a2,
-                m2,
-                d2,
-            },
-        )
+        (logits, DiscCache { n, classes, blocks })
     }
 
     /// (parameter gradients, input gradient).
     fn disc_backward(&self, c: &DiscCache, d_logits: &[f64]) -> (Tensors, Vec<f64>) {
-        let (g1, g2) = self.disc_geometry(c.n);
-        let (c1, c2) = DISC_CHANNELS;
+        let geos = self.disc_geometry(c.n);
         let flat = self.shape.disc_flat();
-        let (mut d_d2, dwd) = matmul::matmul_backward(
-            &c.d2,
+        let features = &c.blocks.last().expect("a discriminator has blocks").d;
+        let (mut d_out, dwd) = matmul::matmul_backward(
+            features,
             self.disc_kernel("dense.kernel"),
             d_logits,
             c.n,
             flat,
             1,
         );
-        let mut class_grads = BTreeMap::new();
+        let mut grads = BTreeMap::from([
+            ("dense.kernel".to_string(), dwd),
+            ("dense.bias".to_string(), vec![reduce::sum_all(d_logits)]),
+        ]);
         if let Some(y) = &c.classes {
             let rows = self.t("discriminator/projection.class_rows");
-            embedding::add_class_rows(rows, flat, y, Some(d_logits), &mut d_d2);
-            let grad =
-                embedding::class_rows_gradient(&c.d2, flat, y, Some(d_logits), self.shape.classes);
-            class_grads.insert("projection.class_rows".to_string(), grad);
+            embedding::add_class_rows(rows, flat, y, Some(d_logits), &mut d_out);
+            let grad = embedding::class_rows_gradient(
+                features,
+                flat,
+                y,
+                Some(d_logits),
+                self.shape.classes,
+            );
+            grads.insert("projection.class_rows".to_string(), grad);
         }
-        let d_a2 = activations::backward(LEAKY, &c.a2, &dropout::backward(&c.m2, &d_d2));
-        let (d_d1, dw2, db2) =
-            conv::conv2d_backward(&g2, c2, &c.d1, self.disc_kernel("conv2.kernel"), &d_a2);
-        let d_a1 = activations::backward(LEAKY, &c.a1, &dropout::backward(&c.m1, &d_d1));
-        let (dx, dw1, db1) =
-            conv::conv2d_backward(&g1, c1, &c.x, self.disc_kernel("conv1.kernel"), &d_a1);
-        let mut grads = BTreeMap::from([
-            ("conv1.kernel".into(), dw1),
-            ("conv1.bias".into(), db1),
-            ("conv2.kernel".into(), dw2),
-            ("conv2.bias".into(), db2),
-            ("dense.kernel".into(), dwd),
-            ("dense.bias".into(), vec![reduce::sum_all(d_logits)]),
-        ]);
-        grads.append(&mut class_grads);
-        (grads, dx)
+        for i in (0..geos.len()).rev() {
+            let block = &c.blocks[i];
+            let d_a =
+                activations::backward(LEAKY, &block.a, &dropout::backward(&block.mask, &d_out));
+            let (dx, dw, db) = conv::conv2d_backward(
+                &geos[i],
+                self.shape.disc_conv(i).out_c,
+                &block.x,
+                self.disc_kernel(&format!("conv{}.kernel", i + 1)),
+                &d_a,
+            );
+            grads.insert(format!("conv{}.kernel", i + 1), dw);
+            grads.insert(format!("conv{}.bias", i + 1), db);
+            d_out = dx;
+        }
+        (grads, d_out)
     }
 
     fn update(&mut self, net: &str, grads: &Tensors, step: u32) {
@@ -395,7 +392,7 @@ impl CpuGan {
         let labels: Vec<f64> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
         self.normalize_disc();
         let disc_classes = classes.map(|y| [y, y].concat());
-        let (logits, cache) = self.disc_forward(x, disc_classes, 2 * b, salt::DROPOUT_D_STEP, step);
+        let (logits, cache) = self.disc_forward(x, disc_classes, 2 * b, salt::dropout_d_step, step);
         let (d_loss, g_loss): (BinaryLossFn, BinaryLossFn) = match self.cfg.loss {
             GanLoss::Bce => (loss::bce_with_logits, loss::bce_with_logits),
             GanLoss::Hinge => (loss::hinge_discriminator, loss::hinge_generator),
@@ -411,7 +408,7 @@ impl CpuGan {
         let z = rng::fill_normal(b * latent, self.seed, salt::NOISE_G_STEP, step, 0.0, 1.0);
         let (img, gen_cache) = self.gen_forward(z, gen_classes.clone(), true);
         self.normalize_disc();
-        let (logits, cache) = self.disc_forward(img, gen_classes, b, salt::DROPOUT_G_STEP, step);
+        let (logits, cache) = self.disc_forward(img, gen_classes, b, salt::dropout_g_step, step);
         let g = g_loss(&logits, &vec![1.0; b]);
         let (_, dx) = self.disc_backward(&cache, &g.grad);
         let g_grads = self.gen_backward(&gen_cache, &dx);

@@ -7,7 +7,7 @@
 //! that FID, KID and precision/recall compare; the logits give the class.
 
 use super::params::{Init, ParamSet, ParamSpec};
-use super::{KERNEL, LEAKY_SLOPE};
+use super::{stride_2, KERNEL, LEAKY_SLOPE};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
@@ -16,7 +16,7 @@ use crate::ops::counter::RngSource;
 use crate::ops::dropout;
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
-use crate::spec::conv::{conv2d_geometry, ConvSpec, Geometry, Padding};
+use crate::spec::conv::{conv2d_geometry, Geometry};
 
 pub const CLASSES: usize = 10;
 pub const CONV_CHANNELS: (usize, usize) = (32, 64);
@@ -73,16 +73,6 @@ struct Backward {
     dcol1: Tensor,
 }
 
-fn conv_spec(in_c: usize, out_c: usize) -> ConvSpec {
-    ConvSpec {
-        in_c,
-        out_c,
-        kernel: (KERNEL, KERNEL),
-        stride: 2,
-        padding: Padding::Same,
-    }
-}
-
 impl Classifier {
     fn flat((h, w): (usize, usize)) -> usize {
         h.div_ceil(2).div_ceil(2) * w.div_ceil(2).div_ceil(2) * CONV_CHANNELS.1
@@ -129,12 +119,12 @@ impl Classifier {
     /// dropout and the backward pass.
     pub fn workspace(&self, gpu: &Gpu, batch: usize, train: bool) -> Result<ClassifierWorkspace> {
         let (c1, c2) = CONV_CHANNELS;
-        let geo1 = conv2d_geometry("classifier conv1", batch, self.hw, &conv_spec(1, c1))?;
+        let geo1 = conv2d_geometry("classifier conv1", batch, self.hw, &stride_2(1, c1))?;
         let geo2 = conv2d_geometry(
             "classifier conv2",
             batch,
             (geo1.oh, geo1.ow),
-            &conv_spec(c1, c2),
+            &stride_2(c1, c2),
         )?;
         let z = |label: &str, shape: &[usize]| gpu.zeros(label, shape);
         let act1 = [batch, geo1.oh, geo1.ow, c1];

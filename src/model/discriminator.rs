@@ -1,7 +1,7 @@
 //! The discriminator: image → real/fake logit, as recorded dispatches.
 
 use super::params::{Init, ParamSet, ParamSpec};
-use super::{ModelShape, DISC_CHANNELS, DROPOUT_RATE, KERNEL, LEAKY_SLOPE};
+use super::{ModelShape, DROPOUT_RATE, KERNEL, LEAKY_SLOPE, MAX_BLOCKS};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
@@ -21,56 +21,64 @@ pub struct Discriminator {
     pub spectral: Option<SpectralState>,
 }
 
+/// Names of convolution i's tensors (0-based; the checkpoint counts from 1).
+const CONV_KERNEL: [&str; MAX_BLOCKS] = [
+    "conv1.kernel",
+    "conv2.kernel",
+    "conv3.kernel",
+    "conv4.kernel",
+];
+const CONV_BIAS: [&str; MAX_BLOCKS] = ["conv1.bias", "conv2.bias", "conv3.bias", "conv4.bias"];
+const CONV_SN_U: [&str; MAX_BLOCKS] = ["conv1.sn_u", "conv2.sn_u", "conv3.sn_u", "conv4.sn_u"];
+
 /// The kernels spectral normalisation applies to, each read as a matrix
 /// [all dimensions but the last, output channels], with the name of its
-/// power-iteration vector u.
-pub const KERNELS: [(&str, &str); 3] = [
-    ("conv1.kernel", "conv1.sn_u"),
-    ("conv2.kernel", "conv2.sn_u"),
-    ("dense.kernel", "dense.sn_u"),
-];
+/// power-iteration vector u: every convolution's, then dense's.
+pub fn spectral_kernels(shape: &ModelShape) -> Vec<(&'static str, &'static str)> {
+    let convs = (0..shape.blocks).map(|i| (CONV_KERNEL[i], CONV_SN_U[i]));
+    convs.chain([("dense.kernel", "dense.sn_u")]).collect()
+}
 
 /// Spectral normalisation's state: the persistent power-iteration vectors
 /// (checkpointed), and the buffers each step recomputes.
 pub struct SpectralState {
+    /// The kernels and their u vectors' names, as [`spectral_kernels`].
+    kernels: Vec<(&'static str, &'static str)>,
     /// u of each kernel, named "{layer}.sn_u" [output channels].
     pub vectors: ParamSet,
     /// W / σ of each kernel, in the parameters' layout.
     normalized: Tensor,
     /// v of each kernel [rows].
     v: Vec<Tensor>,
-    /// σ of each kernel, in `KERNELS` order.
+    /// σ of each kernel, in `kernels` order.
     sigma: Tensor,
 }
 
 /// Activations of one batch of `batch` images, kept for the backward pass.
 pub struct DiscWorkspace {
     pub batch: usize,
-    geo1: Geometry,
-    geo2: Geometry,
-    col1: Tensor,
-    a1: Tensor,
-    l1: Tensor,
-    mask1: Tensor,
-    d1: Tensor,
-    col2: Tensor,
-    a2: Tensor,
-    l2: Tensor,
-    mask2: Tensor,
-    d2: Tensor,
+    blocks: Vec<DiscBlock>,
     /// [batch, 1]
     pub logits: Tensor,
     /// A conditional discriminator's classes [batch], as float class
     /// indices.
     pub labels: Option<Tensor>,
-    d_d2: Tensor,
-    d_l2: Tensor,
-    d_a2: Tensor,
-    dcol2: Tensor,
-    d_d1: Tensor,
-    d_l1: Tensor,
-    d_a1: Tensor,
-    dcol1: Tensor,
+}
+
+/// Block i: the convolution, LeakyReLU, dropout; and their gradients.
+struct DiscBlock {
+    geo: Geometry,
+    out_c: usize,
+    col: Tensor,
+    a: Tensor,
+    l: Tensor,
+    mask: Tensor,
+    /// The block's output: the next block's input, or the features.
+    d: Tensor,
+    d_d: Tensor,
+    d_l: Tensor,
+    d_a: Tensor,
+    dcol: Tensor,
 }
 
 /// What a backward pass computes.
@@ -82,45 +90,32 @@ pub enum DiscGrads<'a> {
     Input(&'a Tensor),
 }
 
-/// One convolution's backward pass: upstream gradient, column workspace,
-/// where the input gradient goes (if wanted), and whether to write the
-/// layer's weight gradients.
-struct LayerGrads<'a> {
-    dy: &'a Tensor,
-    dcol: &'a Tensor,
-    dx: Option<&'a Tensor>,
-    weights: bool,
-}
-
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
 
 impl Discriminator {
-    /// Parameters in Keras' layouts (see `model::keras`); a conditional
-    /// discriminator's class rows come last, so that the unconditional
-    /// parameters and their seeded initial values stay as they were.
+    /// Parameters in Keras' layouts (see `model::keras`), block by block;
+    /// a conditional discriminator's class rows come last, so that the
+    /// unconditional parameters and their seeded initial values stay as
+    /// they were.
     pub fn specs(shape: &ModelShape) -> Vec<ParamSpec> {
-        let (c1, c2) = DISC_CHANNELS;
         let k2 = KERNEL * KERNEL;
         let flat = shape.disc_flat();
-        let mut specs = vec![
-            ParamSpec::new(
-                "conv1.kernel",
-                &[KERNEL, KERNEL, shape.channels, c1],
-                Init::Glorot {
-                    fan_in: k2 * shape.channels,
-                    fan_out: k2 * c1,
-                },
-            ),
-            ParamSpec::new("conv1.bias", &[c1], Init::Zeros),
-            ParamSpec::new(
-                "conv2.kernel",
-                &[KERNEL, KERNEL, c1, c2],
-                Init::Glorot {
-                    fan_in: k2 * c1,
-                    fan_out: k2 * c2,
-                },
-            ),
-            ParamSpec::new("conv2.bias", &[c2], Init::Zeros),
+        let mut specs = Vec::new();
+        for i in 0..shape.blocks {
+            let spec = shape.disc_conv(i);
+            specs.extend([
+                ParamSpec::new(
+                    CONV_KERNEL[i],
+                    &[KERNEL, KERNEL, spec.in_c, spec.out_c],
+                    Init::Glorot {
+                        fan_in: k2 * spec.in_c,
+                        fan_out: k2 * spec.out_c,
+                    },
+                ),
+                ParamSpec::new(CONV_BIAS[i], &[spec.out_c], Init::Zeros),
+            ]);
+        }
+        specs.extend([
             ParamSpec::new(
                 "dense.kernel",
                 &[flat, 1],
@@ -130,7 +125,7 @@ impl Discriminator {
                 },
             ),
             ParamSpec::new("dense.bias", &[1], Init::Zeros),
-        ];
+        ]);
         if shape.is_conditional() {
             // The projection's class rows, initialised like Dense's kernel,
             // which they extend per class.
@@ -155,7 +150,7 @@ impl Discriminator {
     ) -> Result<Discriminator> {
         let params = ParamSet::new(gpu, "discriminator", Self::specs(&shape), optimizer_states)?;
         let spectral = match spectral {
-            true => Some(SpectralState::new(gpu, &params)?),
+            true => Some(SpectralState::new(gpu, &params, spectral_kernels(&shape))?),
             false => None,
         };
         Ok(Discriminator {
@@ -174,14 +169,15 @@ impl Discriminator {
         }
     }
 
-    /// Kernel `i` of `KERNELS` with its spectral-normalisation tensors.
+    /// Kernel `i` of the spectral state's with its spectral-normalisation
+    /// tensors.
     fn spectral_op(
         &self,
         sn: &SpectralState,
         i: usize,
         f: impl FnOnce(&Spectral) -> Result<()>,
     ) -> Result<()> {
-        let (name, vector) = KERNELS[i];
+        let (name, vector) = sn.kernels[i];
         let w = self.params.value(name);
         let shape = w.shape();
         f(&Spectral {
@@ -196,55 +192,44 @@ impl Discriminator {
     }
 
     pub fn workspace(&self, gpu: &Gpu, batch: usize) -> Result<DiscWorkspace> {
-        let (c1, c2) = DISC_CHANNELS;
         let s = &self.shape;
-        let geo1 = conv2d_geometry(
-            "discriminator conv1",
-            batch,
-            (s.height, s.width),
-            &s.disc_conv1(),
-        )?;
-        let geo2 = conv2d_geometry(
-            "discriminator conv2",
-            batch,
-            (geo1.oh, geo1.ow),
-            &s.disc_conv2(),
-        )?;
         let z = |label: &str, shape: &[usize]| gpu.zeros(label, shape);
-        let act1 = [batch, geo1.oh, geo1.ow, c1];
-        let act2 = [batch, geo2.oh, geo2.ow, c2];
+        let mut blocks = Vec::with_capacity(s.blocks);
+        let mut hw = (s.height, s.width);
+        for i in 0..s.blocks {
+            let spec = s.disc_conv(i);
+            let name = format!("discriminator conv{}", i + 1);
+            let geo = conv2d_geometry(&name, batch, hw, &spec)?;
+            let act = [batch, geo.oh, geo.ow, spec.out_c];
+            let cols = [geo.rows(), geo.cols()];
+            blocks.push(DiscBlock {
+                out_c: spec.out_c,
+                col: z("disc col", &cols)?,
+                a: z("disc a", &act)?,
+                l: z("disc l", &act)?,
+                mask: z("disc mask", &act)?,
+                d: z("disc d", &act)?,
+                d_d: z("disc d_d", &act)?,
+                d_l: z("disc d_l", &act)?,
+                d_a: z("disc d_a", &act)?,
+                dcol: z("disc dcol", &cols)?,
+                geo,
+            });
+            hw = (geo.oh, geo.ow);
+        }
         Ok(DiscWorkspace {
             batch,
-            col1: z("disc col1", &[geo1.rows(), geo1.cols()])?,
-            a1: z("disc a1", &act1)?,
-            l1: z("disc l1", &act1)?,
-            mask1: z("disc mask1", &act1)?,
-            d1: z("disc d1", &act1)?,
-            col2: z("disc col2", &[geo2.rows(), geo2.cols()])?,
-            a2: z("disc a2", &act2)?,
-            l2: z("disc l2", &act2)?,
-            mask2: z("disc mask2", &act2)?,
-            d2: z("disc d2", &act2)?,
+            blocks,
             logits: z("disc logits", &[batch, 1])?,
             labels: match s.is_conditional() {
                 true => Some(z("disc classes", &[batch])?),
                 false => None,
             },
-            d_d2: z("disc d_d2", &act2)?,
-            d_l2: z("disc d_l2", &act2)?,
-            d_a2: z("disc d_a2", &act2)?,
-            dcol2: z("disc dcol2", &[geo2.rows(), geo2.cols()])?,
-            d_d1: z("disc d_d1", &act1)?,
-            d_l1: z("disc d_l1", &act1)?,
-            d_a1: z("disc d_a1", &act1)?,
-            dcol1: z("disc dcol1", &[geo1.rows(), geo1.cols()])?,
-            geo1,
-            geo2,
         })
     }
 
-    /// Convolution `i` (0: conv1, 1: conv2) of the workspace reading `x`:
-    /// forward, or with `backward` its gradients.
+    /// Convolution `i` reading `x`: forward, or with `backward` = (input
+    /// gradient wanted, weight gradients wanted) its gradients.
     fn conv(
         &self,
         gpu: &Gpu,
@@ -252,76 +237,60 @@ impl Discriminator {
         ws: &DiscWorkspace,
         i: usize,
         x: &Tensor,
-        backward: Option<LayerGrads>,
+        backward: Option<(Option<&Tensor>, bool)>,
     ) -> Result<()> {
-        let (name, geo, out_c, col, y) = match i {
-            0 => ("conv1", &ws.geo1, DISC_CHANNELS.0, &ws.col1, &ws.a1),
-            _ => ("conv2", &ws.geo2, DISC_CHANNELS.1, &ws.col2, &ws.a2),
-        };
-        let (kernel, bias) = (format!("{name}.kernel"), format!("{name}.bias"));
+        let b = &ws.blocks[i];
         let p = &self.params;
         let t = Conv2dTensors {
             x,
-            w: &self.kernel(&kernel),
-            b: &p.value(&bias),
-            col,
-            y,
+            w: &self.kernel(CONV_KERNEL[i]),
+            b: &p.value(CONV_BIAS[i]),
+            col: &b.col,
+            y: &b.a,
         };
         match backward {
-            None => conv::conv2d_forward(gpu, prog, geo, out_c, &t),
-            Some(g) => {
-                let (dw, db) = (p.grad(&kernel), p.grad(&bias));
+            None => conv::conv2d_forward(gpu, prog, &b.geo, b.out_c, &t),
+            Some((dx, weights)) => {
+                let (dw, db) = (p.grad(CONV_KERNEL[i]), p.grad(CONV_BIAS[i]));
                 let grads = Conv2dGrads {
-                    dy: g.dy,
-                    dw: g.weights.then_some((&dw, &db)),
-                    dcol: g.dcol,
-                    dx: g.dx,
+                    dy: &b.d_a,
+                    dw: weights.then_some((&dw, &db)),
+                    dcol: &b.dcol,
+                    dx,
                 };
-                conv::conv2d_backward(gpu, prog, geo, out_c, &t, &grads)
+                conv::conv2d_backward(gpu, prog, &b.geo, b.out_c, &t, &grads)
             }
         }
     }
 
     /// Records logits = D(x) (conditional: D(x, ws.labels)) for x [batch,
-    /// height, width, channels], the dropout
-    /// after conv1 and conv2 drawing from `dropout[0]` and `dropout[1]`.
-    pub fn record_forward(
+    /// height, width, channels], the dropout after convolution i drawing
+    /// from `dropout(i)`.
+    pub fn record_forward<'a>(
         &self,
         gpu: &Gpu,
         prog: &mut Program,
         ws: &DiscWorkspace,
         x: &Tensor,
-        dropout: [RngSource; 2],
+        dropout: impl Fn(usize) -> RngSource<'a>,
     ) -> Result<()> {
         let p = &self.params;
         if let Some(sn) = &self.spectral {
-            for i in 0..KERNELS.len() {
+            for i in 0..sn.kernels.len() {
                 self.spectral_op(sn, i, |s| spectral_norm::forward(gpu, prog, s))?;
             }
         }
-        self.conv(gpu, prog, ws, 0, x, None)?;
-        activations::forward(gpu, prog, LEAKY, &ws.a1, &ws.l1)?;
-        dropout::forward(
-            gpu,
-            prog,
-            DROPOUT_RATE,
-            dropout[0],
-            &ws.l1,
-            &ws.mask1,
-            &ws.d1,
-        )?;
-        self.conv(gpu, prog, ws, 1, &ws.d1, None)?;
-        activations::forward(gpu, prog, LEAKY, &ws.a2, &ws.l2)?;
-        dropout::forward(
-            gpu,
-            prog,
-            DROPOUT_RATE,
-            dropout[1],
-            &ws.l2,
-            &ws.mask2,
-            &ws.d2,
-        )?;
-        let flat = ws.d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        for (i, b) in ws.blocks.iter().enumerate() {
+            let input = match i {
+                0 => x,
+                _ => &ws.blocks[i - 1].d,
+            };
+            self.conv(gpu, prog, ws, i, input, None)?;
+            activations::forward(gpu, prog, LEAKY, &b.a, &b.l)?;
+            dropout::forward(gpu, prog, DROPOUT_RATE, dropout(i), &b.l, &b.mask, &b.d)?;
+        }
+        let last = ws.blocks.last().expect("a discriminator has blocks");
+        let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
         matmul(
             gpu,
             prog,
@@ -355,8 +324,9 @@ impl Discriminator {
             DiscGrads::Input(dx) => (false, Some(dx)),
         };
         let p = &self.params;
-        let flat = ws.d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
-        let d_flat = ws.d_d2.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        let last = ws.blocks.last().expect("a discriminator has blocks");
+        let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        let d_flat = last.d_d.reshape(&[ws.batch, self.shape.disc_flat()])?;
         if weight_grads {
             matmul(
                 gpu,
@@ -385,26 +355,18 @@ impl Discriminator {
             let rows = p.value("projection.class_rows");
             add_class_rows(gpu, prog, &rows, labels, Some(d_logits), &d_flat)?;
         }
-        dropout::backward(gpu, prog, &ws.mask2, &ws.d_d2, &ws.d_l2)?;
-        activations::backward(gpu, prog, LEAKY, &ws.a2, &ws.d_l2, &ws.d_a2)?;
-        let grads2 = LayerGrads {
-            dy: &ws.d_a2,
-            dcol: &ws.dcol2,
-            dx: Some(&ws.d_d1),
-            weights: weight_grads,
-        };
-        self.conv(gpu, prog, ws, 1, &ws.d1, Some(grads2))?;
-        dropout::backward(gpu, prog, &ws.mask1, &ws.d_d1, &ws.d_l1)?;
-        activations::backward(gpu, prog, LEAKY, &ws.a1, &ws.d_l1, &ws.d_a1)?;
-        let grads1 = LayerGrads {
-            dy: &ws.d_a1,
-            dcol: &ws.dcol1,
-            dx,
-            weights: weight_grads,
-        };
-        self.conv(gpu, prog, ws, 0, x, Some(grads1))?;
+        for i in (0..ws.blocks.len()).rev() {
+            let b = &ws.blocks[i];
+            dropout::backward(gpu, prog, &b.mask, &b.d_d, &b.d_l)?;
+            activations::backward(gpu, prog, LEAKY, &b.a, &b.d_l, &b.d_a)?;
+            let (input, d_input) = match i {
+                0 => (x, dx),
+                _ => (&ws.blocks[i - 1].d, Some(&ws.blocks[i - 1].d_d)),
+            };
+            self.conv(gpu, prog, ws, i, input, Some((d_input, weight_grads)))?;
+        }
         if let (Some(sn), true) = (&self.spectral, weight_grads) {
-            for (i, (name, _)) in KERNELS.iter().enumerate() {
+            for (i, (name, _)) in sn.kernels.iter().enumerate() {
                 let grad = p.grad(name);
                 self.spectral_op(sn, i, |s| spectral_norm::backward(gpu, prog, s, &grad))?;
             }
@@ -414,10 +376,14 @@ impl Discriminator {
 }
 
 impl SpectralState {
-    fn new(gpu: &Gpu, params: &ParamSet) -> Result<SpectralState> {
+    fn new(
+        gpu: &Gpu,
+        params: &ParamSet,
+        kernels: Vec<(&'static str, &'static str)>,
+    ) -> Result<SpectralState> {
         let mut specs = Vec::new();
         let mut v = Vec::new();
-        for (name, vector) in KERNELS {
+        for &(name, vector) in &kernels {
             let shape = params.value(name).shape().to_vec();
             let (rows, cols) = (
                 shape[..shape.len() - 1].iter().product(),
@@ -432,7 +398,8 @@ impl SpectralState {
             vectors,
             normalized: gpu.zeros("normalised kernels", &[params.values.len()])?,
             v,
-            sigma: gpu.zeros("spectral norms", &[KERNELS.len()])?,
+            sigma: gpu.zeros("spectral norms", &[kernels.len()])?,
+            kernels,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The generator: latent noise → image in [-1, 1], as recorded dispatches.
 
 use super::params::{Init, ParamSet, ParamSpec};
-use super::{ModelShape, GEN_BASE_CHANNELS, GEN_MID_CHANNELS, KERNEL};
+use super::{ModelShape, KERNEL, MAX_BLOCKS};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
@@ -24,17 +24,36 @@ pub enum BnMode {
 pub struct Generator {
     pub shape: ModelShape,
     pub params: ParamSet,
-    /// Running [μ, σ²] of the two batch norms, `bn1.running` and
-    /// `bn2.running`: not trained (no optimiser state), checkpointed under
-    /// the generator's names like its parameters.
+    /// Running [μ, σ²] of the batch norms, `bn1.running`, `bn2.running`, …:
+    /// not trained (no optimiser state), checkpointed under the
+    /// generator's names like its parameters.
     pub running: ParamSet,
 }
+
+/// Names of block i's tensors (0-based; the checkpoint counts from 1).
+const BN_GAMMA_BETA: [&str; MAX_BLOCKS] = [
+    "bn1.gamma_beta",
+    "bn2.gamma_beta",
+    "bn3.gamma_beta",
+    "bn4.gamma_beta",
+];
+const BN_RUNNING: [&str; MAX_BLOCKS] = ["bn1.running", "bn2.running", "bn3.running", "bn4.running"];
+const DECONV_KERNEL: [&str; MAX_BLOCKS] = [
+    "deconv1.kernel",
+    "deconv2.kernel",
+    "deconv3.kernel",
+    "deconv4.kernel",
+];
+const DECONV_BIAS: [&str; MAX_BLOCKS] = [
+    "deconv1.bias",
+    "deconv2.bias",
+    "deconv3.bias",
+    "deconv4.bias",
+];
 
 /// Activations of one batch, kept for the backward pass.
 pub struct GenWorkspace {
     pub batch: usize,
-    geo1: Geometry,
-    geo2: Geometry,
     /// Latent input [batch, latent]; the training step fills it with noise.
     pub z: Tensor,
     /// A conditional generator's classes [batch], as float class indices.
@@ -42,17 +61,35 @@ pub struct GenWorkspace {
     /// A morph between classes (`interpolate --from-class --to-class`):
     /// the class code is (1 - t)·one-hot(labels) + t·one-hot(to).
     pub morph: Option<ClassMorph>,
+    /// Dense's output.
     h0: Tensor,
-    stats1: Tensor,
-    h1: Tensor,
-    col1: Tensor,
-    a1: Tensor,
-    s1: Tensor,
-    stats2: Tensor,
-    h2: Tensor,
-    col2: Tensor,
-    a2: Tensor,
-    grads: Option<GenGrads>,
+    blocks: Vec<GenBlock>,
+}
+
+/// Block i: batch norm of its input (Dense's output, or the previous
+/// block's SELU), the transposed convolution, then SELU (tanh, into the
+/// caller's image, in the last block).
+struct GenBlock {
+    geo: Geometry,
+    in_c: usize,
+    stats: Tensor,
+    /// Batch norm's output, the convolution's input.
+    h: Tensor,
+    col: Tensor,
+    /// The convolution's output.
+    a: Tensor,
+    /// SELU(a), the next block's input; none in the last block.
+    s: Option<Tensor>,
+    grads: Option<GenBlockGrads>,
+}
+
+struct GenBlockGrads {
+    d_a: Tensor,
+    dcol: Tensor,
+    d_h: Tensor,
+    /// The gradient of the block's input: of Dense's output in block 0,
+    /// else of the previous block's SELU.
+    d_in: Tensor,
 }
 
 /// A blend of two classes per sample, each [batch].
@@ -65,24 +102,14 @@ pub struct ClassMorph {
     pub weight_to: Tensor,
 }
 
-struct GenGrads {
-    d_a2: Tensor,
-    dcol2: Tensor,
-    d_h2: Tensor,
-    d_s1: Tensor,
-    d_a1: Tensor,
-    dcol1: Tensor,
-    d_h1: Tensor,
-    d_h0: Tensor,
-}
-
 impl Generator {
-    /// Parameters in Keras' layouts (see `model::keras`); a conditional
-    /// generator's class rows come last, so that the unconditional
-    /// parameters and their seeded initial values stay as they were.
+    /// Parameters in Keras' layouts (see `model::keras`), block by block;
+    /// a conditional generator's class rows come last, so that the
+    /// unconditional parameters and their seeded initial values stay as
+    /// they were.
     pub fn specs(shape: &ModelShape) -> Vec<ParamSpec> {
         let (h, w) = shape.seed_hw();
-        let features = h * w * GEN_BASE_CHANNELS;
+        let features = h * w * shape.seed_channels();
         let k2 = KERNEL * KERNEL;
         let mut specs = vec![
             ParamSpec::new(
@@ -94,27 +121,22 @@ impl Generator {
                 },
             ),
             ParamSpec::new("dense.bias", &[features], Init::Zeros),
-            ParamSpec::new("bn1.gamma_beta", &[2, GEN_BASE_CHANNELS], Init::GammaBeta),
-            ParamSpec::new(
-                "deconv1.kernel",
-                &[KERNEL, KERNEL, GEN_MID_CHANNELS, GEN_BASE_CHANNELS],
-                Init::Glorot {
-                    fan_in: k2 * GEN_MID_CHANNELS,
-                    fan_out: k2 * GEN_BASE_CHANNELS,
-                },
-            ),
-            ParamSpec::new("deconv1.bias", &[GEN_MID_CHANNELS], Init::Zeros),
-            ParamSpec::new("bn2.gamma_beta", &[2, GEN_MID_CHANNELS], Init::GammaBeta),
-            ParamSpec::new(
-                "deconv2.kernel",
-                &[KERNEL, KERNEL, shape.channels, GEN_MID_CHANNELS],
-                Init::Glorot {
-                    fan_in: k2 * shape.channels,
-                    fan_out: k2 * GEN_MID_CHANNELS,
-                },
-            ),
-            ParamSpec::new("deconv2.bias", &[shape.channels], Init::Zeros),
         ];
+        for i in 0..shape.blocks {
+            let spec = shape.gen_deconv(i);
+            specs.extend([
+                ParamSpec::new(BN_GAMMA_BETA[i], &[2, spec.in_c], Init::GammaBeta),
+                ParamSpec::new(
+                    DECONV_KERNEL[i],
+                    &[KERNEL, KERNEL, spec.out_c, spec.in_c],
+                    Init::Glorot {
+                        fan_in: k2 * spec.out_c,
+                        fan_out: k2 * spec.in_c,
+                    },
+                ),
+                ParamSpec::new(DECONV_BIAS[i], &[spec.out_c], Init::Zeros),
+            ]);
+        }
         if shape.is_conditional() {
             // Dense's rows for a one-hot class code joined to z.
             specs.push(ParamSpec::new(
@@ -131,11 +153,13 @@ impl Generator {
 
     /// The batch norms' running statistics, Keras' initial mean 0 and
     /// variance 1.
-    pub fn running_specs() -> Vec<ParamSpec> {
-        vec![
-            ParamSpec::new("bn1.running", &[2, GEN_BASE_CHANNELS], Init::MeanVariance),
-            ParamSpec::new("bn2.running", &[2, GEN_MID_CHANNELS], Init::MeanVariance),
-        ]
+    pub fn running_specs(shape: &ModelShape) -> Vec<ParamSpec> {
+        (0..shape.blocks)
+            .map(|i| {
+                let c = shape.gen_deconv(i).in_c;
+                ParamSpec::new(BN_RUNNING[i], &[2, c], Init::MeanVariance)
+            })
+            .collect()
     }
 
     pub fn new(gpu: &Gpu, shape: ModelShape, optimizer_states: usize) -> Result<Generator> {
@@ -143,7 +167,7 @@ impl Generator {
         let running = ParamSet::new(
             gpu,
             "generator running statistics",
-            Self::running_specs(),
+            Self::running_specs(&shape),
             0,
         )?;
         running.write_constant_inits(gpu)?;
@@ -157,28 +181,39 @@ impl Generator {
     pub fn workspace(&self, gpu: &Gpu, batch: usize, with_grads: bool) -> Result<GenWorkspace> {
         let s = &self.shape;
         let (h, w) = s.seed_hw();
-        let geo1 = conv2d_transpose_geometry("generator deconv1", batch, (h, w), &s.gen_deconv1())?;
-        let geo2 = conv2d_transpose_geometry(
-            "generator deconv2",
-            batch,
-            (geo1.h, geo1.w),
-            &s.gen_deconv2(),
-        )?;
         let z = |label: &str, shape: &[usize]| gpu.zeros(label, shape);
-        let grads = if with_grads {
-            Some(GenGrads {
-                d_a2: z("gen d_a2", &geo2.image_shape())?,
-                dcol2: z("gen dcol2", &[geo2.rows(), geo2.cols()])?,
-                d_h2: z("gen d_h2", &geo1.image_shape())?,
-                d_s1: z("gen d_s1", &geo1.image_shape())?,
-                d_a1: z("gen d_a1", &geo1.image_shape())?,
-                dcol1: z("gen dcol1", &[geo1.rows(), geo1.cols()])?,
-                d_h1: z("gen d_h1", &[batch, h, w, GEN_BASE_CHANNELS])?,
-                d_h0: z("gen d_h0", &[batch, h, w, GEN_BASE_CHANNELS])?,
-            })
-        } else {
-            None
-        };
+        let mut blocks = Vec::with_capacity(s.blocks);
+        let mut hw = (h, w);
+        for i in 0..s.blocks {
+            let spec = s.gen_deconv(i);
+            let name = format!("generator deconv{}", i + 1);
+            let geo = conv2d_transpose_geometry(&name, batch, hw, &spec)?;
+            let input = [batch, hw.0, hw.1, spec.in_c];
+            let last = i + 1 == s.blocks;
+            let grads = match with_grads {
+                true => Some(GenBlockGrads {
+                    d_a: z("gen d_a", &geo.image_shape())?,
+                    dcol: z("gen dcol", &[geo.rows(), geo.cols()])?,
+                    d_h: z("gen d_h", &input)?,
+                    d_in: z("gen d_in", &input)?,
+                }),
+                false => None,
+            };
+            blocks.push(GenBlock {
+                in_c: spec.in_c,
+                stats: z("gen bn stats", &[2, spec.in_c])?,
+                h: z("gen h", &input)?,
+                col: z("gen col", &[geo.rows(), geo.cols()])?,
+                a: z("gen a", &geo.image_shape())?,
+                s: match last {
+                    true => None,
+                    false => Some(z("gen s", &geo.image_shape())?),
+                },
+                grads,
+                geo,
+            });
+            hw = (geo.h, geo.w);
+        }
         Ok(GenWorkspace {
             batch,
             z: z("gen z", &[batch, s.latent])?,
@@ -187,19 +222,8 @@ impl Generator {
                 false => None,
             },
             morph: None,
-            h0: z("gen h0", &[batch, h, w, GEN_BASE_CHANNELS])?,
-            stats1: z("gen bn1 stats", &[2, GEN_BASE_CHANNELS])?,
-            h1: z("gen h1", &[batch, h, w, GEN_BASE_CHANNELS])?,
-            col1: z("gen col1", &[geo1.rows(), geo1.cols()])?,
-            a1: z("gen a1", &geo1.image_shape())?,
-            s1: z("gen s1", &geo1.image_shape())?,
-            stats2: z("gen bn2 stats", &[2, GEN_MID_CHANNELS])?,
-            h2: z("gen h2", &geo1.image_shape())?,
-            col2: z("gen col2", &[geo2.rows(), geo2.cols()])?,
-            a2: z("gen a2", &geo2.image_shape())?,
-            geo1,
-            geo2,
-            grads,
+            h0: z("gen h0", &[batch, h, w, s.seed_channels()])?,
+            blocks,
         })
     }
 
@@ -217,88 +241,78 @@ impl Generator {
         Ok(ws)
     }
 
-    /// Batch norm `i` (0 or 1) from x into y, saving its statistics.
+    /// Block `i`'s input: Dense's output, or the previous block's SELU.
+    fn block_input(ws: &GenWorkspace, i: usize) -> &Tensor {
+        match i {
+            0 => &ws.h0,
+            _ => ws.blocks[i - 1]
+                .s
+                .as_ref()
+                .expect("a hidden block has a SELU"),
+        }
+    }
+
+    /// Block `i`'s batch norm, into its `h`.
     fn batchnorm(
         &self,
         gpu: &Gpu,
         prog: &mut Program,
+        ws: &GenWorkspace,
         mode: BnMode,
         i: usize,
-        [x, stats, y]: [&Tensor; 3],
     ) -> Result<()> {
-        let gb = self.params.value(["bn1.gamma_beta", "bn2.gamma_beta"][i]);
-        let running = self.running.value(["bn1.running", "bn2.running"][i]);
+        let (x, b) = (Self::block_input(ws, i), &ws.blocks[i]);
+        let gb = self.params.value(BN_GAMMA_BETA[i]);
+        let running = self.running.value(BN_RUNNING[i]);
         match mode {
-            BnMode::Train { update_running } => {
-                batchnorm::forward_train(gpu, prog, x, &gb, stats, &running, update_running, y)
-            }
-            BnMode::Inference => batchnorm::forward_inference(gpu, prog, x, &gb, &running, y),
+            BnMode::Train { update_running } => batchnorm::forward_train(
+                gpu,
+                prog,
+                x,
+                &gb,
+                &b.stats,
+                &running,
+                update_running,
+                &b.h,
+            ),
+            BnMode::Inference => batchnorm::forward_inference(gpu, prog, x, &gb, &running, &b.h),
         }
     }
 
-    /// Batch norm `i`'s backward pass: [dγ, dβ] into the gradients, and dx.
-    fn batchnorm_backward(
-        &self,
-        gpu: &Gpu,
-        prog: &mut Program,
-        i: usize,
-        [x, stats, dy, dx]: [&Tensor; 4],
-    ) -> Result<()> {
-        let name = ["bn1.gamma_beta", "bn2.gamma_beta"][i];
-        let p = &self.params;
-        batchnorm::backward(gpu, prog, x, stats, &p.value(name), dy, &p.grad(name), dx)
-    }
-
-    /// Transposed convolution `i` (0: deconv1, 1: deconv2) of the workspace:
-    /// forward, or with `backward` = [dy, dcol workspace, dx] its gradients.
+    /// Block `i`'s transposed convolution: forward, or with `backward`
+    /// its gradients.
     fn deconv(
         &self,
         gpu: &Gpu,
         prog: &mut Program,
         ws: &GenWorkspace,
         i: usize,
-        backward: Option<[&Tensor; 3]>,
+        backward: bool,
     ) -> Result<()> {
-        let (name, geo, in_c, x, col, y) = match i {
-            0 => (
-                "deconv1",
-                &ws.geo1,
-                GEN_BASE_CHANNELS,
-                &ws.h1,
-                &ws.col1,
-                &ws.a1,
-            ),
-            _ => (
-                "deconv2",
-                &ws.geo2,
-                GEN_MID_CHANNELS,
-                &ws.h2,
-                &ws.col2,
-                &ws.a2,
-            ),
-        };
-        let (kernel, bias) = (format!("{name}.kernel"), format!("{name}.bias"));
+        let b = &ws.blocks[i];
         let p = &self.params;
         let t = Conv2dTensors {
-            x,
-            w: &p.value(&kernel),
-            b: &p.value(&bias),
-            col,
-            y,
+            x: &b.h,
+            w: &p.value(DECONV_KERNEL[i]),
+            b: &p.value(DECONV_BIAS[i]),
+            col: &b.col,
+            y: &b.a,
         };
-        match backward {
-            None => conv::conv2d_transpose_forward(gpu, prog, geo, in_c, &t),
-            Some([dy, dcol, dx]) => {
-                let (dw, db) = (p.grad(&kernel), p.grad(&bias));
-                let grads = Conv2dGrads {
-                    dy,
-                    dw: Some((&dw, &db)),
-                    dcol,
-                    dx: Some(dx),
-                };
-                conv::conv2d_transpose_backward(gpu, prog, geo, in_c, &t, &grads)
-            }
+        if !backward {
+            return conv::conv2d_transpose_forward(gpu, prog, &b.geo, b.in_c, &t);
         }
+        let g = b
+            .grads
+            .as_ref()
+            .expect("generator workspace was made without gradients");
+        let (dw, db) = (p.grad(DECONV_KERNEL[i]), p.grad(DECONV_BIAS[i]));
+        let grads = Conv2dGrads {
+            dy: &g.d_a,
+            dw: Some((&dw, &db)),
+            dcol: &g.dcol,
+            dx: Some(&g.d_h),
+        };
+        conv::conv2d_transpose_backward(gpu, prog, &b.geo, b.in_c, &t, &grads)
     }
 
     /// Records image = G(ws.z) (conditional: G(ws.z, ws.labels)) into `out`
@@ -331,12 +345,15 @@ impl Generator {
                 }
             }
         }
-        self.batchnorm(gpu, prog, mode, 0, [&ws.h0, &ws.stats1, &ws.h1])?;
-        self.deconv(gpu, prog, ws, 0, None)?;
-        activations::forward(gpu, prog, Activation::Selu, &ws.a1, &ws.s1)?;
-        self.batchnorm(gpu, prog, mode, 1, [&ws.s1, &ws.stats2, &ws.h2])?;
-        self.deconv(gpu, prog, ws, 1, None)?;
-        activations::forward(gpu, prog, Activation::Tanh, &ws.a2, out)
+        for (i, b) in ws.blocks.iter().enumerate() {
+            self.batchnorm(gpu, prog, ws, mode, i)?;
+            self.deconv(gpu, prog, ws, i, false)?;
+            match &b.s {
+                Some(s) => activations::forward(gpu, prog, Activation::Selu, &b.a, s)?,
+                None => activations::forward(gpu, prog, Activation::Tanh, &b.a, out)?,
+            }
+        }
+        Ok(())
     }
 
     /// Records the parameter gradients of Σ d_out · G(z) into the gradient
@@ -349,17 +366,37 @@ impl Generator {
         d_out: &Tensor,
     ) -> Result<()> {
         let p = &self.params;
-        let g = ws
-            .grads
-            .as_ref()
-            .expect("generator workspace was made without gradients");
-        activations::backward(gpu, prog, Activation::Tanh, &ws.a2, d_out, &g.d_a2)?;
-        self.deconv(gpu, prog, ws, 1, Some([&g.d_a2, &g.dcol2, &g.d_h2]))?;
-        self.batchnorm_backward(gpu, prog, 1, [&ws.s1, &ws.stats2, &g.d_h2, &g.d_s1])?;
-        activations::backward(gpu, prog, Activation::Selu, &ws.a1, &g.d_s1, &g.d_a1)?;
-        self.deconv(gpu, prog, ws, 0, Some([&g.d_a1, &g.dcol1, &g.d_h1]))?;
-        self.batchnorm_backward(gpu, prog, 0, [&ws.h0, &ws.stats1, &g.d_h1, &g.d_h0])?;
-        let d_h0 = g.d_h0.reshape(&[ws.batch, g.d_h0.len() / ws.batch])?;
+        let grads = |i: usize| {
+            ws.blocks[i]
+                .grads
+                .as_ref()
+                .expect("generator workspace was made without gradients")
+        };
+        for i in (0..ws.blocks.len()).rev() {
+            let (b, g) = (&ws.blocks[i], grads(i));
+            match i + 1 == ws.blocks.len() {
+                true => activations::backward(gpu, prog, Activation::Tanh, &b.a, d_out, &g.d_a)?,
+                false => {
+                    let d_s = &grads(i + 1).d_in;
+                    activations::backward(gpu, prog, Activation::Selu, &b.a, d_s, &g.d_a)?
+                }
+            }
+            self.deconv(gpu, prog, ws, i, true)?;
+            let name = BN_GAMMA_BETA[i];
+            let x = Self::block_input(ws, i);
+            batchnorm::backward(
+                gpu,
+                prog,
+                x,
+                &b.stats,
+                &p.value(name),
+                &g.d_h,
+                &p.grad(name),
+                &g.d_in,
+            )?;
+        }
+        let d_h0 = &grads(0).d_in;
+        let d_h0 = d_h0.reshape(&[ws.batch, d_h0.len() / ws.batch])?;
         matmul(
             gpu,
             prog,

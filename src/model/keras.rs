@@ -21,6 +21,7 @@
 //! | discriminator/conv2.bias   | Conv2D `bias`                              | [128]            |
 //! | discriminator/dense.kernel | Dense `kernel` after Flatten of NHWC       | [h/4·w/4·128, 1] |
 //! | discriminator/dense.bias   | Dense `bias`                               | [1]              |
+//! | generator/bn3.*, deconv3.*, discriminator/conv3.* | images past 32 px only: a third block each (no layer in the seed model) | as the blocks before, channels doubled away from the image |
 //! | generator/dense.class_kernel | `--conditional` only: Dense's `kernel` rows for a one-hot class joined to z (no layer in the seed model) | [classes, h/4·w/4·128] |
 //! | discriminator/projection.class_rows | `--conditional` only: the projection's class embedding (no layer in the seed model) | [classes, h/4·w/4·128] |
 //!

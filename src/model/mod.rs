@@ -19,15 +19,20 @@ use crate::error::{Error, Result};
 use crate::spec::conv::{ConvSpec, Padding};
 use serde::{Deserialize, Serialize};
 
-pub const GEN_BASE_CHANNELS: usize = 128;
-pub const GEN_MID_CHANNELS: usize = 64;
-pub const DISC_CHANNELS: (usize, usize) = (64, 128);
 pub const KERNEL: usize = 5;
 pub const LEAKY_SLOPE: f32 = 0.2;
 pub const DROPOUT_RATE: f32 = 0.3;
+/// Channels of the generator's last hidden feature map and of the
+/// discriminator's first; each block further from the image doubles them
+/// (the seed's 128 → 64 generator and 64 → 128 discriminator).
+pub const BASE_CHANNELS: usize = 64;
+/// The seed's stride-2 blocks per network, at 28 and 32 px.
+pub const SEED_BLOCKS: usize = 2;
+/// The most blocks a model has (the layer names go this far).
+pub const MAX_BLOCKS: usize = 4;
 
-/// Image and latent sizes and the class count: everything else about the
-/// networks follows.
+/// Image and latent sizes, the class count and the colour channels:
+/// everything else about the networks follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelShape {
     pub latent: usize,
@@ -41,10 +46,29 @@ pub struct ModelShape {
     /// this field) or 3 (RGB).
     #[serde(default = "grey")]
     pub channels: usize,
+    /// Stride-2 blocks of each network (checkpoints from before this field
+    /// had the seed's two).
+    #[serde(default = "seed_blocks")]
+    pub blocks: usize,
 }
 
 fn grey() -> usize {
     1
+}
+
+fn seed_blocks() -> usize {
+    SEED_BLOCKS
+}
+
+/// Blocks for images of `side` pixels (the shorter side): the seed's two,
+/// and one more per doubling past 32, as the DCGAN paper deepens its
+/// networks with the image (64 px: three).
+pub fn blocks_for(side: usize) -> usize {
+    let mut blocks = SEED_BLOCKS;
+    while side >> (blocks - 1) >= 32 {
+        blocks += 1;
+    }
+    blocks
 }
 
 impl ModelShape {
@@ -52,9 +76,18 @@ impl ModelShape {
         if latent == 0 {
             return Err(Error::Config("--latent-dim must be at least 1".into()));
         }
-        if height == 0 || width == 0 || !height.is_multiple_of(4) || !width.is_multiple_of(4) {
+        let blocks = blocks_for(height.min(width));
+        let unit = 1 << blocks;
+        if blocks > MAX_BLOCKS {
             return Err(Error::Config(format!(
-                "images are {height}x{width}: the generator doubles its size twice, so both sides must be positive multiples of 4"
+                "images are {height}x{width}: the networks go up to {MAX_BLOCKS} blocks (sides below {} px)",
+                32 << (MAX_BLOCKS - 1)
+            )));
+        }
+        if height == 0 || width == 0 || !height.is_multiple_of(unit) || !width.is_multiple_of(unit)
+        {
+            return Err(Error::Config(format!(
+                "images are {height}x{width}: the generator doubles its size {blocks} times, so both sides must be positive multiples of {unit}"
             )));
         }
         Ok(ModelShape {
@@ -63,7 +96,20 @@ impl ModelShape {
             width,
             classes: 0,
             channels: 1,
+            blocks,
         })
+    }
+
+    /// The same networks conditioned on one of `classes` classes: the
+    /// generator adds its class's row to Dense's output (a one-hot code
+    /// joined to z), the discriminator adds the projection of its features
+    /// onto its class's row to the logit (Miyato & Koyama 2018).
+    pub fn with_classes(self, classes: usize) -> ModelShape {
+        ModelShape { classes, ..self }
+    }
+
+    pub fn is_conditional(&self) -> bool {
+        self.classes > 0
     }
 
     /// The same networks for images of `channels` colour channels.
@@ -81,78 +127,65 @@ impl ModelShape {
         (self.height, self.width, self.channels)
     }
 
-    /// The same networks conditioned on one of `classes` classes: the
-    /// generator adds its class's row to Dense's output (a one-hot code
-    /// joined to z), the discriminator adds the projection of its features
-    /// onto its class's row to the logit (Miyato & Koyama 2018).
-    pub fn with_classes(self, classes: usize) -> ModelShape {
-        ModelShape { classes, ..self }
-    }
-
-    pub fn is_conditional(&self) -> bool {
-        self.classes > 0
-    }
-
     pub fn pixels(&self) -> usize {
         self.height * self.width
     }
 
     /// (h, w) of the generator's first feature map.
     pub fn seed_hw(&self) -> (usize, usize) {
-        (self.height / 4, self.width / 4)
+        (self.height >> self.blocks, self.width >> self.blocks)
     }
 
-    pub fn gen_deconv1(&self) -> ConvSpec {
-        ConvSpec {
-            in_c: GEN_BASE_CHANNELS,
-            out_c: GEN_MID_CHANNELS,
-            kernel: (KERNEL, KERNEL),
-            stride: 2,
-            padding: Padding::Same,
-        }
+    /// Channels of the generator's first feature map (Dense's output).
+    pub fn seed_channels(&self) -> usize {
+        BASE_CHANNELS << (self.blocks - 1)
     }
 
-    pub fn gen_deconv2(&self) -> ConvSpec {
-        ConvSpec {
-            in_c: GEN_MID_CHANNELS,
-            out_c: self.channels,
-            kernel: (KERNEL, KERNEL),
-            stride: 2,
-            padding: Padding::Same,
-        }
+    /// The generator's transposed convolution `i` (0-based): each halves
+    /// the channels, the last makes the image's.
+    pub fn gen_deconv(&self, i: usize) -> ConvSpec {
+        let in_c = BASE_CHANNELS << (self.blocks - 1 - i);
+        let out_c = match i + 1 == self.blocks {
+            true => self.channels,
+            false => in_c / 2,
+        };
+        stride_2(in_c, out_c)
     }
 
-    pub fn disc_conv1(&self) -> ConvSpec {
-        ConvSpec {
-            in_c: self.channels,
-            out_c: DISC_CHANNELS.0,
-            kernel: (KERNEL, KERNEL),
-            stride: 2,
-            padding: Padding::Same,
-        }
+    /// The discriminator's convolution `i` (0-based): 64 channels, then
+    /// each doubles them.
+    pub fn disc_conv(&self, i: usize) -> ConvSpec {
+        let in_c = match i {
+            0 => self.channels,
+            _ => BASE_CHANNELS << (i - 1),
+        };
+        stride_2(in_c, BASE_CHANNELS << i)
     }
 
-    pub fn disc_conv2(&self) -> ConvSpec {
-        ConvSpec {
-            in_c: DISC_CHANNELS.0,
-            out_c: DISC_CHANNELS.1,
-            kernel: (KERNEL, KERNEL),
-            stride: 2,
-            padding: Padding::Same,
-        }
-    }
-
-    /// Spatial size after the discriminator's two stride-2 "same" convolutions.
-    pub fn disc_hw(&self) -> ((usize, usize), (usize, usize)) {
-        let h1 = (self.height.div_ceil(2), self.width.div_ceil(2));
-        let h2 = (h1.0.div_ceil(2), h1.1.div_ceil(2));
-        (h1, h2)
+    /// Spatial size after the discriminator's first `n` stride-2 "same"
+    /// convolutions.
+    pub fn disc_hw(&self, n: usize) -> (usize, usize) {
+        (0..n).fold((self.height, self.width), |(h, w), _| {
+            (h.div_ceil(2), w.div_ceil(2))
+        })
     }
 
     /// Inputs of the discriminator's dense layer.
     pub fn disc_flat(&self) -> usize {
-        let (_, (h, w)) = self.disc_hw();
-        h * w * DISC_CHANNELS.1
+        let (h, w) = self.disc_hw(self.blocks);
+        h * w * (BASE_CHANNELS << (self.blocks - 1))
+    }
+}
+
+/// A 5×5, stride-2, "same" convolution from `in_c` to `out_c` channels
+/// (the GAN's and the classifier's).
+pub(crate) fn stride_2(in_c: usize, out_c: usize) -> ConvSpec {
+    ConvSpec {
+        in_c,
+        out_c,
+        kernel: (KERNEL, KERNEL),
+        stride: 2,
+        padding: Padding::Same,
     }
 }
 

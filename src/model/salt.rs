@@ -7,10 +7,26 @@
 pub const NOISE_D_STEP: u32 = 1;
 /// The generator's noise in its own step.
 pub const NOISE_G_STEP: u32 = 2;
-/// Dropout after the discriminator's conv1 and conv2, in its own step.
-pub const DROPOUT_D_STEP: [u32; 2] = [3, 4];
-/// The same in the generator's step (through the frozen discriminator).
-pub const DROPOUT_G_STEP: [u32; 2] = [5, 6];
+/// Dropout after the discriminator's convolution `i` (0-based), in its
+/// own step: 3 and 4 after the seed's two, then 9, 11, … in deeper
+/// networks.
+pub fn dropout_d_step(i: usize) -> u32 {
+    match i {
+        0 => 3,
+        1 => 4,
+        _ => 9 + 2 * (i as u32 - 2),
+    }
+}
+
+/// The same in the generator's step (through the frozen discriminator):
+/// 5 and 6, then 10, 12, ….
+pub fn dropout_g_step(i: usize) -> u32 {
+    match i {
+        0 => 5,
+        1 => 6,
+        _ => 10 + 2 * (i as u32 - 2),
+    }
+}
 /// The fixed noise behind the per-epoch sample grids and `gan-gpu sample`.
 pub const SAMPLE_NOISE: u32 = 7;
 /// Initial weights: salt INIT + the tensor's index in its network.

@@ -537,7 +537,9 @@ fn record_step(
         GanLoss::Bce => (BinaryKind::Bce, BinaryKind::Bce),
         GanLoss::Hinge => (BinaryKind::HingeDiscriminator, BinaryKind::HingeGenerator),
     };
-    disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, salt::DROPOUT_D_STEP.map(rng))?;
+    disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, |i| {
+        rng(salt::dropout_d_step(i))
+    })?;
     loss::binary_loss(
         gpu,
         &mut p,
@@ -577,7 +579,9 @@ fn record_step(
         },
         &x_g,
     )?;
-    disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, salt::DROPOUT_G_STEP.map(rng))?;
+    disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, |i| {
+        rng(salt::dropout_g_step(i))
+    })?;
     loss::binary_loss(
         gpu,
         &mut p,

@@ -62,16 +62,16 @@ async fn same_padding_follows_tensorflow() {
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn every_model_layer_pads_as_worked_by_hand() {
     let m = gan_gpu::model::ModelShape::new(100, 28, 28).unwrap();
-    let c1 = conv2d_geometry("disc conv1", 1, (28, 28), &m.disc_conv1()).unwrap();
+    let c1 = conv2d_geometry("disc conv1", 1, (28, 28), &m.disc_conv(0)).unwrap();
     assert_eq!((c1.h, c1.oh, c1.pad_top, c1.pad_left), (28, 14, 1, 1));
-    let c2 = conv2d_geometry("disc conv2", 1, (14, 14), &m.disc_conv2()).unwrap();
+    let c2 = conv2d_geometry("disc conv2", 1, (14, 14), &m.disc_conv(1)).unwrap();
     assert_eq!((c2.h, c2.oh, c2.pad_top, c2.pad_left), (14, 7, 1, 1));
-    let d1 = conv2d_transpose_geometry("gen deconv1", 1, m.seed_hw(), &m.gen_deconv1()).unwrap();
+    let d1 = conv2d_transpose_geometry("gen deconv1", 1, m.seed_hw(), &m.gen_deconv(0)).unwrap();
     assert_eq!(
         (d1.oh, d1.h, d1.pad_top, d1.pad_left, d1.c),
         (7, 14, 1, 1, 64)
     );
-    let d2 = conv2d_transpose_geometry("gen deconv2", 1, (14, 14), &m.gen_deconv2()).unwrap();
+    let d2 = conv2d_transpose_geometry("gen deconv2", 1, (14, 14), &m.gen_deconv(1)).unwrap();
     assert_eq!(
         (d2.oh, d2.h, d2.pad_top, d2.pad_left, d2.c),
         (14, 28, 1, 1, 1)

@@ -93,6 +93,21 @@ fn images_that_do_not_fit_the_generator_are_rejected() {
         err.contains("30x30") && err.contains("multiples of 4"),
         "{err}"
     );
+    // Past 32 px a third block halves the size once more: multiples of 8.
+    let mut im = images(4);
+    (im.height, im.width, im.pixels) = (68, 68, vec![0; 4 * 68 * 68]);
+    let err = Trainer::new(gpu(), config(2, Optimizer::adam(2e-4), 4, 1), im)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("68x68") && err.contains("3 times") && err.contains("multiples of 8"),
+        "{err}"
+    );
+    let blocks: Vec<usize> = [28, 32, 48, 64, 96, 128]
+        .map(gan_gpu::model::blocks_for)
+        .to_vec();
+    assert_eq!(blocks, [2, 2, 2, 3, 3, 4]);
     let err = Trainer::new(gpu(), config(8, Optimizer::adam(2e-4), 4, 1), images(4))
         .err()
         .unwrap()
