@@ -215,6 +215,21 @@ fn conditional_run_resumes_exactly_and_draws_chosen_classes() {
     ]);
     assert!(o.status.success(), "{}", stderr_of(&o));
     assert_eq!(png_size(&walk), (side(3, 2), side(2, 2)));
+    // Without a morph, each row walks the noise at one class.
+    let gif = out.path().join("walk.gif");
+    let o = cli(&[
+        "interpolate",
+        "--checkpoint",
+        ckpt_arg,
+        "--rows",
+        "3",
+        "--steps",
+        "4",
+        "--out",
+        gif.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    assert_eq!(gif_frames(&gif).0, 2 * 4 - 2);
     let o = cli(&[
         "interpolate",
         "--checkpoint",
