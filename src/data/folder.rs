@@ -120,7 +120,11 @@ pub fn read_folder(
     let mut decoded = Vec::with_capacity(files.len());
     let mut any_colour = false;
     for (i, path) in files.iter().enumerate() {
-        let img = image::open(path)
+        // The format comes from the bytes, so a JPEG named .png still reads.
+        let img = image::ImageReader::open(path)
+            .and_then(|r| r.with_guessed_format())
+            .map_err(io_err(path))?
+            .decode()
             .map_err(|e| data_err(path, format!("is not a readable image: {e}")))?;
         any_colour |= img.color().has_color();
         decoded.push(square(&img, opts.size));

@@ -35,6 +35,9 @@ fn synthetic_folder(dir: &Path, n: u32) {
         }
     }
     std::fs::write(dir.join("notes.txt"), "not an image").unwrap();
+    // A JPEG under a .png name: read by its bytes.
+    let jpeg = dir.join("red/000.jpg");
+    std::fs::copy(&jpeg, dir.join("red/zz-jpeg-named.png")).unwrap();
 }
 
 fn folder_config(data: &Path, batch: usize, epochs: usize) -> TrainConfig {
@@ -51,22 +54,22 @@ fn folders_load_grey_or_rgb_with_class_folders() {
     let dir = tempfile::tempdir().unwrap();
     synthetic_folder(dir.path(), 6);
     let (files, others) = image_files(dir.path()).unwrap();
-    assert_eq!((files.len(), others), (12, 1));
+    assert_eq!((files.len(), others), (13, 1));
     let opts = FolderOptions {
         size: 32,
         channels: None,
     };
     let mut calls = 0;
     let (rgb, classes) = read_folder(dir.path(), opts, true, |_, _| calls += 1).unwrap();
-    assert_eq!(calls, 12, "one progress call per image");
+    assert_eq!(calls, 13, "one progress call per image");
     assert_eq!(
         (rgb.count, rgb.height, rgb.width, rgb.channels),
-        (12, 32, 32, 3)
+        (13, 32, 32, 3)
     );
-    assert_eq!(rgb.pixels.len(), 12 * 32 * 32 * 3);
+    assert_eq!(rgb.pixels.len(), 13 * 32 * 32 * 3);
     let classes = classes.unwrap();
     assert_eq!(classes.names, ["blue", "red"]);
-    assert_eq!(classes.labels, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    assert_eq!(classes.labels, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
     // The background keeps its colour through the crop and resize: the
     // last pixel of blue/001.png (a PNG, its square far from that corner).
     let last = 2 * rgb.image_len() - 3;
@@ -79,7 +82,7 @@ fn folders_load_grey_or_rgb_with_class_folders() {
     assert!(none.is_none());
     assert_eq!(
         (g.height, g.channels, g.pixels.len()),
-        (28, 1, 12 * 28 * 28)
+        (28, 1, 13 * 28 * 28)
     );
 
     // Grey and RGB mixed: RGB by default, the grey images as grey RGB.
@@ -135,8 +138,8 @@ fn bad_folders_give_clear_errors() {
 
     let few = tempfile::tempdir().unwrap();
     synthetic_folder(few.path(), 2);
-    let e = err_of(folder_config(few.path(), 5, 1), "few");
-    assert!(e.contains("4 images are fewer than one batch of 5"), "{e}");
+    let e = err_of(folder_config(few.path(), 6, 1), "few");
+    assert!(e.contains("5 images are fewer than one batch of 6"), "{e}");
 
     let e = err_of(
         TrainConfig {
