@@ -134,7 +134,7 @@ pub struct TrainArgs {
     /// Spectrally normalise the discriminator's kernels (one power-iteration step per forward pass).
     #[arg(long)]
     pub spectral_norm: bool,
-    /// Condition both networks on the images' classes (train-labels-idx1-ubyte beside the images): `sample --class` then draws a chosen class, and the epoch grids show one row per class.
+    /// Condition both networks on the images' classes (train-labels-idx1-ubyte beside IDX images, or an image folder's class folders): `sample --class` then draws a chosen class, and the epoch grids show one row per class.
     #[arg(long)]
     pub conditional: bool,
     /// A folder of images (--data): the side they are centre-cropped and resized to, 28, 32, 48 or 64 [default: 32].
