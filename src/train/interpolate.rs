@@ -139,7 +139,7 @@ pub fn interpolate(opts: &InterpolateOptions, adapter: &AdapterChoice) -> Result
     }
     // Frame k holds point k of every walk; the frames go there and back.
     let px = ckpt.shape.image_len();
-    let cols = (rows as f64).sqrt().ceil() as usize;
+    let cols = output::square_cols(rows);
     let order = (0..steps).chain((1..steps - 1).rev());
     let frames = order
         .map(|k| {

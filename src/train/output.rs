@@ -25,6 +25,11 @@ pub fn save_grid(
         })
 }
 
+/// Columns of a square-ish grid of `n` images.
+pub fn square_cols(n: usize) -> usize {
+    (n as f64).sqrt().ceil() as usize
+}
+
 /// The frames of progress.gif in `samples`: `samples/{prefix}_*.png`, in
 /// name order (their numbers are zero-padded).
 pub fn movie_frames(samples: &Path, prefix: &str) -> Result<Vec<std::path::PathBuf>> {

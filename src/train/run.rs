@@ -2,7 +2,7 @@
 //! [`Trainer`], with progress, samples, metrics, plots and checkpoints.
 
 use super::checkpoint::{self, Checkpoint, GeneratorWeights};
-use super::output::{self, Row};
+use super::output::{self, square_cols, Row};
 use super::sampler::{Sampler, SAMPLE_CHUNK};
 use super::{Metrics, TrainConfig, Trainer, TrainingSet};
 use crate::data::folder::{read_folder, FolderOptions, DEFAULT_IMAGE_SIZE};
@@ -71,11 +71,6 @@ fn save_sample_grid(
 ) -> Result<()> {
     let scale = if n <= SAMPLE_CHUNK { 4 } else { 1 };
     output::save_grid(path, images, n, gen.shape.hwc(), cols, scale)
-}
-
-/// Columns of a square-ish grid of `n` images.
-fn square_cols(n: usize) -> usize {
-    (n as f64).sqrt().ceil() as usize
 }
 
 /// Columns of the per-epoch grid of a conditional run: one row per class.
