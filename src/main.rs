@@ -176,6 +176,7 @@ fn run(cli: Cli) -> Result<i32> {
     let choice = AdapterChoice {
         name: cli.adapter,
         no_subgroups: cli.no_subgroups,
+        ..Default::default()
     };
     match cli.command {
         Command::Info => info(&choice).map(|()| 0),

@@ -85,8 +85,8 @@ impl Bencher<'_> {
         let w = self.random("w", &[g.kh, g.kw, g.c, other_c])?;
         let bias_len = if transpose { g.c } else { other_c };
         let b = self.random("b", &[bias_len])?;
-        let col = self.zeros("col", &[g.rows(), g.cols()])?;
-        let dcol = self.zeros("dcol", &[g.rows(), g.cols()])?;
+        let col = conv::col_workspace(gpu, "col", &g, other_c)?;
+        let dcol = conv::col_workspace(gpu, "dcol", &g, other_c)?;
         let y = self.zeros(
             "y",
             &if transpose {

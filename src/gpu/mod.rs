@@ -32,6 +32,10 @@ pub struct AdapterChoice {
     /// Use the kernels that avoid subgroup operations even where the
     /// adapter offers them (for comparison and for testing the fallback).
     pub no_subgroups: bool,
+    /// A storage binding limit below the adapter's, in bytes: the tests
+    /// use it to make small layers split their column matrices as the
+    /// model's do past lavapipe's 128 MiB (`ops::conv`'s chunks).
+    pub max_storage_binding: Option<u64>,
 }
 
 /// One line of `gan-gpu info` per adapter.
@@ -156,7 +160,11 @@ impl Gpu {
                 }
             })?;
         let info = adapter.get_info();
-        let limits = adapter.limits();
+        let mut limits = adapter.limits();
+        if let Some(max) = choice.max_storage_binding {
+            limits.max_storage_buffer_binding_size =
+                limits.max_storage_buffer_binding_size.min(max);
+        }
         let has_subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
         let mut subgroup_reason = if choice.no_subgroups {
             "--no-subgroups was given".to_string()

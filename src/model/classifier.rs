@@ -144,8 +144,8 @@ impl Classifier {
                     pair("classifier d_conv2", &act2)?,
                     pair("classifier d_conv1", &act1)?,
                 ],
-                dcol2: z("classifier dcol2", &[geo2.rows(), geo2.cols()])?,
-                dcol1: z("classifier dcol1", &[geo1.rows(), geo1.cols()])?,
+                dcol2: conv::col_workspace(gpu, "classifier dcol2", &geo2, c2)?,
+                dcol1: conv::col_workspace(gpu, "classifier dcol1", &geo1, c1)?,
             })
         } else {
             None
@@ -153,8 +153,8 @@ impl Classifier {
         Ok(ClassifierWorkspace {
             batch,
             cols: [
-                z("classifier col1", &[geo1.rows(), geo1.cols()])?,
-                z("classifier col2", &[geo2.rows(), geo2.cols()])?,
+                conv::col_workspace(gpu, "classifier col1", &geo1, c1)?,
+                conv::col_workspace(gpu, "classifier col2", &geo2, c2)?,
             ],
             conv_out: [
                 pair("classifier conv1", &act1)?,

@@ -201,10 +201,9 @@ impl Discriminator {
             let name = format!("discriminator conv{}", i + 1);
             let geo = conv2d_geometry(&name, batch, hw, &spec)?;
             let act = [batch, geo.oh, geo.ow, spec.out_c];
-            let cols = [geo.rows(), geo.cols()];
             blocks.push(DiscBlock {
                 out_c: spec.out_c,
-                col: z("disc col", &cols)?,
+                col: conv::col_workspace(gpu, "disc col", &geo, spec.out_c)?,
                 a: z("disc a", &act)?,
                 l: z("disc l", &act)?,
                 mask: z("disc mask", &act)?,
@@ -212,7 +211,7 @@ impl Discriminator {
                 d_d: z("disc d_d", &act)?,
                 d_l: z("disc d_l", &act)?,
                 d_a: z("disc d_a", &act)?,
-                dcol: z("disc dcol", &cols)?,
+                dcol: conv::col_workspace(gpu, "disc dcol", &geo, spec.out_c)?,
                 geo,
             });
             hw = (geo.oh, geo.ow);

@@ -193,7 +193,7 @@ impl Generator {
             let grads = match with_grads {
                 true => Some(GenBlockGrads {
                     d_a: z("gen d_a", &geo.image_shape())?,
-                    dcol: z("gen dcol", &[geo.rows(), geo.cols()])?,
+                    dcol: conv::col_workspace(gpu, "gen dcol", &geo, spec.in_c)?,
                     d_h: z("gen d_h", &input)?,
                     d_in: z("gen d_in", &input)?,
                 }),
@@ -203,7 +203,7 @@ impl Generator {
                 in_c: spec.in_c,
                 stats: z("gen bn stats", &[2, spec.in_c])?,
                 h: z("gen h", &input)?,
-                col: z("gen col", &[geo.rows(), geo.cols()])?,
+                col: conv::col_workspace(gpu, "gen col", &geo, spec.in_c)?,
                 a: z("gen a", &geo.image_shape())?,
                 s: match last {
                     true => None,

@@ -35,6 +35,24 @@ pub async fn gpu_without_subgroups() -> &'static Gpu {
     shared(&GPU, choice).await
 }
 
+/// The storage binding limit of [`gpu_with_small_bindings`]: small enough
+/// that the chunking tests' column matrices split into uneven chunks.
+pub const SMALL_BINDING: u64 = 24 * 1024;
+
+/// The adapter with its storage bindings capped at [`SMALL_BINDING`] bytes
+/// (subgroup kernels or not), so that layers of test size split their
+/// column matrices as the model's do past 128 MiB.
+pub async fn gpu_with_small_bindings(no_subgroups: bool) -> &'static Gpu {
+    static WITH: OnceLock<Gpu> = OnceLock::new();
+    static WITHOUT: OnceLock<Gpu> = OnceLock::new();
+    let choice = AdapterChoice {
+        no_subgroups,
+        max_storage_binding: Some(SMALL_BINDING),
+        ..Default::default()
+    };
+    shared(if no_subgroups { &WITHOUT } else { &WITH }, choice).await
+}
+
 /// `len` seeded draws from U[-1, 1).
 pub fn random(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

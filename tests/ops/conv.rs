@@ -1,6 +1,6 @@
 use crate::common::*;
 use gan_gpu::cpu;
-use gan_gpu::gpu::Program;
+use gan_gpu::gpu::{Gpu, Program};
 use gan_gpu::ops::conv::*;
 use gan_gpu::spec::conv::*;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -137,6 +137,15 @@ struct LayerCase {
 
 impl LayerCase {
     async fn run(&self, reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy) {
+        self.run_on(&[gpu().await, gpu_without_subgroups().await], reference)
+            .await;
+    }
+
+    async fn run_on(
+        &self,
+        devices: &[&Gpu],
+        reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy,
+    ) {
         let inputs: Vec<(Vec<usize>, Vec<f32>)> = self
             .inputs
             .iter()
@@ -146,7 +155,7 @@ impl LayerCase {
         let [x, w, b, dy] = self.inputs.clone();
         let outputs = [dy, x, w, b];
         let (g, c, transpose) = (self.g, self.other_c, self.transpose);
-        for gpu in [gpu().await, gpu_without_subgroups().await] {
+        for &gpu in devices {
             check_op_on(
                 gpu,
                 &self.name,
@@ -154,8 +163,8 @@ impl LayerCase {
                 &outputs,
                 TOL,
                 |gpu, prog, i, o| {
-                    let col = gpu.zeros("col", &[g.rows(), g.cols()])?;
-                    let dcol = gpu.zeros("dcol", &[g.rows(), g.cols()])?;
+                    let col = col_workspace(gpu, "col", &g, c)?;
+                    let dcol = col_workspace(gpu, "dcol", &g, c)?;
                     let t = Conv2dTensors {
                         x: &i[0],
                         w: &i[1],
@@ -184,7 +193,7 @@ impl LayerCase {
     }
 }
 
-async fn conv_case(g: Geometry, out_c: usize) {
+fn conv_layer(g: Geometry, out_c: usize) -> LayerCase {
     LayerCase {
         name: format!("conv2d {g:?} -> {out_c}"),
         g,
@@ -197,15 +206,21 @@ async fn conv_case(g: Geometry, out_c: usize) {
         transpose: false,
         other_c: out_c,
     }
-    .run(|i| {
+}
+
+fn conv_reference(g: Geometry, out_c: usize) -> impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy {
+    move |i| {
         let y = cpu::conv::conv2d_forward(&g, out_c, &i[0], &i[1], &i[2]);
         let (dx, dw, db) = cpu::conv::conv2d_backward(&g, out_c, &i[0], &i[1], &i[3]);
         vec![y, dx, dw, db]
-    })
-    .await;
+    }
 }
 
-async fn transpose_case(g: Geometry, in_c: usize) {
+async fn conv_case(g: Geometry, out_c: usize) {
+    conv_layer(g, out_c).run(conv_reference(g, out_c)).await;
+}
+
+fn transpose_layer(g: Geometry, in_c: usize) -> LayerCase {
     LayerCase {
         name: format!("conv2d_transpose {g:?} from {in_c}"),
         g,
@@ -218,12 +233,52 @@ async fn transpose_case(g: Geometry, in_c: usize) {
         transpose: true,
         other_c: in_c,
     }
-    .run(|i| {
+}
+
+fn transpose_reference(g: Geometry, in_c: usize) -> impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy {
+    move |i| {
         let y = cpu::conv::conv2d_transpose_forward(&g, in_c, &i[0], &i[1], &i[2]);
         let (dx, dw, db) = cpu::conv::conv2d_transpose_backward(&g, in_c, &i[0], &i[1], &i[3]);
         vec![y, dx, dw, db]
-    })
-    .await;
+    }
+}
+
+async fn transpose_case(g: Geometry, in_c: usize) {
+    transpose_layer(g, in_c)
+        .run(transpose_reference(g, in_c))
+        .await;
+}
+
+/// Column matrices past the binding limit (lavapipe's and WebGPU's 128 MiB,
+/// which disc conv2's passes at batch 256) are processed a chunk of images
+/// at a time, weight gradients summed over the chunks. Here the limit is
+/// [`SMALL_BINDING`] (24 KiB): each case's column matrix holds 6,400 bytes
+/// per image, so its 5 images run as chunks of 3 and 2, with and without
+/// the subgroup kernels. The first case's forward gathers im2col on
+/// subgroup adapters (4 channels) while its weight gradient cannot (it
+/// needs 8); the second's input gradient gathers.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn conv_layers_split_column_matrices_past_the_binding_limit() {
+    let devices = [
+        gpu_with_small_bindings(false).await,
+        gpu_with_small_bindings(true).await,
+    ];
+    let g = geo(5, (8, 8), 4, 16, 5, 2, Padding::Same);
+    let col_bytes = (g.rows() * g.cols() * 4) as u64;
+    assert!(col_bytes / 5 * 3 <= SMALL_BINDING && col_bytes / 5 * 4 > SMALL_BINDING);
+    conv_layer(g, 16)
+        .run_on(&devices, conv_reference(g, 16))
+        .await;
+    let spec = spec(16, 4, (5, 5), 2, Padding::Same);
+    let t = conv2d_transpose_geometry("test", 5, (4, 4), &spec).unwrap();
+    assert_eq!(t.rows() * t.cols() * 4, col_bytes as usize);
+    transpose_layer(t, 16)
+        .run_on(&devices, transpose_reference(t, 16))
+        .await;
+    // One image's column matrix over the limit is an error that says so.
+    let big = geo(1, (28, 28), 4, 16, 5, 1, Padding::Same);
+    let err = col_workspace(devices[0], "col", &big, 16).unwrap_err();
+    assert!(err.to_string().contains("storage binding limit"), "{err}");
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]

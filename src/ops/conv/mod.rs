@@ -11,9 +11,11 @@
 //! weights move to and from Keras without any permutation (see
 //! `crate::model::keras`).
 
+mod chunks;
 mod im2col;
 mod implicit;
 
+pub use chunks::col_workspace;
 pub(crate) use im2col::mirror;
 pub use im2col::{col2im, im2col};
 
@@ -22,6 +24,7 @@ use super::reduce::sum_columns;
 use crate::error::{shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::spec::conv::Geometry;
+use chunks::{Chunk, ColChunks};
 use implicit::{as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_tn};
 
 pub(super) fn expect(op: &str, what: &str, t: &Tensor, len: usize) -> Result<()> {
@@ -74,15 +77,28 @@ pub fn conv2d_forward(
     let layer = "conv2d forward";
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, out_c], t.b, out_c)?;
     expect(layer, "y", t.y, g.rows() * out_c)?;
-    if !implicit_nn(gpu, g, out_c) {
-        im2col(gpu, prog, g, t.x, t.col)?;
+    if implicit_nn(gpu, g, out_c) {
+        return im2col_product(gpu, prog, g, t.x, t.col, t.w, Some(t.b), t.y);
     }
-    im2col_product(gpu, prog, g, t.x, t.col, t.w, Some(t.b), t.y)
+    ColChunks::new(gpu, g, out_c)?.for_each(|c| {
+        let (x, col) = (c.image_side(t.x)?, c.col(t.col)?);
+        im2col(gpu, prog, &c.g, &x, &col)?;
+        im2col_product(
+            gpu,
+            prog,
+            &c.g,
+            &x,
+            &col,
+            t.w,
+            Some(t.b),
+            &c.patch_side(t.y)?,
+        )
+    })
 }
 
 /// Gradients of a Conv2d layer: `dw`, `db`, and `dx` when wanted (the first
-/// layer of the discriminator needs none); `dcol` is a [rows, cols]
-/// workspace.
+/// layer of the discriminator needs none); `dcol` is a column workspace
+/// (see [`col_workspace`]).
 pub struct Conv2dGrads<'a> {
     pub dy: &'a Tensor,
     pub dw: Option<(&'a Tensor, &'a Tensor)>,
@@ -100,32 +116,45 @@ pub fn conv2d_backward(
 ) -> Result<()> {
     let layer = "conv2d backward";
     expect(layer, "dy", d.dy, g.rows() * out_c)?;
-    let dy = as_2d(d.dy, out_c)?;
+    let chunks = ColChunks::new(gpu, g, out_c)?;
     if let Some((dw, db)) = d.dw {
-        // The forward pass left im2col(x) in `col` unless it gathered it.
-        if implicit_nn(gpu, g, out_c) && !implicit_tn(gpu, g, out_c) {
-            im2col(gpu, prog, g, t.x, t.col)?;
+        if implicit_tn(gpu, g, out_c) {
+            im2col_t_product(gpu, prog, g, t.x, t.col, d.dy, dw)?;
+        } else {
+            // The forward pass left im2col(x) in `col` only when it
+            // materialised it whole.
+            let refill = !chunks.whole() || implicit_nn(gpu, g, out_c);
+            chunks.sum_into(gpu, prog, dw, |prog, c, target| {
+                let (x, col) = (c.image_side(t.x)?, c.col(t.col)?);
+                if refill {
+                    im2col(gpu, prog, &c.g, &x, &col)?;
+                }
+                im2col_t_product(gpu, prog, &c.g, &x, &col, &c.patch_side(d.dy)?, target)
+            })?;
         }
-        im2col_t_product(gpu, prog, g, t.x, t.col, &dy, dw)?;
-        sum_columns(gpu, prog, &dy, db, 1.0)?;
+        sum_columns(gpu, prog, &as_2d(d.dy, out_c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
-        let dcol = d.dcol.reshape(&[g.rows(), g.cols()])?;
-        matmul(
-            gpu,
-            prog,
-            Operand::plain(&dy),
-            Operand::transposed(&as_2d(t.w, out_c)?),
-            None,
-            &dcol,
-        )?;
-        col2im(gpu, prog, g, &dcol, None, dx)?;
+        let w_t = as_2d(t.w, out_c)?;
+        chunks.for_each(|c| {
+            let dcol = c.col(d.dcol)?;
+            let dy = as_2d(&c.patch_side(d.dy)?, out_c)?;
+            matmul(
+                gpu,
+                prog,
+                Operand::plain(&dy),
+                Operand::transposed(&w_t),
+                None,
+                &dcol,
+            )?;
+            col2im(gpu, prog, &c.g, &dcol, None, &c.image_side(dx)?)
+        })?;
     }
     Ok(())
 }
 
 /// Conv2dTranspose: `x` [n, h, w, in] → `y` [n, H, W, out] with kernel `w`
-/// [kh, kw, out, in] (Keras' layout), bias [out]; `col` is the [rows, cols]
+/// [kh, kw, out, in] (Keras' layout), bias [out]; `col` is the column
 /// workspace of the adjoint convolution described by `g`.
 pub fn conv2d_transpose_forward(
     gpu: &Gpu,
@@ -137,16 +166,20 @@ pub fn conv2d_transpose_forward(
     let layer = "conv2d_transpose forward";
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, in_c], t.b, g.c)?;
     expect(layer, "x", t.x, g.rows() * in_c)?;
-    let col = t.col.reshape(&[g.rows(), g.cols()])?;
-    matmul(
-        gpu,
-        prog,
-        Operand::plain(&as_2d(t.x, in_c)?),
-        Operand::transposed(&as_2d(t.w, in_c)?),
-        None,
-        &col,
-    )?;
-    col2im(gpu, prog, g, &col, Some(t.b), t.y)
+    let w_t = as_2d(t.w, in_c)?;
+    ColChunks::new(gpu, g, in_c)?.for_each(|c| {
+        let col = c.col(t.col)?;
+        let x = as_2d(&c.patch_side(t.x)?, in_c)?;
+        matmul(
+            gpu,
+            prog,
+            Operand::plain(&x),
+            Operand::transposed(&w_t),
+            None,
+            &col,
+        )?;
+        col2im(gpu, prog, &c.g, &col, Some(t.b), &c.image_side(t.y)?)
+    })
 }
 
 /// Gradients of a Conv2dTranspose; `dcol` holds im2col(dy).
@@ -160,18 +193,43 @@ pub fn conv2d_transpose_backward(
 ) -> Result<()> {
     let layer = "conv2d_transpose backward";
     expect(layer, "dy", d.dy, g.n * g.h * g.w * g.c)?;
-    // im2col(dy) is materialised once, only if a product cannot gather it.
+    let chunks = ColChunks::new(gpu, g, in_c)?;
+    // im2col(dy) is materialised only for a product that cannot gather it:
+    // once for both when it fits one binding, else a chunk at a time.
     let gathered_dw = implicit_tn(gpu, g, in_c);
     let gathered_dx = implicit_nn(gpu, g, in_c);
-    if (d.dw.is_some() && !gathered_dw) || (d.dx.is_some() && !gathered_dx) {
+    let once =
+        chunks.whole() && ((d.dw.is_some() && !gathered_dw) || (d.dx.is_some() && !gathered_dx));
+    if once {
         im2col(gpu, prog, g, d.dy, d.dcol)?;
     }
+    let chunk_cols = |prog: &mut Program, c: &Chunk| -> Result<(Tensor, Tensor)> {
+        let (dy, col) = (c.image_side(d.dy)?, c.col(d.dcol)?);
+        if !once {
+            im2col(gpu, prog, &c.g, &dy, &col)?;
+        }
+        Ok((dy, col))
+    };
     if let Some((dw, db)) = d.dw {
-        im2col_t_product(gpu, prog, g, d.dy, d.dcol, t.x, dw)?;
+        if gathered_dw {
+            im2col_t_product(gpu, prog, g, d.dy, d.dcol, t.x, dw)?;
+        } else {
+            chunks.sum_into(gpu, prog, dw, |prog, c, target| {
+                let (dy, col) = chunk_cols(prog, c)?;
+                im2col_t_product(gpu, prog, &c.g, &dy, &col, &c.patch_side(t.x)?, target)
+            })?;
+        }
         sum_columns(gpu, prog, &as_2d(d.dy, g.c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
-        im2col_product(gpu, prog, g, d.dy, d.dcol, t.w, None, dx)?;
+        if gathered_dx {
+            im2col_product(gpu, prog, g, d.dy, d.dcol, t.w, None, dx)?;
+        } else {
+            chunks.for_each(|c| {
+                let (dy, col) = chunk_cols(prog, c)?;
+                im2col_product(gpu, prog, &c.g, &dy, &col, t.w, None, &c.patch_side(dx)?)
+            })?;
+        }
     }
     Ok(())
 }
