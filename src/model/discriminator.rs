@@ -4,7 +4,6 @@ use super::params::{Init, ParamSet, ParamSpec};
 use super::{ModelShape, DROPOUT_RATE, KERNEL, LEAKY_SLOPE, MAX_BLOCKS};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
-use crate::ops::activations::{self, Activation};
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::counter::RngSource;
 use crate::ops::dropout;
@@ -65,18 +64,18 @@ pub struct DiscWorkspace {
     pub labels: Option<Tensor>,
 }
 
-/// Block i: the convolution, LeakyReLU, dropout; and their gradients.
+/// Block i: the convolution, then LeakyReLU and dropout in one pass; and
+/// their gradients.
 struct DiscBlock {
     geo: Geometry,
     out_c: usize,
     col: Tensor,
     a: Tensor,
-    l: Tensor,
+    /// The dropout factor, signed as `a` (see `ops::dropout`).
     mask: Tensor,
     /// The block's output: the next block's input, or the features.
     d: Tensor,
     d_d: Tensor,
-    d_l: Tensor,
     d_a: Tensor,
     dcol: Tensor,
 }
@@ -89,8 +88,6 @@ pub enum DiscGrads<'a> {
     /// (the generator's step, through a frozen discriminator).
     Input(&'a Tensor),
 }
-
-const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE);
 
 impl Discriminator {
     /// Parameters in Keras' layouts (see `model::keras`), block by block;
@@ -205,11 +202,9 @@ impl Discriminator {
                 out_c: spec.out_c,
                 col: conv::col_workspace(gpu, "disc col", &geo, spec.out_c)?,
                 a: z("disc a", &act)?,
-                l: z("disc l", &act)?,
                 mask: z("disc mask", &act)?,
                 d: z("disc d", &act)?,
                 d_d: z("disc d_d", &act)?,
-                d_l: z("disc d_l", &act)?,
                 d_a: z("disc d_a", &act)?,
                 dcol: conv::col_workspace(gpu, "disc dcol", &geo, spec.out_c)?,
                 geo,
@@ -285,8 +280,17 @@ impl Discriminator {
                 _ => &ws.blocks[i - 1].d,
             };
             self.conv(gpu, prog, ws, i, input, None)?;
-            activations::forward(gpu, prog, LEAKY, &b.a, &b.l)?;
-            dropout::forward(gpu, prog, DROPOUT_RATE, dropout(i), &b.l, &b.mask, &b.d)?;
+            let (rate, rng) = (DROPOUT_RATE, dropout(i));
+            dropout::leaky_relu_dropout_forward(
+                gpu,
+                prog,
+                LEAKY_SLOPE,
+                rate,
+                rng,
+                &b.a,
+                &b.mask,
+                &b.d,
+            )?;
         }
         let last = ws.blocks.last().expect("a discriminator has blocks");
         let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
@@ -356,8 +360,7 @@ impl Discriminator {
         }
         for i in (0..ws.blocks.len()).rev() {
             let b = &ws.blocks[i];
-            dropout::backward(gpu, prog, &b.mask, &b.d_d, &b.d_l)?;
-            activations::backward(gpu, prog, LEAKY, &b.a, &b.d_l, &b.d_a)?;
+            dropout::leaky_relu_dropout_backward(gpu, prog, LEAKY_SLOPE, &b.mask, &b.d_d, &b.d_a)?;
             let (input, d_input) = match i {
                 0 => (x, dx),
                 _ => (&ws.blocks[i - 1].d, Some(&ws.blocks[i - 1].d_d)),

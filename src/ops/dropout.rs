@@ -1,5 +1,6 @@
 //! Inverted dropout with a counter-based mask (`shaders/dropout.wgsl`;
-//! reference: `cpu::dropout`).
+//! reference: `cpu::dropout`), alone or after a LeakyReLU in one pass
+//! (reference: `cpu::activations` then `cpu::dropout`).
 
 use super::counter::RngSource;
 use super::{grid_1d, same_len};
@@ -15,7 +16,30 @@ struct Params {
     scale: f32,
     seed: u32,
     salt: u32,
-    _pad: [u32; 3],
+    alpha: f32,
+    _pad: [u32; 2],
+}
+
+fn check_rate(op: &str, rate: f32) -> Result<()> {
+    if !(0.0..1.0).contains(&rate) {
+        return Err(Error::Argument {
+            op: op.to_string(),
+            msg: format!("rate {rate} is not in [0, 1)"),
+        });
+    }
+    Ok(())
+}
+
+fn params(len: usize, rate: f32, rng: Option<&RngSource>, alpha: f32) -> Params {
+    Params {
+        len: len as u32,
+        threshold: threshold(rate),
+        scale: scale(rate),
+        seed: rng.map_or(0, |r| r.seed),
+        salt: rng.map_or(0, |r| r.salt),
+        alpha,
+        _pad: [0; 2],
+    }
 }
 
 /// Records y = x · mask, mask[i] ∈ {0, 1/(1-rate)}, and stores the mask.
@@ -30,25 +54,61 @@ pub fn forward(
 ) -> Result<()> {
     let op = "dropout forward";
     let len = same_len(op, &[("x", x), ("mask", mask), ("y", y)])?;
-    if !(0.0..1.0).contains(&rate) {
-        return Err(Error::Argument {
-            op: op.to_string(),
-            msg: format!("rate {rate} is not in [0, 1)"),
-        });
-    }
-    let params = Params {
-        len: len as u32,
-        threshold: threshold(rate),
-        scale: scale(rate),
-        seed: rng.seed,
-        salt: rng.salt,
-        _pad: [0; 3],
-    };
+    check_rate(op, rate)?;
     prog.dispatch(
         gpu,
         ("dropout", "dropout_forward"),
-        &params,
+        &params(len, rate, Some(&rng), 0.0),
         &[x, mask, y, rng.counter],
+        grid_1d(gpu, len),
+    )
+}
+
+/// Records y = dropout(LeakyReLU(x) with slope `alpha` below zero) in one
+/// pass, storing in `factor` the dropout factor signed as x, which
+/// [`leaky_relu_dropout_backward`] needs instead of x and the mask.
+#[allow(clippy::too_many_arguments)]
+pub fn leaky_relu_dropout_forward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    alpha: f32,
+    rate: f32,
+    rng: RngSource,
+    x: &Tensor,
+    factor: &Tensor,
+    y: &Tensor,
+) -> Result<()> {
+    let op = "leaky_relu_dropout forward";
+    let len = same_len(op, &[("x", x), ("factor", factor), ("y", y)])?;
+    check_rate(op, rate)?;
+    prog.dispatch(
+        gpu,
+        ("dropout", "leaky_relu_dropout_forward"),
+        &params(len, rate, Some(&rng), alpha),
+        &[x, factor, y, rng.counter],
+        grid_1d(gpu, len),
+    )
+}
+
+/// Records the gradient at the LeakyReLU's input, dx, from dy at the
+/// dropout's output and the signed `factor` the forward pass stored.
+pub fn leaky_relu_dropout_backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    alpha: f32,
+    factor: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+) -> Result<()> {
+    let len = same_len(
+        "leaky_relu_dropout backward",
+        &[("factor", factor), ("dy", dy), ("dx", dx)],
+    )?;
+    prog.dispatch(
+        gpu,
+        ("dropout", "leaky_relu_dropout_backward"),
+        &params(len, 0.0, None, alpha),
+        &[dy, factor, dx],
         grid_1d(gpu, len),
     )
 }
@@ -65,18 +125,10 @@ pub fn backward(
         "dropout backward",
         &[("mask", mask), ("dy", dy), ("dx", dx)],
     )?;
-    let params = Params {
-        len: len as u32,
-        threshold: 0,
-        scale: 0.0,
-        seed: 0,
-        salt: 0,
-        _pad: [0; 3],
-    };
     prog.dispatch(
         gpu,
         ("dropout", "dropout_backward"),
-        &params,
+        &params(len, 0.0, None, 0.0),
         &[dy, mask, dx],
         grid_1d(gpu, len),
     )
@@ -88,6 +140,6 @@ pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
         Params,
         "dropout",
         "Params",
-        [len, threshold, scale, seed, salt]
+        [len, threshold, scale, seed, salt, alpha]
     )
 }

@@ -172,3 +172,75 @@ async fn keep_rule_is_pinned() {
     assert!((scale(0.3) as f64 - 1.0 / 0.7).abs() < 1e-6);
     assert_eq!(scale(0.5), 2.0);
 }
+
+/// The discriminator's fused LeakyReLU → dropout, both ways, against the
+/// unfused CPU reference (LeakyReLU, then dropout; dropout's gradient, then
+/// LeakyReLU's) and bit for bit against the two GPU kernels in turn, on
+/// inputs that include exact zeros (LeakyReLU's kink) and negative zeros.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn leaky_relu_dropout_matches_the_two_kernels() {
+    use gan_gpu::ops::activations::{self, Activation};
+    use gan_gpu::ops::dropout::{leaky_relu_dropout_backward, leaky_relu_dropout_forward};
+    let gpu = gpu().await;
+    let (alpha, rate, len) = (0.2f32, 0.3f32, 10_007);
+    let mut x = random(len, 11);
+    for i in (0..len).step_by(97) {
+        x[i] = if i % 2 == 0 { 0.0 } else { -0.0 };
+    }
+    let dy = random(len, 12);
+    let ctr = StepCounter {
+        step: 17,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
+    let rng = RngSource {
+        seed: 99,
+        salt: 3,
+        counter: &ctr,
+    };
+    let up = |label, v: &[f32]| gpu.upload(label, &[len], v).unwrap();
+    let zero = |label| gpu.zeros(label, &[len]).unwrap();
+    let (xt, dyt) = (up("x", &x), up("dy", &dy));
+    let (factor, y, dx) = (zero("factor"), zero("y"), zero("dx"));
+    let (l, mask, y2, dl, dx2) = (zero("l"), zero("mask"), zero("y2"), zero("dl"), zero("dx2"));
+    let leaky = Activation::LeakyRelu(alpha);
+    let mut prog = Program::new();
+    leaky_relu_dropout_forward(gpu, &mut prog, alpha, rate, rng, &xt, &factor, &y).unwrap();
+    leaky_relu_dropout_backward(gpu, &mut prog, alpha, &factor, &dyt, &dx).unwrap();
+    activations::forward(gpu, &mut prog, leaky, &xt, &l).unwrap();
+    forward(gpu, &mut prog, rate, rng, &l, &mask, &y2).unwrap();
+    backward(gpu, &mut prog, &mask, &dyt, &dl).unwrap();
+    activations::backward(gpu, &mut prog, leaky, &xt, &dl, &dx2).unwrap();
+    gpu.run(&prog).unwrap();
+    let get = |t| pollster::block_on(gpu.download::<f32>(t)).unwrap();
+    let bits = |v: Vec<f32>| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(get(&y)), bits(get(&y2)), "forward");
+    assert_eq!(bits(get(&dx)), bits(get(&dx2)), "backward");
+    let f = get(&factor);
+    let m = get(&mask);
+    assert!(
+        f.iter().zip(&m).all(|(f, m)| f.abs() == *m),
+        "|factor| is the mask"
+    );
+    assert!(
+        f.iter()
+            .zip(&x)
+            .all(|(f, x)| *f == 0.0 || (*f > 0.0) == (*x > 0.0)),
+        "the factor is signed as x"
+    );
+    let (y_ref, mask_ref) = cpu::dropout::forward(
+        &cpu::activations::forward(leaky, &to64(&x)),
+        rate,
+        99,
+        3,
+        17,
+    );
+    let dx_ref = cpu::activations::backward(
+        leaky,
+        &to64(&x),
+        &cpu::dropout::backward(&mask_ref, &to64(&dy)),
+    );
+    assert_close("fused forward", &get(&y), &y_ref, 1e-6);
+    assert_close("fused backward", &get(&dx), &dx_ref, 1e-6);
+}
