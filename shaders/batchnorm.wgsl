@@ -8,7 +8,9 @@
 //   dβ = Σ dy,  dγ = Σ dy · x̂,  dx = γ / √(σ² + ε) / m · (m·dy - dβ - x̂ · dγ)
 // The per-channel sums use one workgroup per channel and a fixed-order tree,
 // so they are deterministic. The variance is a second pass over (x - μ)²,
-// not E[x²] - μ², which loses every digit when |μ| ≫ σ.
+// not E[x²] - μ², which loses every digit when |μ| ≫ σ. In training each
+// direction is one dispatch: the workgroup that sums a channel goes on to
+// normalise it (bn_forward) or to write its dx (bn_backward).
 
 struct Params {
     rows: u32,
@@ -29,12 +31,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 // [γ (channels), β (channels)]
 @group(0) @binding(3) var<storage, read> gamma_beta: array<f32>;
-// bn_stats: [running μ, running σ²] (read-write); bn_normalize: y;
-// bn_backward_reduce: [dγ, dβ]; bn_backward_dx: dx
+// bn_forward: [running μ, running σ²] (read-write); bn_normalize_running:
+// y; bn_backward: [dγ, dβ]
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// bn_backward_reduce, bn_backward_dx: dy; bn_backward_dx also reads [dγ, dβ] at binding 6
+// bn_backward: dy
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
-@group(0) @binding(6) var<storage, read> dgamma_beta: array<f32>;
+// bn_forward: y; bn_backward: dx
+@group(0) @binding(7) var<storage, read_write> result: array<f32>;
 
 const WG: u32 = 256u;
 var<workgroup> partial: array<f32, 256>;
@@ -51,11 +54,9 @@ fn tree_reduce2(lid: u32) {
     workgroupBarrier();
 }
 
-// One workgroup per channel: mean, then variance about the mean.
-@compute @workgroup_size(256)
-fn bn_stats(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let lid = lid3.x;
-    let ch = wid.x;
+// Channel ch's (mean, variance about the mean), in every invocation of its
+// workgroup.
+fn channel_mean_var(lid: u32, ch: u32) -> vec2<f32> {
     let c = p.channels;
     var s = 0.0;
     for (var r = lid; r < p.rows; r += WG) {
@@ -73,26 +74,32 @@ fn bn_stats(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id
     }
     partial[lid] = q;
     tree_reduce2(lid);
-    if lid == 0u {
-        let var_ = partial[0] / f32(p.rows);
-        stats[ch] = mean;
-        stats[c + ch] = 1.0 / sqrt(var_ + p.eps);
-        if p.update_running == 1u {
-            out[ch] = p.momentum * out[ch] + (1.0 - p.momentum) * mean;
-            out[c + ch] = p.momentum * out[c + ch] + (1.0 - p.momentum) * var_;
-        }
-    }
+    return vec2(mean, partial[0] / f32(p.rows));
 }
 
-@compute @workgroup_size(GRID_WORKGROUP)
-fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    if i >= p.rows * p.channels {
-        return;
+// One workgroup per channel: mean, variance about the mean, the running
+// statistics, then y = γ x̂ + β over the channel.
+@compute @workgroup_size(256)
+fn bn_forward(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let lid = lid3.x;
+    let ch = wid.x;
+    let c = p.channels;
+    let mv = channel_mean_var(lid, ch);
+    let mean = mv.x;
+    let inv_std = 1.0 / sqrt(mv.y + p.eps);
+    if lid == 0u {
+        stats[ch] = mean;
+        stats[c + ch] = inv_std;
+        if p.update_running == 1u {
+            out[ch] = p.momentum * out[ch] + (1.0 - p.momentum) * mean;
+            out[c + ch] = p.momentum * out[c + ch] + (1.0 - p.momentum) * mv.y;
+        }
     }
-    let ch = i % p.channels;
-    let xhat = (x[i] - stats[ch]) * stats[p.channels + ch];
-    out[i] = gamma_beta[ch] * xhat + gamma_beta[p.channels + ch];
+    for (var r = lid; r < p.rows; r += WG) {
+        let i = r * c + ch;
+        let xhat = (x[i] - mean) * inv_std;
+        result[i] = gamma_beta[ch] * xhat + gamma_beta[c + ch];
+    }
 }
 
 // Inference: `stats` holds the running [μ, σ²] instead.
@@ -107,9 +114,10 @@ fn bn_normalize_running(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
     out[i] = gamma_beta[ch] * xhat + gamma_beta[p.channels + ch];
 }
 
-// One workgroup per channel: dγ = Σ dy · x̂ and dβ = Σ dy.
+// One workgroup per channel: dγ = Σ dy · x̂ and dβ = Σ dy, then dx over
+// the channel.
 @compute @workgroup_size(256)
-fn bn_backward_reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn bn_backward(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let lid = lid3.x;
     let ch = wid.x;
     let c = p.channels;
@@ -125,22 +133,16 @@ fn bn_backward_reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(wo
     partial[lid] = sg;
     partial2[lid] = sb;
     tree_reduce2(lid);
+    let dgamma = partial[0];
+    let dbeta = partial2[0];
     if lid == 0u {
-        out[ch] = partial[0];
-        out[c + ch] = partial2[0];
+        out[ch] = dgamma;
+        out[c + ch] = dbeta;
     }
-}
-
-@compute @workgroup_size(GRID_WORKGROUP)
-fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = index(gid, nwg);
-    if i >= p.rows * p.channels {
-        return;
-    }
-    let c = p.channels;
-    let ch = i % c;
-    let inv_std = stats[c + ch];
-    let xhat = (x[i] - stats[ch]) * inv_std;
     let m = f32(p.rows);
-    out[i] = gamma_beta[ch] * inv_std / m * (m * dy[i] - dgamma_beta[c + ch] - xhat * dgamma_beta[ch]);
+    for (var r = lid; r < p.rows; r += WG) {
+        let i = r * c + ch;
+        let xhat = (x[i] - mean) * inv_std;
+        result[i] = gamma_beta[ch] * inv_std / m * (m * dy[i] - dbeta - xhat * dgamma);
+    }
 }

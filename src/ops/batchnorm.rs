@@ -105,17 +105,10 @@ pub fn forward_train(
     p.update_running = update_running as u32;
     prog.dispatch_at(
         gpu,
-        ("batchnorm", "bn_stats"),
+        ("batchnorm", "bn_forward"),
         &p,
-        &[(1, x), (2, stats), (4, running)],
+        &[(1, x), (2, stats), (3, gamma_beta), (4, running), (7, y)],
         [p.channels, 1, 1],
-    )?;
-    prog.dispatch_at(
-        gpu,
-        ("batchnorm", "bn_normalize"),
-        &p,
-        &[(1, x), (2, stats), (3, gamma_beta), (4, y)],
-        grid_1d(gpu, x.len()),
     )
 }
 
@@ -162,24 +155,17 @@ pub fn backward(
     )?;
     prog.dispatch_at(
         gpu,
-        ("batchnorm", "bn_backward_reduce"),
-        &p,
-        &[(1, x), (2, stats), (4, dgamma_beta), (5, dy)],
-        [p.channels, 1, 1],
-    )?;
-    prog.dispatch_at(
-        gpu,
-        ("batchnorm", "bn_backward_dx"),
+        ("batchnorm", "bn_backward"),
         &p,
         &[
             (1, x),
             (2, stats),
             (3, gamma_beta),
-            (4, dx),
+            (4, dgamma_beta),
             (5, dy),
-            (6, dgamma_beta),
+            (7, dx),
         ],
-        grid_1d(gpu, x.len()),
+        [p.channels, 1, 1],
     )
 }
 
