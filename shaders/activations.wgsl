@@ -15,17 +15,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 
-// Keras' SELU constants (Klambauer et al. 2017).
-const SELU_ALPHA: f32 = 1.6732632423543772;
-const SELU_SCALE: f32 = 1.0507009873554805;
-
-// tanh through exp of a non-positive argument: WGSL's tanh is allowed large
-// error for big |v| on some drivers.
-fn stable_tanh(v: f32) -> f32 {
-    let e = exp(-2.0 * abs(v));
-    return sign(v) * (1.0 - e) / (1.0 + e);
-}
-
 @compute @workgroup_size(GRID_WORKGROUP)
 fn leaky_relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
@@ -43,7 +32,7 @@ fn selu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let i = index(gid, nwg);
     if i < p.len {
         let v = x[i];
-        out[i] = SELU_SCALE * select(SELU_ALPHA * (exp(v) - 1.0), v, v > 0.0);
+        out[i] = selu(v);
     }
 }
 

@@ -17,6 +17,9 @@
 //   Conv2d weight gradient:   dW = im2col(x)ᵀ · dy
 //   Conv2dTranspose forward:  y = col2im(x · Wᵀ) + b
 //   ... and its gradients:    dx = im2col(dy) · W,  dW = im2col(dy)ᵀ · x
+// The generator's transposed convolutions apply their activation (SELU or
+// tanh, lib/activation.wgsl) in col2im's store as well:
+// col2im_bias_activation* write y and act(y) in one pass.
 
 struct Params {
     n: u32,
@@ -30,7 +33,8 @@ struct Params {
     stride: u32,
     pad_top: u32,
     pad_left: u32,
-    _pad: u32,
+    // col2im_bias_activation*: 1 SELU, 2 tanh
+    activation: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -38,14 +42,24 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 // im2col: the columns; col2im: the image
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-// col2im_bias only: added per image channel
+// col2im_bias*: added per image channel
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+// col2im_bias_activation: the activation of the image
+@group(0) @binding(4) var<storage, read_write> act: array<f32>;
 // The same three as vec4s, for the *_vec4 kernels (channels a multiple of
 // 4): one invocation moves 4 channels, a quarter of the invocations and
 // one 16-byte access instead of four.
 @group(0) @binding(5) var<storage, read> src4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> dst4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> act4: array<vec4<f32>>;
+
+fn activate(v: f32) -> f32 {
+    if p.activation == 1u {
+        return selu(v);
+    }
+    return stable_tanh(v);
+}
 
 // One invocation per column-matrix element: consecutive invocations write
 // consecutive addresses and mostly read consecutive channels. (One
@@ -159,5 +173,25 @@ fn col2im_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c {
         dst[i] = gather(i) + bias[i % p.c];
+    }
+}
+
+@compute @workgroup_size(GRID_WORKGROUP)
+fn col2im_bias_activation_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c / 4u {
+        let v = gather4(i) + bias4[i % (p.c / 4u)];
+        dst4[i] = v;
+        act4[i] = vec4(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+    }
+}
+
+@compute @workgroup_size(GRID_WORKGROUP)
+fn col2im_bias_activation(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c {
+        let v = gather(i) + bias[i % p.c];
+        dst[i] = v;
+        act[i] = activate(v);
     }
 }

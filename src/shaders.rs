@@ -13,6 +13,7 @@ const MATMUL_PARAMS: Lib = (
     "matmul_params",
     include_str!("../shaders/lib/matmul_params.wgsl"),
 );
+const ACTIVATION: Lib = ("activation", include_str!("../shaders/lib/activation.wgsl"));
 const TREE_SUM: Lib = ("tree_sum", include_str!("../shaders/lib/tree_sum.wgsl"));
 const TILE_VEC4: Lib = ("tile_vec4", include_str!("../shaders/lib/tile_vec4.wgsl"));
 const TILE_SUBGROUP: Lib = (
@@ -39,9 +40,9 @@ macro_rules! file {
 }
 
 const FILES: &[File] = &[
-    file!("activations", [GRID]),
+    file!("activations", [GRID, ACTIVATION]),
     file!("batchnorm", [GRID]),
-    file!("conv", [GRID]),
+    file!("conv", [GRID, ACTIVATION]),
     file!("conv_implicit", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
     file!("data", [GRID, COUNTER]),
     file!("dropout", [GRID, COUNTER, RNG]),

@@ -279,15 +279,15 @@ impl Generator {
         }
     }
 
-    /// Block `i`'s transposed convolution: forward, or with `backward`
-    /// its gradients.
+    /// Block `i`'s transposed convolution: forward, with its activation
+    /// into the tensor given, or its gradients.
     fn deconv(
         &self,
         gpu: &Gpu,
         prog: &mut Program,
         ws: &GenWorkspace,
         i: usize,
-        backward: bool,
+        forward: Option<(Activation, &Tensor)>,
     ) -> Result<()> {
         let b = &ws.blocks[i];
         let p = &self.params;
@@ -298,8 +298,10 @@ impl Generator {
             col: &b.col,
             y: &b.a,
         };
-        if !backward {
-            return conv::conv2d_transpose_forward(gpu, prog, &b.geo, b.in_c, &t);
+        if let Some(activation) = forward {
+            return conv::conv2d_transpose_forward_activation(
+                gpu, prog, &b.geo, b.in_c, &t, activation,
+            );
         }
         let g = b
             .grads
@@ -347,11 +349,11 @@ impl Generator {
         }
         for (i, b) in ws.blocks.iter().enumerate() {
             self.batchnorm(gpu, prog, ws, mode, i)?;
-            self.deconv(gpu, prog, ws, i, false)?;
-            match &b.s {
-                Some(s) => activations::forward(gpu, prog, Activation::Selu, &b.a, s)?,
-                None => activations::forward(gpu, prog, Activation::Tanh, &b.a, out)?,
-            }
+            let activation = match &b.s {
+                Some(s) => (Activation::Selu, s),
+                None => (Activation::Tanh, out),
+            };
+            self.deconv(gpu, prog, ws, i, Some(activation))?;
         }
         Ok(())
     }
@@ -381,7 +383,7 @@ impl Generator {
                     activations::backward(gpu, prog, Activation::Selu, &b.a, d_s, &g.d_a)?
                 }
             }
-            self.deconv(gpu, prog, ws, i, true)?;
+            self.deconv(gpu, prog, ws, i, None)?;
             let name = BN_GAMMA_BETA[i];
             let x = Self::block_input(ws, i);
             batchnorm::backward(

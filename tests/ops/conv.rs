@@ -475,3 +475,81 @@ async fn bad_layers_are_errors_naming_layer_and_shapes() {
         "{err}"
     );
 }
+
+/// The generator's transposed convolutions apply SELU or tanh in col2im's
+/// store: the same bits as col2im then the element-wise activation, and the
+/// unfused CPU reference within the layer tolerance, for 4-channel (vec4)
+/// and 1-channel images, whole and in chunks past a binding limit.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn transpose_forward_applies_its_activation_in_the_same_pass() {
+    use gan_gpu::ops::activations::{self, Activation};
+    let t = |n, hw, in_c, out_c| {
+        let spec = spec(in_c, out_c, (5, 5), 2, Padding::Same);
+        conv2d_transpose_geometry("test", n, hw, &spec).unwrap()
+    };
+    let cases = [
+        (t(5, (4, 4), 16, 4), 16, Activation::Selu),
+        (t(3, (4, 4), 8, 1), 8, Activation::Tanh),
+    ];
+    for (g, in_c, act) in cases {
+        for gpu in [gpu().await, gpu_with_small_bindings(false).await] {
+            let x = random(g.rows() * in_c, 1);
+            let w = random(g.cols() * in_c, 2);
+            let b = random(g.c, 3);
+            let up = |label, shape: &[usize], v: &[f32]| gpu.upload(label, shape, v).unwrap();
+            let (xt, wt, bt) = (
+                up("x", &[g.n, g.oh, g.ow, in_c], &x),
+                up("w", &[g.kh, g.kw, g.c, in_c], &w),
+                up("b", &[g.c], &b),
+            );
+            let col = col_workspace(gpu, "col", &g, in_c).unwrap();
+            let zeros = || gpu.zeros("image", &g.image_shape()).unwrap();
+            let (pre, out, pre2, out2) = (zeros(), zeros(), zeros(), zeros());
+            let tensors = |y| Conv2dTensors {
+                x: &xt,
+                w: &wt,
+                b: &bt,
+                col: &col,
+                y,
+            };
+            let mut prog = Program::new();
+            conv2d_transpose_forward_activation(
+                gpu,
+                &mut prog,
+                &g,
+                in_c,
+                &tensors(&pre),
+                (act, &out),
+            )
+            .unwrap();
+            conv2d_transpose_forward(gpu, &mut prog, &g, in_c, &tensors(&pre2)).unwrap();
+            activations::forward(gpu, &mut prog, act, &pre2, &out2).unwrap();
+            gpu.run(&prog).unwrap();
+            let get = |t| pollster::block_on(gpu.download::<f32>(t)).unwrap();
+            let bits = |v: Vec<f32>| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(get(&pre)), bits(get(&pre2)), "{act:?} pre-activation");
+            assert_eq!(bits(get(&out)), bits(get(&out2)), "{act:?} activation");
+            let y = cpu::conv::conv2d_transpose_forward(&g, in_c, &to64(&x), &to64(&w), &to64(&b));
+            assert_close("pre-activation", &get(&pre), &y, TOL);
+            let want = cpu::activations::forward(act, &y);
+            assert_close(&format!("{act:?}"), &get(&out), &want, TOL);
+        }
+    }
+    let gpu = gpu().await;
+    let g = cases[0].0;
+    let image = gpu.zeros("image", &g.image_shape()).unwrap();
+    let col = gpu.zeros("col", &[g.rows(), g.cols()]).unwrap();
+    let bias = gpu.zeros("bias", &[g.c]).unwrap();
+    let err = col2im_bias_activation(
+        gpu,
+        &mut Program::new(),
+        &g,
+        &col,
+        &bias,
+        Activation::LeakyRelu(0.2),
+        &image,
+        &image,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("SELU or tanh"), "{err}");
+}

@@ -3,9 +3,10 @@
 //! products of `implicit.rs` cannot gather from the image directly.
 
 use super::expect;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::{fits_u32, grid_1d};
+use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
 
 #[repr(C)]
@@ -22,7 +23,7 @@ struct Params {
     stride: u32,
     pad_top: u32,
     pad_left: u32,
-    _pad: u32,
+    activation: u32,
 }
 
 fn params(g: &Geometry) -> Params {
@@ -38,7 +39,7 @@ fn params(g: &Geometry) -> Params {
         stride: g.stride as u32,
         pad_top: g.pad_top as u32,
         pad_left: g.pad_left as u32,
-        _pad: 0,
+        activation: 0,
     }
 }
 
@@ -114,12 +115,63 @@ pub fn col2im(
     }
 }
 
+/// Records image = col2im(col) + bias and out = act(image) in one pass: the
+/// generator's transposed convolutions with their SELU or tanh.
+#[allow(clippy::too_many_arguments)]
+pub fn col2im_bias_activation(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    col: &Tensor,
+    bias: &Tensor,
+    act: Activation,
+    image: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let op = "col2im with activation";
+    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    expect(op, "out", out, image.len())?;
+    expect(op, "col", col, g.rows() * g.cols())?;
+    expect(op, "bias", bias, g.c)?;
+    fits_u32(op, col.len())?;
+    let activation = match act {
+        Activation::Selu => 1,
+        Activation::Tanh => 2,
+        Activation::LeakyRelu(_) => {
+            return Err(Error::Argument {
+                op: op.to_string(),
+                msg: format!("{act:?}: col2im's store applies SELU or tanh"),
+            })
+        }
+    };
+    let p = Params {
+        activation,
+        ..params(g)
+    };
+    if g.c.is_multiple_of(4) {
+        return prog.dispatch_at(
+            gpu,
+            ("conv", "col2im_bias_activation_vec4"),
+            &p,
+            &[(5, col), (6, image), (7, bias), (8, out)],
+            grid_1d(gpu, image.len() / 4),
+        );
+    }
+    prog.dispatch_at(
+        gpu,
+        ("conv", "col2im_bias_activation"),
+        &p,
+        &[(1, col), (2, image), (3, bias), (4, out)],
+        grid_1d(gpu, image.len()),
+    )
+}
+
 /// The layout `shaders/conv.wgsl` mirrors.
 pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
     crate::wgsl_mirror!(
         Params,
         "conv",
         "Params",
-        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left]
+        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, activation]
     )
 }

@@ -17,12 +17,13 @@ mod implicit;
 
 pub use chunks::col_workspace;
 pub(crate) use im2col::mirror;
-pub use im2col::{col2im, im2col};
+pub use im2col::{col2im, col2im_bias_activation, im2col};
 
 use super::matmul::{matmul, Operand};
 use super::reduce::sum_columns;
 use crate::error::{shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
+use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
 use chunks::{Chunk, ColChunks};
 use implicit::{as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_tn};
@@ -163,6 +164,32 @@ pub fn conv2d_transpose_forward(
     in_c: usize,
     t: &Conv2dTensors,
 ) -> Result<()> {
+    transpose_forward(gpu, prog, g, in_c, t, None)
+}
+
+/// [`conv2d_transpose_forward`] with the activation `act` (SELU or tanh)
+/// applied into `out` in the same pass; `t.y` keeps the pre-activation the
+/// backward pass needs.
+pub fn conv2d_transpose_forward_activation(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    in_c: usize,
+    t: &Conv2dTensors,
+    (act, out): (Activation, &Tensor),
+) -> Result<()> {
+    expect("conv2d_transpose forward", "activation", out, t.y.len())?;
+    transpose_forward(gpu, prog, g, in_c, t, Some((act, out)))
+}
+
+fn transpose_forward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    in_c: usize,
+    t: &Conv2dTensors,
+    activation: Option<(Activation, &Tensor)>,
+) -> Result<()> {
     let layer = "conv2d_transpose forward";
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, in_c], t.b, g.c)?;
     expect(layer, "x", t.x, g.rows() * in_c)?;
@@ -178,7 +205,14 @@ pub fn conv2d_transpose_forward(
             None,
             &col,
         )?;
-        col2im(gpu, prog, &c.g, &col, Some(t.b), &c.image_side(t.y)?)
+        let y = c.image_side(t.y)?;
+        match activation {
+            None => col2im(gpu, prog, &c.g, &col, Some(t.b), &y),
+            Some((act, out)) => {
+                let out = c.image_side(out)?;
+                col2im_bias_activation(gpu, prog, &c.g, &col, t.b, act, &y, &out)
+            }
+        }
     })
 }
 
