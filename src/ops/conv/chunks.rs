@@ -6,8 +6,7 @@
 //! column workspace of one chunk, and weight gradients sum the chunks'
 //! partial products in a fixed order, so the result stays deterministic.
 
-use super::expect;
-use crate::error::{limit_err, Result};
+use crate::error::{limit_err, shape_err, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::reduce::sum_slices;
 use crate::spec::conv::Geometry;
@@ -150,7 +149,13 @@ impl Chunk {
     pub fn col(&self, col: &Tensor) -> Result<Tensor> {
         let len = self.g.rows() * self.g.cols();
         if col.len() < len {
-            expect("convolution", "column workspace", col, len)?;
+            return shape_err(
+                "convolution",
+                format!(
+                    "column workspace {:?} is smaller than a chunk's {len} elements",
+                    col.shape()
+                ),
+            );
         }
         col.view(0, &[self.g.rows(), self.g.cols()])
     }

@@ -58,8 +58,9 @@ fn check_kernel(
 }
 
 /// Tensors of a Conv2d layer: `x` [n, h, w, in] → `y` [n, oh, ow, out],
-/// kernel `w` [kh, kw, in, out], bias `b` [out]; `col` is the im2col
-/// workspace [rows, cols], kept from forward for the weight gradient.
+/// kernel `w` [kh, kw, in, out], bias `b` [out]; `col` is the column
+/// workspace (see [`col_workspace`]), which keeps im2col(x) from forward
+/// for the weight gradient when the layer fits one chunk.
 pub struct Conv2dTensors<'a> {
     pub x: &'a Tensor,
     pub w: &'a Tensor,
