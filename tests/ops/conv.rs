@@ -525,14 +525,17 @@ async fn transpose_forward_applies_its_activation_in_the_same_pass() {
             conv2d_transpose_forward(gpu, &mut prog, &g, in_c, &tensors(&pre2)).unwrap();
             activations::forward(gpu, &mut prog, act, &pre2, &out2).unwrap();
             gpu.run(&prog).unwrap();
-            let get = |t| pollster::block_on(gpu.download::<f32>(t)).unwrap();
-            let bits = |v: Vec<f32>| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(get(&pre)), bits(get(&pre2)), "{act:?} pre-activation");
-            assert_eq!(bits(get(&out)), bits(get(&out2)), "{act:?} activation");
+            let mut got = Vec::new();
+            for t in [&pre, &pre2, &out, &out2] {
+                got.push(gpu.download::<f32>(t).await.unwrap());
+            }
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got[0]), bits(&got[1]), "{act:?} pre-activation");
+            assert_eq!(bits(&got[2]), bits(&got[3]), "{act:?} activation");
             let y = cpu::conv::conv2d_transpose_forward(&g, in_c, &to64(&x), &to64(&w), &to64(&b));
-            assert_close("pre-activation", &get(&pre), &y, TOL);
+            assert_close("pre-activation", &got[0], &y, TOL);
             let want = cpu::activations::forward(act, &y);
-            assert_close(&format!("{act:?}"), &get(&out), &want, TOL);
+            assert_close(&format!("{act:?}"), &got[2], &want, TOL);
         }
     }
     let gpu = gpu().await;

@@ -213,14 +213,16 @@ async fn leaky_relu_dropout_matches_the_two_kernels() {
     backward(gpu, &mut prog, &mask, &dyt, &dl).unwrap();
     activations::backward(gpu, &mut prog, leaky, &xt, &dl, &dx2).unwrap();
     gpu.run(&prog).unwrap();
-    let get = |t| pollster::block_on(gpu.download::<f32>(t)).unwrap();
-    let bits = |v: Vec<f32>| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(get(&y)), bits(get(&y2)), "forward");
-    assert_eq!(bits(get(&dx)), bits(get(&dx2)), "backward");
-    let f = get(&factor);
-    let m = get(&mask);
+    let mut got = Vec::new();
+    for t in [&y, &y2, &dx, &dx2, &factor, &mask] {
+        got.push(gpu.download::<f32>(t).await.unwrap());
+    }
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got[0]), bits(&got[1]), "forward");
+    assert_eq!(bits(&got[2]), bits(&got[3]), "backward");
+    let (f, m) = (&got[4], &got[5]);
     assert!(
-        f.iter().zip(&m).all(|(f, m)| f.abs() == *m),
+        f.iter().zip(m).all(|(f, m)| f.abs() == *m),
         "|factor| is the mask"
     );
     assert!(
@@ -241,6 +243,6 @@ async fn leaky_relu_dropout_matches_the_two_kernels() {
         &to64(&x),
         &cpu::dropout::backward(&mask_ref, &to64(&dy)),
     );
-    assert_close("fused forward", &get(&y), &y_ref, 1e-6);
-    assert_close("fused backward", &get(&dx), &dx_ref, 1e-6);
+    assert_close("fused forward", &got[0], &y_ref, 1e-6);
+    assert_close("fused backward", &got[2], &dx_ref, 1e-6);
 }

@@ -116,6 +116,20 @@ impl ColChunks {
                 ),
             );
         }
+        let partial_bytes = (self.count() * len * 4) as u64;
+        if partial_bytes > gpu.limits.max_storage_buffer_binding_size {
+            return limit_err(
+                "convolution",
+                format!(
+                    "the weight gradient's partial sums over {} chunks of the column matrix of \
+                     {:?} need {partial_bytes} bytes, over this device's storage binding limit \
+                     of {} bytes",
+                    self.count(),
+                    self.g,
+                    gpu.limits.max_storage_buffer_binding_size
+                ),
+            );
+        }
         let partial = gpu.zeros("column chunks' partial sums", &[self.count(), len])?;
         for (i, chunk) in chunks.enumerate() {
             product(prog, &chunk, &partial.view(i * len, out.shape())?)?;
