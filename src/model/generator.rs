@@ -102,6 +102,14 @@ pub struct ClassMorph {
     pub weight_to: Tensor,
 }
 
+/// What [`Generator::deconv`] records.
+enum DeconvPass<'a> {
+    /// The forward pass, its activation (SELU or tanh) into this tensor.
+    Forward(Activation, &'a Tensor),
+    /// The gradients.
+    Backward,
+}
+
 impl Generator {
     /// Parameters in Keras' layouts (see `model::keras`), block by block;
     /// a conditional generator's class rows come last, so that the
@@ -279,15 +287,14 @@ impl Generator {
         }
     }
 
-    /// Block `i`'s transposed convolution: forward, with its activation
-    /// into the tensor given, or its gradients.
+    /// Block `i`'s transposed convolution, forward or backward.
     fn deconv(
         &self,
         gpu: &Gpu,
         prog: &mut Program,
         ws: &GenWorkspace,
         i: usize,
-        forward: Option<(Activation, &Tensor)>,
+        pass: DeconvPass,
     ) -> Result<()> {
         let b = &ws.blocks[i];
         let p = &self.params;
@@ -298,9 +305,14 @@ impl Generator {
             col: &b.col,
             y: &b.a,
         };
-        if let Some(activation) = forward {
+        if let DeconvPass::Forward(act, out) = pass {
             return conv::conv2d_transpose_forward_activation(
-                gpu, prog, &b.geo, b.in_c, &t, activation,
+                gpu,
+                prog,
+                &b.geo,
+                b.in_c,
+                &t,
+                (act, out),
             );
         }
         let g = b
@@ -349,11 +361,11 @@ impl Generator {
         }
         for (i, b) in ws.blocks.iter().enumerate() {
             self.batchnorm(gpu, prog, ws, mode, i)?;
-            let activation = match &b.s {
-                Some(s) => (Activation::Selu, s),
-                None => (Activation::Tanh, out),
+            let pass = match &b.s {
+                Some(s) => DeconvPass::Forward(Activation::Selu, s),
+                None => DeconvPass::Forward(Activation::Tanh, out),
             };
-            self.deconv(gpu, prog, ws, i, Some(activation))?;
+            self.deconv(gpu, prog, ws, i, pass)?;
         }
         Ok(())
     }
@@ -383,7 +395,7 @@ impl Generator {
                     activations::backward(gpu, prog, Activation::Selu, &b.a, d_s, &g.d_a)?
                 }
             }
-            self.deconv(gpu, prog, ws, i, None)?;
+            self.deconv(gpu, prog, ws, i, DeconvPass::Backward)?;
             let name = BN_GAMMA_BETA[i];
             let x = Self::block_input(ws, i);
             batchnorm::backward(
