@@ -72,7 +72,7 @@ struct DiscBlock {
     col: Tensor,
     a: Tensor,
     /// The dropout factor, signed as `a` (see `ops::dropout`).
-    mask: Tensor,
+    factor: Tensor,
     /// The block's output: the next block's input, or the features.
     d: Tensor,
     d_d: Tensor,
@@ -202,7 +202,7 @@ impl Discriminator {
                 out_c: spec.out_c,
                 col: conv::col_workspace(gpu, "disc col", &geo, spec.out_c)?,
                 a: z("disc a", &act)?,
-                mask: z("disc mask", &act)?,
+                factor: z("disc dropout factor", &act)?,
                 d: z("disc d", &act)?,
                 d_d: z("disc d_d", &act)?,
                 d_a: z("disc d_a", &act)?,
@@ -288,7 +288,7 @@ impl Discriminator {
                 rate,
                 rng,
                 &b.a,
-                &b.mask,
+                &b.factor,
                 &b.d,
             )?;
         }
@@ -360,7 +360,14 @@ impl Discriminator {
         }
         for i in (0..ws.blocks.len()).rev() {
             let b = &ws.blocks[i];
-            dropout::leaky_relu_dropout_backward(gpu, prog, LEAKY_SLOPE, &b.mask, &b.d_d, &b.d_a)?;
+            dropout::leaky_relu_dropout_backward(
+                gpu,
+                prog,
+                LEAKY_SLOPE,
+                &b.factor,
+                &b.d_d,
+                &b.d_a,
+            )?;
             let (input, d_input) = match i {
                 0 => (x, dx),
                 _ => (&ws.blocks[i - 1].d, Some(&ws.blocks[i - 1].d_d)),

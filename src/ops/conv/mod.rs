@@ -137,22 +137,40 @@ pub fn conv2d_backward(
         sum_columns(gpu, prog, &as_2d(d.dy, out_c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
-        let w_t = as_2d(t.w, out_c)?;
+        let w = as_2d(t.w, out_c)?;
         chunks.for_each(|c| {
-            let dcol = c.col(d.dcol)?;
-            let dy = as_2d(&c.patch_side(d.dy)?, out_c)?;
-            matmul(
-                gpu,
-                prog,
-                Operand::plain(&dy),
-                Operand::transposed(&w_t),
-                None,
-                &dcol,
-            )?;
+            let dcol = patches_times_kernel_t(gpu, prog, c, d.dy, &w, d.dcol)?;
             col2im(gpu, prog, &c.g, &dcol, None, &c.image_side(dx)?)
         })?;
     }
     Ok(())
+}
+
+/// Records chunk `c`'s column matrix = its rows of `patches` [.., k] ·
+/// `w`ᵀ (`w` the kernel as [kh·kw·c, k]) into the start of the workspace
+/// `col`, and returns that view: the product col2im then sums onto the
+/// image (a convolution's input gradient, a transposed convolution's
+/// forward).
+fn patches_times_kernel_t(
+    gpu: &Gpu,
+    prog: &mut Program,
+    c: &Chunk,
+    patches: &Tensor,
+    w: &Tensor,
+    col: &Tensor,
+) -> Result<Tensor> {
+    let col = c.col(col)?;
+    let k = w.shape()[1];
+    let rows = as_2d(&c.patch_side(patches)?, k)?;
+    matmul(
+        gpu,
+        prog,
+        Operand::plain(&rows),
+        Operand::transposed(w),
+        None,
+        &col,
+    )?;
+    Ok(col)
 }
 
 /// Conv2dTranspose: `x` [n, h, w, in] → `y` [n, H, W, out] with kernel `w`
@@ -194,18 +212,9 @@ fn transpose_forward(
     let layer = "conv2d_transpose forward";
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, in_c], t.b, g.c)?;
     expect(layer, "x", t.x, g.rows() * in_c)?;
-    let w_t = as_2d(t.w, in_c)?;
+    let w = as_2d(t.w, in_c)?;
     ColChunks::new(gpu, g, in_c)?.for_each(|c| {
-        let col = c.col(t.col)?;
-        let x = as_2d(&c.patch_side(t.x)?, in_c)?;
-        matmul(
-            gpu,
-            prog,
-            Operand::plain(&x),
-            Operand::transposed(&w_t),
-            None,
-            &col,
-        )?;
+        let col = patches_times_kernel_t(gpu, prog, c, t.x, &w, t.col)?;
         let y = c.image_side(t.y)?;
         match activation {
             None => col2im(gpu, prog, &c.g, &col, Some(t.b), &y),
