@@ -19,7 +19,9 @@
 //   ... and its gradients:    dx = im2col(dy) · W,  dW = im2col(dy)ᵀ · x
 // The generator's transposed convolutions apply their activation (SELU or
 // tanh, lib/activation.wgsl) in col2im's store as well:
-// col2im_bias_activation* write y and act(y) in one pass.
+// col2im_bias_activation* write y and act(y) in one pass. The
+// discriminator's input gradients pass through the LeakyReLU → dropout of
+// the layer below in the same way (col2im_leaky_relu_dropout*).
 
 struct Params {
     n: u32,
@@ -35,6 +37,11 @@ struct Params {
     pad_left: u32,
     // col2im_bias_activation*: 1 SELU, 2 tanh
     activation: u32,
+    // col2im_leaky_relu_dropout*: LeakyReLU's slope below zero
+    alpha: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -53,6 +60,10 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dst4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> act4: array<vec4<f32>>;
+// col2im_leaky_relu_dropout*: the signed dropout factor of each image
+// element (dropout.wgsl), as scalars and as vec4s
+@group(0) @binding(9) var<storage, read> factor: array<f32>;
+@group(0) @binding(10) var<storage, read> factor4: array<vec4<f32>>;
 
 fn activate(v: f32) -> f32 {
     if p.activation == 1u {
@@ -193,5 +204,23 @@ fn col2im_bias_activation(@builtin(global_invocation_id) gid: vec3<u32>, @builti
         let v = gather(i) + bias[i % p.c];
         dst[i] = v;
         act[i] = activate(v);
+    }
+}
+
+@compute @workgroup_size(GRID_WORKGROUP)
+fn col2im_leaky_relu_dropout_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c / 4u {
+        let v = gather4(i);
+        let g = factor4[i];
+        dst4[i] = vec4(leaky_relu_dropout_grad(v.x, g.x, p.alpha), leaky_relu_dropout_grad(v.y, g.y, p.alpha), leaky_relu_dropout_grad(v.z, g.z, p.alpha), leaky_relu_dropout_grad(v.w, g.w, p.alpha));
+    }
+}
+
+@compute @workgroup_size(GRID_WORKGROUP)
+fn col2im_leaky_relu_dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c {
+        dst[i] = leaky_relu_dropout_grad(gather(i), factor[i], p.alpha);
     }
 }

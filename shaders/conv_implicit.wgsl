@@ -5,7 +5,13 @@
 // (b, oy, ox), column = (ky, kx, ci).
 //   conv_nn: A = im2col(image) [M = patches, K = kh·kw·c]   (c, N multiples of 4)
 //   conv_tn: A = im2col(image) stored [K = patches, M = kh·kw·c]   (c multiple of 8, N of 4)
-// Binding 1 (`a` in tile_vec4.wgsl) holds the image.
+// Binding 1 (`a` in tile_vec4.wgsl) holds the image. A one-channel image
+// (the discriminator's input, the generator's output) gives rows of
+// kh·kw = 25 single pixels, no whole vec4s: conv1_nn and conv1_tn read it
+// as scalars from binding 5, as matmul_subgroup.wgsl's nn_any_k and
+// tn_any_m read a materialised column matrix, and give the same bits.
+
+@group(0) @binding(5) var<storage, read> image1: array<f32>;
 
 // The vec4 of image channels 4·ci4 .. 4·ci4 + 4 that im2col puts at
 // (patch, tap (ky, kx)), or zeros where the tap falls in the padding.
@@ -85,4 +91,81 @@ fn conv_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     let t = tile_of(lid, wid, sg_lane);
     c_base = wid.z * p.m * p.n / 4u;
     store_block(t.row0, t.col0, block_conv_tn(t, k_range(wid.z)), vec4(0.0), vec4(0.0));
+}
+
+// A patch of a one-channel image: where its image starts and its top-left
+// pixel (negative in the padding).
+struct Patch {
+    image: u32,
+    y0: i32,
+    x0: i32,
+}
+
+fn patch_of(patch_row: u32) -> Patch {
+    let ox = patch_row % p.ow;
+    let oy = (patch_row / p.ow) % p.oh;
+    let bi = patch_row / (p.ow * p.oh);
+    return Patch(bi * p.h * p.w, i32(oy * p.stride) - i32(p.pad_top), i32(ox * p.stride) - i32(p.pad_left));
+}
+
+// im2col's entry at (patch, tap) of a one-channel image: zero in the
+// padding and for taps past kh·kw (K padded to a multiple of 4).
+fn patch_pixel(pt: Patch, tap: u32) -> f32 {
+    let iy = pt.y0 + i32(tap / p.kw);
+    let ix = pt.x0 + i32(tap % p.kw);
+    let inside = tap < p.kh * p.kw && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+    return select(0.0, image1[select(0u, pt.image + u32(iy) * p.w + u32(ix), inside)], inside);
+}
+
+// Taps m .. m + 4 of a patch, clamped to the last tap (those rows of C are
+// never stored).
+fn patch_taps4(pt: Patch, m: u32) -> vec4<f32> {
+    let last = p.m - 1u;
+    return vec4(patch_pixel(pt, min(m, last)), patch_pixel(pt, min(m + 1u, last)), patch_pixel(pt, min(m + 2u, last)), patch_pixel(pt, min(m + 3u, last)));
+}
+
+fn block_conv1_nn(t: Tile) -> array<vec4<f32>, 16> {
+    let pt = patch_of(min(t.row0 + t.lane, p.m - 1u));
+    let cb = col_blocks(t.col0);
+    var acc: array<vec4<f32>, 16>;
+    for (var k = 0u; k < p.k; k += 4u) {
+        let mine = vec4(patch_pixel(pt, k), patch_pixel(pt, k + 1u), patch_pixel(pt, k + 2u), patch_pixel(pt, k + 3u));
+        update_nn(&acc, shuffle8(mine, t.base), load_b_rows(k, cb.x, cb.y));
+    }
+    return acc;
+}
+
+fn block_conv1_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
+    let n4 = p.n / 4u;
+    let cb = col_blocks(t.col0);
+    var acc: array<vec4<f32>, 16>;
+    let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
+        update_tn_shared(&acc, patch_taps4(patch_of(k0 + t.lane / 2u), t.row0 + 4u * (t.lane % 2u)), t.base, k0, cb);
+    }
+    for (var kk = k_full; kk < ks.y; kk++) {
+        let pt = patch_of(kk);
+        update_tn(&acc, patch_taps4(pt, t.row0), patch_taps4(pt, t.row0 + 4u), b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+    }
+    return acc;
+}
+
+@compute @workgroup_size(64)
+fn conv1_nn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    store_block(t.row0, t.col0, block_conv1_nn(t), vec4(0.0), vec4(0.0));
+}
+
+@compute @workgroup_size(64)
+fn conv1_nn_bias(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    let bb = bias_pair(t.col0);
+    store_block(t.row0, t.col0, block_conv1_nn(t), bb[0], bb[1]);
+}
+
+@compute @workgroup_size(64)
+fn conv1_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    c_base = wid.z * p.m * p.n / 4u;
+    store_block(t.row0, t.col0, block_conv1_tn(t, k_range(wid.z)), vec4(0.0), vec4(0.0));
 }

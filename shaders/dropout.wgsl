@@ -8,7 +8,9 @@
 // (leaky_relu_dropout_*): the stored factor carries the sign of the
 // activation's input (+m where x > 0, else -m), which is all LeakyReLU's
 // gradient needs, so neither x nor LeakyReLU's output is kept. Both give
-// the same bits as the two kernels in turn.
+// the same bits as the two kernels in turn. The backward pass also runs
+// inside the kernel that makes its input gradient: conv.wgsl's col2im,
+// and dense_leaky_relu_dropout_backward here for the dense layer on top.
 
 struct Params {
     len: u32,
@@ -20,7 +22,8 @@ struct Params {
     salt: u32,
     // LeakyReLU's slope below zero (the leaky_relu_dropout_* kernels).
     alpha: f32,
-    _pad1: u32,
+    // dense_leaky_relu_dropout_backward: the columns of its outer product.
+    cols: u32,
     _pad2: u32,
 }
 
@@ -32,6 +35,8 @@ struct Params {
 // forward: y; backward: dx
 @group(0) @binding(3) var<storage, read_write> output: array<f32>;
 @group(0) @binding(4) var<storage, read> counter: StepCounter;
+// dense_leaky_relu_dropout_backward: the dense layer's one-column kernel
+@group(0) @binding(5) var<storage, read> column: array<f32>;
 
 // Element i's factor: 0 or 1 / (1 - rate), from the step's random stream.
 fn keep_factor(i: u32) -> f32 {
@@ -63,15 +68,24 @@ fn leaky_relu_dropout_forward(@builtin(global_invocation_id) gid: vec3<u32>, @bu
 }
 
 // output = the gradient at LeakyReLU's input from input = the gradient at
-// dropout's output. A dropped element's factor is ±0: its gradient is a
-// zero either way, of the same sign as the two-kernel pair gives.
+// dropout's output.
 @compute @workgroup_size(GRID_WORKGROUP)
 fn leaky_relu_dropout_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
-        let g = mask[i];
-        let d = input[i] * abs(g);
-        output[i] = select(p.alpha * d, d, g > 0.0);
+        output[i] = leaky_relu_dropout_grad(input[i], mask[i], p.alpha);
+    }
+}
+
+// The same, where the gradient at dropout's output is the input gradient of
+// a dense layer with one output: input (the gradient at its output, one per
+// row) times column (its kernel), an outer product [len / cols, cols].
+@compute @workgroup_size(GRID_WORKGROUP)
+fn dense_leaky_relu_dropout_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.len {
+        let d = input[i / p.cols] * column[i % p.cols];
+        output[i] = leaky_relu_dropout_grad(d, mask[i], p.alpha);
     }
 }
 

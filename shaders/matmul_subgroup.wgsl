@@ -66,16 +66,6 @@ fn a_at(row: u32, k: u32) -> f32 {
     return select(0.0, a_scalar[row * p.k + min(k, p.k - 1u)], k < p.k);
 }
 
-// B rows k .. k + 4 (clamped to K - 1: A is zero there) for nn_any_k.
-fn load_b_rows(k: u32, cb0: u32, cb1: u32) -> array<vec4<f32>, 8> {
-    let n4 = p.n / 4u;
-    let r0 = min(k, p.k - 1u) * n4;
-    let r1 = min(k + 1u, p.k - 1u) * n4;
-    let r2 = min(k + 2u, p.k - 1u) * n4;
-    let r3 = min(k + 3u, p.k - 1u) * n4;
-    return array(b[r0 + cb0], b[r0 + cb1], b[r1 + cb0], b[r1 + cb1], b[r2 + cb0], b[r2 + cb1], b[r3 + cb0], b[r3 + cb1]);
-}
-
 fn block_nn_any_k(t: Tile) -> array<vec4<f32>, 16> {
     let row = min(t.row0 + t.lane, p.m - 1u);
     let cb = col_blocks(t.col0);

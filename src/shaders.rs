@@ -45,7 +45,7 @@ const FILES: &[File] = &[
     file!("conv", [GRID, ACTIVATION]),
     file!("conv_implicit", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
     file!("data", [GRID, COUNTER]),
-    file!("dropout", [GRID, COUNTER, RNG]),
+    file!("dropout", [GRID, COUNTER, RNG, ACTIVATION]),
     file!("ema", [GRID, COUNTER]),
     file!("embedding", [GRID, TREE_SUM]),
     file!("loss", []),

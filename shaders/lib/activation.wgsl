@@ -1,6 +1,6 @@
-// The generator's activations, shared by activations.wgsl (element-wise)
-// and conv.wgsl (the transposed convolutions' col2im epilogue), so that
-// both give the same bits.
+// The activations and the gradients that more than one kernel file applies
+// (activations.wgsl element-wise; conv.wgsl in col2im's store; dropout.wgsl),
+// kept in one place so that every pass gives the same bits.
 
 // Keras' SELU constants (Klambauer et al. 2017).
 const SELU_ALPHA: f32 = 1.6732632423543772;
@@ -15,4 +15,14 @@ fn selu(v: f32) -> f32 {
 fn stable_tanh(v: f32) -> f32 {
     let e = exp(-2.0 * abs(v));
     return sign(v) * (1.0 - e) / (1.0 + e);
+}
+
+// The gradient at LeakyReLU's input from d, the gradient at the output of
+// the dropout that follows it, and g, the factor leaky_relu_dropout_forward
+// stored (dropout.wgsl): the dropout factor signed as LeakyReLU's input. A
+// dropped element's factor is ±0: its gradient is a zero either way, of
+// the same sign as LeakyReLU's and dropout's gradients in turn give.
+fn leaky_relu_dropout_grad(d: f32, g: f32, alpha: f32) -> f32 {
+    let v = d * abs(g);
+    return select(alpha * v, v, g > 0.0);
 }

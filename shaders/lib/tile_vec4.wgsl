@@ -58,6 +58,17 @@ fn col_blocks(col0: u32) -> vec2<u32> {
     return vec2(cb0, min(cb0 + 1u, n4 - 1u));
 }
 
+// B rows k .. k + 4 (clamped to K - 1: A is zero there) for the products
+// whose A rows end in a K that is no multiple of 4 (nn_any_k, conv1_nn).
+fn load_b_rows(k: u32, cb0: u32, cb1: u32) -> array<vec4<f32>, 8> {
+    let n4 = p.n / 4u;
+    let r0 = min(k, p.k - 1u) * n4;
+    let r1 = min(k + 1u, p.k - 1u) * n4;
+    let r2 = min(k + 2u, p.k - 1u) * n4;
+    let r3 = min(k + 3u, p.k - 1u) * n4;
+    return array(b[r0 + cb0], b[r0 + cb1], b[r1 + cb0], b[r1 + cb1], b[r2 + cb0], b[r2 + cb1], b[r3 + cb0], b[r3 + cb1]);
+}
+
 fn bias_pair(col0: u32) -> array<vec4<f32>, 2> {
     let cb = col_blocks(col0);
     return array(bias[cb.x], bias[cb.y]);

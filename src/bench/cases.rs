@@ -159,6 +159,7 @@ impl Bencher<'_> {
                 dw: (!want_dx).then_some((&dw, &db)),
                 dcol: &dcol,
                 dx: want_dx.then_some(&dx),
+                dx_through: None,
             };
             if transpose {
                 conv::conv2d_transpose_backward(gpu, p, &g, other_c, &t, &d)

@@ -199,6 +199,7 @@ impl Classifier {
                     dw: Some((&dw, &db)),
                     dcol,
                     dx,
+                    dx_through: None,
                 };
                 conv::conv2d_backward(gpu, prog, &ws.geo[i], out_c, &t, &grads)
             }

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::counter::RngSource;
-use crate::ops::dropout;
+use crate::ops::dropout::{self, LeakyReluDropout};
 use crate::ops::embedding::{add_class_rows, class_rows_gradient, projection};
 use crate::ops::matmul::{matmul, Operand};
 use crate::ops::reduce::sum_columns;
@@ -62,6 +62,10 @@ pub struct DiscWorkspace {
     /// A conditional discriminator's classes [batch], as float class
     /// indices.
     pub labels: Option<Tensor>,
+    /// A conditional discriminator's gradient at the features, which the
+    /// projection adds to before the top block's LeakyReLU → dropout
+    /// gradient (an unconditional one computes both in one pass).
+    d_features: Option<Tensor>,
 }
 
 /// Block i: the convolution, then LeakyReLU and dropout in one pass; and
@@ -75,7 +79,7 @@ struct DiscBlock {
     factor: Tensor,
     /// The block's output: the next block's input, or the features.
     d: Tensor,
-    d_d: Tensor,
+    /// The gradient at `a`.
     d_a: Tensor,
     dcol: Tensor,
 }
@@ -204,7 +208,6 @@ impl Discriminator {
                 a: z("disc a", &act)?,
                 factor: z("disc dropout factor", &act)?,
                 d: z("disc d", &act)?,
-                d_d: z("disc d_d", &act)?,
                 d_a: z("disc d_a", &act)?,
                 dcol: conv::col_workspace(gpu, "disc dcol", &geo, spec.out_c)?,
                 geo,
@@ -219,11 +222,17 @@ impl Discriminator {
                 true => Some(z("disc classes", &[batch])?),
                 false => None,
             },
+            d_features: match s.is_conditional() {
+                true => Some(z("disc d_features", &[batch, s.disc_flat()])?),
+                false => None,
+            },
         })
     }
 
     /// Convolution `i` reading `x`: forward, or with `backward` = (input
-    /// gradient wanted, weight gradients wanted) its gradients.
+    /// gradient wanted, weight gradients wanted) its gradients. The input
+    /// gradient of a block above the first goes on through the
+    /// LeakyReLU → dropout of the block below, into that block's `d_a`.
     fn conv(
         &self,
         gpu: &Gpu,
@@ -251,6 +260,10 @@ impl Discriminator {
                     dw: weights.then_some((&dw, &db)),
                     dcol: &b.dcol,
                     dx,
+                    dx_through: i.checked_sub(1).map(|below| LeakyReluDropout {
+                        factor: &ws.blocks[below].factor,
+                        alpha: LEAKY_SLOPE,
+                    }),
                 };
                 conv::conv2d_backward(gpu, prog, &b.geo, b.out_c, &t, &grads)
             }
@@ -329,7 +342,6 @@ impl Discriminator {
         let p = &self.params;
         let last = ws.blocks.last().expect("a discriminator has blocks");
         let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
-        let d_flat = last.d_d.reshape(&[ws.batch, self.shape.disc_flat()])?;
         if weight_grads {
             matmul(
                 gpu,
@@ -346,31 +358,41 @@ impl Discriminator {
             }
         }
         let dense = self.kernel("dense.kernel");
-        matmul(
-            gpu,
-            prog,
-            Operand::plain(d_logits),
-            Operand::transposed(&dense),
-            None,
-            &d_flat,
-        )?;
-        if let Some(labels) = &ws.labels {
-            let rows = p.value("projection.class_rows");
-            add_class_rows(gpu, prog, &rows, labels, Some(d_logits), &d_flat)?;
+        match (&ws.labels, &ws.d_features) {
+            (Some(labels), Some(d_features)) => {
+                matmul(
+                    gpu,
+                    prog,
+                    Operand::plain(d_logits),
+                    Operand::transposed(&dense),
+                    None,
+                    d_features,
+                )?;
+                let rows = p.value("projection.class_rows");
+                add_class_rows(gpu, prog, &rows, labels, Some(d_logits), d_features)?;
+                dropout::leaky_relu_dropout_backward(
+                    gpu,
+                    prog,
+                    LEAKY_SLOPE,
+                    &last.factor,
+                    d_features,
+                    &last.d_a,
+                )?;
+            }
+            _ => {
+                let through = LeakyReluDropout {
+                    factor: &last.factor,
+                    alpha: LEAKY_SLOPE,
+                };
+                dropout::dense_leaky_relu_dropout_backward(
+                    gpu, prog, through, d_logits, &dense, &last.d_a,
+                )?;
+            }
         }
         for i in (0..ws.blocks.len()).rev() {
-            let b = &ws.blocks[i];
-            dropout::leaky_relu_dropout_backward(
-                gpu,
-                prog,
-                LEAKY_SLOPE,
-                &b.factor,
-                &b.d_d,
-                &b.d_a,
-            )?;
             let (input, d_input) = match i {
                 0 => (x, dx),
-                _ => (&ws.blocks[i - 1].d, Some(&ws.blocks[i - 1].d_d)),
+                _ => (&ws.blocks[i - 1].d, Some(&ws.blocks[i - 1].d_a)),
             };
             self.conv(gpu, prog, ws, i, input, Some((d_input, weight_grads)))?;
         }

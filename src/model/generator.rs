@@ -325,6 +325,7 @@ impl Generator {
             dw: Some((&dw, &db)),
             dcol: &g.dcol,
             dx: Some(&g.d_h),
+            dx_through: None,
         };
         conv::conv2d_transpose_backward(gpu, prog, &b.geo, b.in_c, &t, &grads)
     }

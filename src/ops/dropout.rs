@@ -17,7 +17,17 @@ struct Params {
     seed: u32,
     salt: u32,
     alpha: f32,
-    _pad: [u32; 2],
+    cols: u32,
+    _pad: u32,
+}
+
+/// A LeakyReLU → dropout pair's backward pass, for the kernel that makes
+/// its input gradient to apply in its store: the factor
+/// [`leaky_relu_dropout_forward`] stored and the slope below zero.
+#[derive(Clone, Copy)]
+pub struct LeakyReluDropout<'a> {
+    pub factor: &'a Tensor,
+    pub alpha: f32,
 }
 
 fn check_rate(op: &str, rate: f32) -> Result<()> {
@@ -38,7 +48,8 @@ fn params(len: usize, rate: f32, rng: Option<&RngSource>, alpha: f32) -> Params 
         seed: rng.map_or(0, |r| r.seed),
         salt: rng.map_or(0, |r| r.salt),
         alpha,
-        _pad: [0; 2],
+        cols: 0,
+        _pad: 0,
     }
 }
 
@@ -113,6 +124,45 @@ pub fn leaky_relu_dropout_backward(
     )
 }
 
+/// Records dx = the gradient at LeakyReLU's input where the gradient at
+/// dropout's output is the input gradient of a dense layer with one output:
+/// d_out [rows, 1] · kernelᵀ (`kernel` [cols, 1]), into dx [rows, cols].
+pub fn dense_leaky_relu_dropout_backward(
+    gpu: &Gpu,
+    prog: &mut Program,
+    through: LeakyReluDropout,
+    d_out: &Tensor,
+    kernel: &Tensor,
+    dx: &Tensor,
+) -> Result<()> {
+    let op = "dense → LeakyReLU → dropout backward";
+    let len = same_len(op, &[("factor", through.factor), ("dx", dx)])?;
+    let (rows, cols) = (d_out.len(), kernel.len());
+    if rows * cols != len {
+        return Err(Error::Shape {
+            op: op.to_string(),
+            msg: format!(
+                "d_out {:?} and kernel {:?} give {} elements, dx {:?} has {len}",
+                d_out.shape(),
+                kernel.shape(),
+                rows * cols,
+                dx.shape()
+            ),
+        });
+    }
+    let params = Params {
+        cols: cols as u32,
+        ..params(len, 0.0, None, through.alpha)
+    };
+    prog.dispatch_at(
+        gpu,
+        ("dropout", "dense_leaky_relu_dropout_backward"),
+        &params,
+        &[(1, d_out), (2, through.factor), (3, dx), (5, kernel)],
+        grid_1d(gpu, len),
+    )
+}
+
 /// Records dx = dy · mask with the mask the forward pass stored.
 pub fn backward(
     gpu: &Gpu,
@@ -140,6 +190,6 @@ pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
         Params,
         "dropout",
         "Params",
-        [len, threshold, scale, seed, salt, alpha]
+        [len, threshold, scale, seed, salt, alpha, cols]
     )
 }

@@ -177,6 +177,7 @@ impl LayerCase {
                         dw: Some((&o[2], &o[3])),
                         dcol: &dcol,
                         dx: Some(&o[1]),
+                        dx_through: None,
                     };
                     if transpose {
                         conv2d_transpose_forward(gpu, prog, &g, c, &t)?;
@@ -291,6 +292,11 @@ async fn conv2d_parity() {
     conv_case(geo(1, (5, 5), 1, 1, 5, 3, Padding::Same), 1).await;
     // 784 patches: the weight gradient splits over them.
     conv_case(geo(4, (28, 28), 8, 8, 5, 2, Padding::Same), 8).await;
+    // One channel, gathered pixel by pixel on subgroup adapters: 784
+    // patches split the weight gradient; 75 patches of 9 taps leave a K
+    // and an M that are no multiples of 4.
+    conv_case(geo(4, (28, 28), 1, 8, 5, 2, Padding::Same), 8).await;
+    conv_case(geo(3, (9, 9), 1, 4, 3, 2, Padding::Same), 4).await;
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
@@ -555,4 +561,103 @@ async fn transpose_forward_applies_its_activation_in_the_same_pass() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("SELU or tanh"), "{err}");
+}
+
+/// A discriminator convolution's input gradient goes on through the
+/// LeakyReLU → dropout of the layer below in col2im's store: the same bits
+/// as col2im then `leaky_relu_dropout_backward`, and the unfused CPU
+/// reference (the convolution's input gradient, dropout's gradient, then
+/// LeakyReLU's) within the layer tolerance, for 8 channels (vec4) and 3,
+/// whole and in chunks past a binding limit.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
+    use gan_gpu::ops::activations::Activation;
+    use gan_gpu::ops::counter::{RngSource, StepCounter};
+    use gan_gpu::ops::dropout::{
+        leaky_relu_dropout_backward, leaky_relu_dropout_forward, LeakyReluDropout,
+    };
+    let (alpha, rate) = (0.2f32, 0.3f32);
+    for (g, out_c) in [
+        (geo(5, (8, 8), 8, 16, 5, 2, Padding::Same), 16),
+        (geo(5, (8, 8), 3, 4, 5, 1, Padding::Same), 4),
+    ] {
+        for gpu in [gpu().await, gpu_with_small_bindings(false).await] {
+            let pre = random(g.n * g.h * g.w * g.c, 1);
+            let w = random(g.cols() * out_c, 2);
+            let dy = random(g.rows() * out_c, 3);
+            let up = |label, shape: &[usize], v: &[f32]| gpu.upload(label, shape, v).unwrap();
+            let (pre_t, wt, dyt) = (
+                up("pre-activation", &g.image_shape(), &pre),
+                up("w", &[g.kh, g.kw, g.c, out_c], &w),
+                up("dy", &[g.n, g.oh, g.ow, out_c], &dy),
+            );
+            let zeros = |label| gpu.zeros(label, &g.image_shape()).unwrap();
+            let (factor, x, dx, d_drop, dx2) = (
+                zeros("factor"),
+                zeros("x"),
+                zeros("dx"),
+                zeros("d_drop"),
+                zeros("dx2"),
+            );
+            let ctr = StepCounter {
+                step: 5,
+                batch_start: 0,
+            }
+            .upload(gpu, "counter")
+            .unwrap();
+            let rng = RngSource {
+                seed: 7,
+                salt: 1,
+                counter: &ctr,
+            };
+            let b = gpu.zeros("b", &[out_c]).unwrap();
+            let col = col_workspace(gpu, "col", &g, out_c).unwrap();
+            let dcol = col_workspace(gpu, "dcol", &g, out_c).unwrap();
+            let t = Conv2dTensors {
+                x: &x,
+                w: &wt,
+                b: &b,
+                col: &col,
+                y: &dyt,
+            };
+            let grads = |dx, dx_through| Conv2dGrads {
+                dy: &dyt,
+                dw: None,
+                dcol: &dcol,
+                dx: Some(dx),
+                dx_through,
+            };
+            let through = LeakyReluDropout {
+                factor: &factor,
+                alpha,
+            };
+            let mut prog = Program::new();
+            leaky_relu_dropout_forward(gpu, &mut prog, alpha, rate, rng, &pre_t, &factor, &x)
+                .unwrap();
+            conv2d_backward(gpu, &mut prog, &g, out_c, &t, &grads(&dx, Some(through))).unwrap();
+            conv2d_backward(gpu, &mut prog, &g, out_c, &t, &grads(&d_drop, None)).unwrap();
+            leaky_relu_dropout_backward(gpu, &mut prog, alpha, &factor, &d_drop, &dx2).unwrap();
+            gpu.run(&prog).unwrap();
+            let mut got = Vec::new();
+            for t in [&dx, &dx2, &factor] {
+                got.push(gpu.download::<f32>(t).await.unwrap());
+            }
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got[0]), bits(&got[1]), "{g:?}");
+            let xs = vec![0.0; pre.len()];
+            let (d_conv, _, _) = cpu::conv::conv2d_backward(&g, out_c, &xs, &to64(&w), &to64(&dy));
+            let mask: Vec<f64> = got[2].iter().map(|f| f.abs() as f64).collect();
+            let want = cpu::activations::backward(
+                Activation::LeakyRelu(alpha),
+                &to64(&pre),
+                &cpu::dropout::backward(&mask, &d_conv),
+            );
+            assert_close(
+                "input gradient through LeakyReLU → dropout",
+                &got[0],
+                &want,
+                TOL,
+            );
+        }
+    }
 }

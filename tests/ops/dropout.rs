@@ -246,3 +246,84 @@ async fn leaky_relu_dropout_matches_the_two_kernels() {
     assert_close("fused forward", &got[0], &y_ref, 1e-6);
     assert_close("fused backward", &got[2], &dx_ref, 1e-6);
 }
+
+/// The discriminator's dense input gradient (d_logits · kernelᵀ, a K = 1
+/// product) goes through the top block's LeakyReLU → dropout in the same
+/// pass: the same values as the matmul then `leaky_relu_dropout_backward`
+/// (a zero may differ in sign: the matmul adds its product onto +0), and
+/// the unfused CPU reference, with exact zeros among the inputs.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn dense_input_gradient_passes_through_leaky_relu_dropout() {
+    use gan_gpu::ops::dropout::{
+        dense_leaky_relu_dropout_backward, leaky_relu_dropout_backward, leaky_relu_dropout_forward,
+        LeakyReluDropout,
+    };
+    use gan_gpu::ops::matmul::{matmul, Operand};
+    let gpu = gpu().await;
+    let (alpha, rate, rows, cols) = (0.2f32, 0.3f32, 37, 300);
+    let len = rows * cols;
+    let pre = random(len, 21);
+    let mut d_out = random(rows, 22);
+    d_out[3] = 0.0;
+    d_out[4] = -0.0;
+    let mut kernel = random(cols, 23);
+    kernel[5] = -0.0;
+    let ctr = StepCounter {
+        step: 4,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap();
+    let rng = RngSource {
+        seed: 8,
+        salt: 2,
+        counter: &ctr,
+    };
+    let pre_t = gpu.upload("pre", &[rows, cols], &pre).unwrap();
+    let d_out_t = gpu.upload("d_out", &[rows, 1], &d_out).unwrap();
+    let kernel_t = gpu.upload("kernel", &[cols, 1], &kernel).unwrap();
+    let zero = |label| gpu.zeros(label, &[rows, cols]).unwrap();
+    let (factor, y, dx, d_drop, dx2) = (zero("f"), zero("y"), zero("dx"), zero("dd"), zero("dx2"));
+    let through = LeakyReluDropout {
+        factor: &factor,
+        alpha,
+    };
+    let mut prog = Program::new();
+    leaky_relu_dropout_forward(gpu, &mut prog, alpha, rate, rng, &pre_t, &factor, &y).unwrap();
+    dense_leaky_relu_dropout_backward(gpu, &mut prog, through, &d_out_t, &kernel_t, &dx).unwrap();
+    let (a, b) = (Operand::plain(&d_out_t), Operand::transposed(&kernel_t));
+    matmul(gpu, &mut prog, a, b, None, &d_drop).unwrap();
+    leaky_relu_dropout_backward(gpu, &mut prog, alpha, &factor, &d_drop, &dx2).unwrap();
+    gpu.run(&prog).unwrap();
+    let mut got = Vec::new();
+    for t in [&dx, &dx2, &factor] {
+        got.push(gpu.download::<f32>(t).await.unwrap());
+    }
+    let differ = got[0].iter().zip(&got[1]).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        differ, 0,
+        "elements that differ from the two kernels' result"
+    );
+    let d_in = cpu::matmul::matmul(&to64(&d_out), &to64(&kernel), rows, 1, cols);
+    let mask: Vec<f64> = got[2].iter().map(|f| f.abs() as f64).collect();
+    let leaky = gan_gpu::ops::activations::Activation::LeakyRelu(alpha);
+    let want =
+        cpu::activations::backward(leaky, &to64(&pre), &cpu::dropout::backward(&mask, &d_in));
+    assert_close(
+        "dense input gradient through LeakyReLU → dropout",
+        &got[0],
+        &want,
+        1e-6,
+    );
+    let wrong = gpu.zeros("wrong", &[rows, cols + 1]).unwrap();
+    let err = dense_leaky_relu_dropout_backward(
+        gpu,
+        &mut Program::new(),
+        through,
+        &d_out_t,
+        &kernel_t,
+        &wrong,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("dx"), "{err}");
+}

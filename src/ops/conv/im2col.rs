@@ -5,6 +5,7 @@
 use super::expect;
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
+use crate::ops::dropout::LeakyReluDropout;
 use crate::ops::{fits_u32, grid_1d};
 use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
@@ -24,6 +25,8 @@ struct Params {
     pad_top: u32,
     pad_left: u32,
     activation: u32,
+    alpha: f32,
+    _pad: [u32; 3],
 }
 
 fn params(g: &Geometry) -> Params {
@@ -40,6 +43,8 @@ fn params(g: &Geometry) -> Params {
         pad_top: g.pad_top as u32,
         pad_left: g.pad_left as u32,
         activation: 0,
+        alpha: 0.0,
+        _pad: [0; 3],
     }
 }
 
@@ -166,12 +171,50 @@ pub fn col2im_bias_activation(
     )
 }
 
+/// Records image = the gradient at the input of the LeakyReLU → dropout
+/// pair `through` from col2im(col), the gradient at its output: a
+/// discriminator convolution's input gradient, passed on to the layer below.
+pub fn col2im_leaky_relu_dropout(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    col: &Tensor,
+    through: LeakyReluDropout,
+    image: &Tensor,
+) -> Result<()> {
+    let op = "col2im with LeakyReLU → dropout backward";
+    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    expect(op, "factor", through.factor, image.len())?;
+    expect(op, "col", col, g.rows() * g.cols())?;
+    fits_u32(op, col.len())?;
+    let p = Params {
+        alpha: through.alpha,
+        ..params(g)
+    };
+    if g.c.is_multiple_of(4) {
+        return prog.dispatch_at(
+            gpu,
+            ("conv", "col2im_leaky_relu_dropout_vec4"),
+            &p,
+            &[(5, col), (6, image), (10, through.factor)],
+            grid_1d(gpu, image.len() / 4),
+        );
+    }
+    prog.dispatch_at(
+        gpu,
+        ("conv", "col2im_leaky_relu_dropout"),
+        &p,
+        &[(1, col), (2, image), (9, through.factor)],
+        grid_1d(gpu, image.len()),
+    )
+}
+
 /// The layout `shaders/conv.wgsl` mirrors.
 pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
     crate::wgsl_mirror!(
         Params,
         "conv",
         "Params",
-        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, activation]
+        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, activation, alpha]
     )
 }

@@ -1,7 +1,8 @@
 //! The products of a convolution layer, each either implicit (im2col
 //! gathered from the image inside the product, `shaders/conv_implicit.wgsl`,
-//! on subgroup adapters where the channels come in vec4 runs) or through a
-//! materialised column matrix and the matmul kernels.
+//! on subgroup adapters where the channels come in vec4 runs or the image
+//! has one channel) or through a materialised column matrix and the matmul
+//! kernels.
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
@@ -9,15 +10,16 @@ use crate::ops::matmul::{matmul, tn_product, Operand, Params as MatmulParams};
 use crate::spec::conv::Geometry;
 
 /// Whether `im2col(image) · B[cols, n]` can skip materialising im2col: the
-/// implicit product needs the subgroup kernels and 4-channel vec4 runs.
+/// implicit product needs the subgroup kernels and 4-channel vec4 runs, or
+/// a one-channel image read pixel by pixel.
 pub(super) fn implicit_nn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
-    gpu.subgroup_matmul && g.c.is_multiple_of(4) && n.is_multiple_of(4)
+    gpu.subgroup_matmul && (g.c.is_multiple_of(4) || g.c == 1) && n.is_multiple_of(4)
 }
 
 /// The same for `im2col(image)ᵀ · D[rows, n]`, whose 8-row blocks are 8
-/// channels of one tap.
+/// channels of one tap (or 8 taps of a one-channel image).
 pub(super) fn implicit_tn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
-    gpu.subgroup_matmul && g.c.is_multiple_of(8) && n.is_multiple_of(4)
+    gpu.subgroup_matmul && (g.c.is_multiple_of(8) || g.c == 1) && n.is_multiple_of(4)
 }
 
 fn implicit_params(g: &Geometry, m: usize, n: usize, k: usize) -> MatmulParams {
@@ -53,22 +55,18 @@ fn implicit_product(
     let n = out.len() / g.rows();
     let params = implicit_params(g, g.rows(), n, g.cols());
     let groups = [n.div_ceil(64) as u32, g.rows().div_ceil(64) as u32, 1];
-    match bias {
-        None => prog.dispatch(
-            gpu,
-            ("conv_implicit", "conv_nn"),
-            &params,
-            &[image, b, out],
-            groups,
-        ),
-        Some(bias) => prog.dispatch(
-            gpu,
-            ("conv_implicit", "conv_nn_bias"),
-            &params,
-            &[image, b, out, bias],
-            groups,
-        ),
-    }
+    // A one-channel image is bound as scalars (binding 5).
+    let one = g.c == 1;
+    let image_binding = if one { 5 } else { 1 };
+    let mut args = vec![(image_binding, image), (2, b), (3, out)];
+    args.extend(bias.map(|bias| (4, bias)));
+    let entry = match (one, bias.is_some()) {
+        (false, false) => "conv_nn",
+        (false, true) => "conv_nn_bias",
+        (true, false) => "conv1_nn",
+        (true, true) => "conv1_nn_bias",
+    };
+    prog.dispatch_at(gpu, ("conv_implicit", entry), &params, &args, groups)
 }
 
 /// Records out[cols, n] = im2col(image)ᵀ · d[rows, n] (split over the
@@ -83,12 +81,17 @@ fn implicit_product_t(
 ) -> Result<()> {
     let n = d.len() / g.rows();
     let params = implicit_params(g, g.cols(), n, g.rows());
+    let (image_binding, entry) = if g.c == 1 {
+        (5, "conv1_tn")
+    } else {
+        (1, "conv_tn")
+    };
     tn_product(gpu, prog, params, out, |p, params, target, groups| {
-        p.dispatch(
+        p.dispatch_at(
             gpu,
-            ("conv_implicit", "conv_tn"),
+            ("conv_implicit", entry),
             params,
-            &[image, d, target],
+            &[(image_binding, image), (2, d), (3, target)],
             groups,
         )
     })

@@ -17,8 +17,9 @@ mod implicit;
 
 pub use chunks::col_workspace;
 pub(crate) use im2col::mirror;
-pub use im2col::{col2im, col2im_bias_activation, im2col};
+pub use im2col::{col2im, col2im_bias_activation, col2im_leaky_relu_dropout, im2col};
 
+use super::dropout::LeakyReluDropout;
 use super::matmul::{matmul, Operand};
 use super::reduce::sum_columns;
 use crate::error::{shape_err, Result};
@@ -100,12 +101,15 @@ pub fn conv2d_forward(
 
 /// Gradients of a Conv2d layer: `dw`, `db`, and `dx` when wanted (the first
 /// layer of the discriminator needs none); `dcol` is a column workspace
-/// (see [`col_workspace`]).
+/// (see [`col_workspace`]). With `dx_through`, `dx` is the gradient at the
+/// input of that LeakyReLU → dropout pair below the layer instead, applied
+/// as `dx` is stored (Conv2dTranspose ignores it).
 pub struct Conv2dGrads<'a> {
     pub dy: &'a Tensor,
     pub dw: Option<(&'a Tensor, &'a Tensor)>,
     pub dcol: &'a Tensor,
     pub dx: Option<&'a Tensor>,
+    pub dx_through: Option<LeakyReluDropout<'a>>,
 }
 
 pub fn conv2d_backward(
@@ -140,7 +144,18 @@ pub fn conv2d_backward(
         let w = as_2d(t.w, out_c)?;
         chunks.for_each(|c| {
             let dcol = patches_times_kernel_t(gpu, prog, c, d.dy, &w, d.dcol)?;
-            col2im(gpu, prog, &c.g, &dcol, None, &c.image_side(dx)?)
+            let dx = c.image_side(dx)?;
+            match d.dx_through {
+                None => col2im(gpu, prog, &c.g, &dcol, None, &dx),
+                Some(through) => {
+                    let factor = c.image_side(through.factor)?;
+                    let through = LeakyReluDropout {
+                        factor: &factor,
+                        ..through
+                    };
+                    col2im_leaky_relu_dropout(gpu, prog, &c.g, &dcol, through, &dx)
+                }
+            }
         })?;
     }
     Ok(())
