@@ -39,10 +39,7 @@ fn selu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 @compute @workgroup_size(GRID_WORKGROUP)
 fn selu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
-    if i < p.len {
-        let v = x[i];
-        out[i] = dy[i] * SELU_SCALE * select(SELU_ALPHA * exp(v), 1.0, v > 0.0);
-    }
+    if i < p.len { out[i] = selu_grad(dy[i], x[i]); }
 }
 
 @compute @workgroup_size(GRID_WORKGROUP)
@@ -54,9 +51,6 @@ fn tanh_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 @compute @workgroup_size(GRID_WORKGROUP)
 fn tanh_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
-    if i < p.len {
-        let t = stable_tanh(x[i]);
-        out[i] = dy[i] * (1.0 - t * t);
-    }
+    if i < p.len { out[i] = tanh_grad(dy[i], x[i]); }
 }
 

@@ -10,7 +10,9 @@
 // so they are deterministic. The variance is a second pass over (x - μ)²,
 // not E[x²] - μ², which loses every digit when |μ| ≫ σ. In training each
 // direction is one dispatch: the workgroup that sums a channel goes on to
-// normalise it (bn_forward) or to write its dx (bn_backward).
+// normalise it (bn_forward) or to write its dx (bn_backward). In the
+// generator a batch norm's input is the previous block's SELU, whose
+// gradient bn_backward_selu applies as it stores dx (lib/activation.wgsl).
 
 struct Params {
     rows: u32,
@@ -25,17 +27,20 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-// forward: x; bn_backward_reduce, bn_backward_dx: x as well (x̂ is recomputed)
+// x, in both directions (the backward pass recomputes x̂)
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-// [μ (channels), 1/√(σ² + ε) (channels)]: written by bn_stats, read elsewhere
+// [μ (channels), 1/√(σ² + ε) (channels)]: written by bn_forward, read by
+// bn_backward*; bn_normalize_running: [running μ, running σ²]
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 // [γ (channels), β (channels)]
 @group(0) @binding(3) var<storage, read> gamma_beta: array<f32>;
 // bn_forward: [running μ, running σ²] (read-write); bn_normalize_running:
 // y; bn_backward: [dγ, dβ]
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// bn_backward: dy
+// bn_backward*: dy
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
+// bn_backward_selu: the pre-activation of the SELU whose output x is
+@group(0) @binding(6) var<storage, read> selu_input: array<f32>;
 // bn_forward: y; bn_backward: dx
 @group(0) @binding(7) var<storage, read_write> result: array<f32>;
 
@@ -114,12 +119,9 @@ fn bn_normalize_running(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
     out[i] = gamma_beta[ch] * xhat + gamma_beta[p.channels + ch];
 }
 
-// One workgroup per channel: dγ = Σ dy · x̂ and dβ = Σ dy, then dx over
-// the channel.
-@compute @workgroup_size(256)
-fn bn_backward(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let lid = lid3.x;
-    let ch = wid.x;
+// One workgroup per channel: dγ = Σ dy · x̂ and dβ = Σ dy, stored, then
+// returned for dx over the channel.
+fn backward_sums(lid: u32, ch: u32) -> vec2<f32> {
     let c = p.channels;
     let mean = stats[ch];
     let inv_std = stats[c + ch];
@@ -139,10 +141,40 @@ fn bn_backward(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup
         out[ch] = dgamma;
         out[c + ch] = dbeta;
     }
+    return vec2(dgamma, dbeta);
+}
+
+// dx at element i of channel ch from the channel's sums.
+fn backward_dx(i: u32, ch: u32, sums: vec2<f32>) -> f32 {
+    let c = p.channels;
+    let inv_std = stats[c + ch];
+    let xhat = (x[i] - stats[ch]) * inv_std;
     let m = f32(p.rows);
+    return gamma_beta[ch] * inv_std / m * (m * dy[i] - sums.y - xhat * sums.x);
+}
+
+@compute @workgroup_size(256)
+fn bn_backward(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let lid = lid3.x;
+    let ch = wid.x;
+    let sums = backward_sums(lid, ch);
     for (var r = lid; r < p.rows; r += WG) {
-        let i = r * c + ch;
-        let xhat = (x[i] - mean) * inv_std;
-        result[i] = gamma_beta[ch] * inv_std / m * (m * dy[i] - dbeta - xhat * dgamma);
+        let i = r * p.channels + ch;
+        result[i] = backward_dx(i, ch, sums);
+    }
+}
+
+// bn_backward, then the gradient of the SELU in front: result is the
+// gradient at the SELU's input. Within an ulp or so of the two kernels in
+// turn, not bit for bit: the driver may order the fused products
+// differently.
+@compute @workgroup_size(256)
+fn bn_backward_selu(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let lid = lid3.x;
+    let ch = wid.x;
+    let sums = backward_sums(lid, ch);
+    for (var r = lid; r < p.rows; r += WG) {
+        let i = r * p.channels + ch;
+        result[i] = selu_grad(backward_dx(i, ch, sums), selu_input[i]);
     }
 }

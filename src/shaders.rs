@@ -41,7 +41,7 @@ macro_rules! file {
 
 const FILES: &[File] = &[
     file!("activations", [GRID, ACTIVATION]),
-    file!("batchnorm", [GRID]),
+    file!("batchnorm", [GRID, ACTIVATION]),
     file!("conv", [GRID, ACTIVATION]),
     file!("conv_implicit", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
     file!("data", [GRID, COUNTER]),

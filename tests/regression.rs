@@ -77,13 +77,16 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
 /// Recorded before the restructuring of issue 8, and recorded again when
 /// issue 10 replaced the built-in cos in the noise with a polynomial that
 /// is as accurate on every WGSL implementation (this changes the noise in
-/// the last bits, so every step after it).
-const LAVAPIPE_SUBGROUP: u64 = 0x34ad_02bf_13b2_d997;
-const LAVAPIPE_FALLBACK: u64 = 0x5897_c093_e955_d69f;
+/// the last bits, so every step after it), and when issue 14 folded the
+/// generator's SELU gradient into batch norm's backward pass (within an ulp
+/// of the two kernels: the driver orders the fused products its own way).
+const LAVAPIPE_SUBGROUP: u64 = 0xadfe_9b5b_4179_20a2;
+const LAVAPIPE_FALLBACK: u64 = 0xa3e0_13a3_0733_c080;
 /// On llvmpipe's OpenGL (naga's GLSL backend; no subgroups), recorded when
-/// the OpenGL backend was added, and again with the polynomial cos. It
-/// rounds differently from SPIR-V.
-const LLVMPIPE_GL: u64 = 0x6b42_9a5c_7e4d_9e8b;
+/// the OpenGL backend was added, again with the polynomial cos, and again
+/// with the SELU gradient in batch norm's pass. It rounds differently from
+/// SPIR-V.
+const LLVMPIPE_GL: u64 = 0xf51f_ed9d_5d9e_0484;
 
 fn check(no_subgroups: bool) {
     let (adapter, subgroups, got) = digest_after_three_steps(no_subgroups);

@@ -17,6 +17,17 @@ fn stable_tanh(v: f32) -> f32 {
     return sign(v) * (1.0 - e) / (1.0 + e);
 }
 
+// dy · SELU'(v), v the pre-activation.
+fn selu_grad(dy: f32, v: f32) -> f32 {
+    return dy * SELU_SCALE * select(SELU_ALPHA * exp(v), 1.0, v > 0.0);
+}
+
+// dy · tanh'(v), v the pre-activation.
+fn tanh_grad(dy: f32, v: f32) -> f32 {
+    let t = stable_tanh(v);
+    return dy * (1.0 - t * t);
+}
+
 // The gradient at LeakyReLU's input from d, the gradient at the output of
 // the dropout that follows it, and g, the factor leaky_relu_dropout_forward
 // stored (dropout.wgsl): the dropout factor signed as LeakyReLU's input. A

@@ -249,7 +249,7 @@ impl Bencher<'_> {
             batch,
             12.0 * len,
             28.0 * len,
-            |p| batchnorm::backward(gpu, p, &x, &stats, &gb, &dy, &dgb, &dx),
+            |p| batchnorm::backward(gpu, p, &x, &stats, &gb, &dy, &dgb, None, &dx),
         )
     }
 }

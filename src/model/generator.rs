@@ -87,9 +87,10 @@ struct GenBlockGrads {
     d_a: Tensor,
     dcol: Tensor,
     d_h: Tensor,
-    /// The gradient of the block's input: of Dense's output in block 0,
-    /// else of the previous block's SELU.
-    d_in: Tensor,
+    /// The gradient at Dense's output, in block 0 only: a later block's
+    /// batch norm writes the gradient at the previous block's SELU input
+    /// (its `d_a`) instead.
+    d_in: Option<Tensor>,
 }
 
 /// A blend of two classes per sample, each [batch].
@@ -203,7 +204,10 @@ impl Generator {
                     d_a: z("gen d_a", &geo.image_shape())?,
                     dcol: conv::col_workspace(gpu, "gen dcol", &geo, spec.in_c)?,
                     d_h: z("gen d_h", &input)?,
-                    d_in: z("gen d_in", &input)?,
+                    d_in: match i {
+                        0 => Some(z("gen d_in", &input)?),
+                        _ => None,
+                    },
                 }),
                 false => None,
             };
@@ -250,6 +254,14 @@ impl Generator {
     }
 
     /// Block `i`'s input: Dense's output, or the previous block's SELU.
+    fn d_h0(ws: &GenWorkspace) -> &Tensor {
+        ws.blocks[0]
+            .grads
+            .as_ref()
+            .and_then(|g| g.d_in.as_ref())
+            .expect("generator workspace was made without gradients")
+    }
+
     fn block_input(ws: &GenWorkspace, i: usize) -> &Tensor {
         match i {
             0 => &ws.h0,
@@ -389,16 +401,18 @@ impl Generator {
         };
         for i in (0..ws.blocks.len()).rev() {
             let (b, g) = (&ws.blocks[i], grads(i));
-            match i + 1 == ws.blocks.len() {
-                true => activations::backward(gpu, prog, Activation::Tanh, &b.a, d_out, &g.d_a)?,
-                false => {
-                    let d_s = &grads(i + 1).d_in;
-                    activations::backward(gpu, prog, Activation::Selu, &b.a, d_s, &g.d_a)?
-                }
+            if i + 1 == ws.blocks.len() {
+                activations::backward(gpu, prog, Activation::Tanh, &b.a, d_out, &g.d_a)?;
             }
             self.deconv(gpu, prog, ws, i, DeconvPass::Backward)?;
             let name = BN_GAMMA_BETA[i];
             let x = Self::block_input(ws, i);
+            // The gradient at Dense's output, or through the previous
+            // block's SELU into its d_a.
+            let (selu_input, dx) = match i {
+                0 => (None, Self::d_h0(ws)),
+                _ => (Some(&ws.blocks[i - 1].a), &grads(i - 1).d_a),
+            };
             batchnorm::backward(
                 gpu,
                 prog,
@@ -407,10 +421,11 @@ impl Generator {
                 &p.value(name),
                 &g.d_h,
                 &p.grad(name),
-                &g.d_in,
+                selu_input,
+                dx,
             )?;
         }
-        let d_h0 = &grads(0).d_in;
+        let d_h0 = Self::d_h0(ws);
         let d_h0 = d_h0.reshape(&[ws.batch, d_h0.len() / ws.batch])?;
         matmul(
             gpu,

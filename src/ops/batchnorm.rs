@@ -132,7 +132,9 @@ pub fn forward_inference(
     )
 }
 
-/// Backward: [dγ, dβ] into `dgamma_beta`, and dx.
+/// Backward: [dγ, dβ] into `dgamma_beta`, and dx. With `selu_input`, x
+/// is SELU(selu_input) and `dx` gets the gradient at `selu_input` instead,
+/// in the same pass (the generator's blocks after the first).
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     gpu: &Gpu,
@@ -142,31 +144,34 @@ pub fn backward(
     gamma_beta: &Tensor,
     dy: &Tensor,
     dgamma_beta: &Tensor,
+    selu_input: Option<&Tensor>,
     dx: &Tensor,
 ) -> Result<()> {
     let op = "batchnorm backward";
+    let mut same = vec![("dy", dy), ("dx", dx)];
+    same.extend(selu_input.map(|t| ("selu_input", t)));
     let p = params(
         gpu,
         op,
         x,
         gamma_beta,
         &[("stats", stats), ("dgamma_beta", dgamma_beta)],
-        &[("dy", dy), ("dx", dx)],
+        &same,
     )?;
-    prog.dispatch_at(
-        gpu,
-        ("batchnorm", "bn_backward"),
-        &p,
-        &[
-            (1, x),
-            (2, stats),
-            (3, gamma_beta),
-            (4, dgamma_beta),
-            (5, dy),
-            (7, dx),
-        ],
-        [p.channels, 1, 1],
-    )
+    let mut args = vec![
+        (1, x),
+        (2, stats),
+        (3, gamma_beta),
+        (4, dgamma_beta),
+        (5, dy),
+        (7, dx),
+    ];
+    args.extend(selu_input.map(|t| (6, t)));
+    let entry = match selu_input {
+        None => "bn_backward",
+        Some(_) => "bn_backward_selu",
+    };
+    prog.dispatch_at(gpu, ("batchnorm", entry), &p, &args, [p.channels, 1, 1])
 }
 
 /// The layout `shaders/batchnorm.wgsl` mirrors.

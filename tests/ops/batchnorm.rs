@@ -27,7 +27,7 @@ async fn run(x: &[f32], c: usize, gb: &[f32], running0: &[f32], dy: &[f32]) -> R
     let dgb = gpu.zeros("dgb", &[2, c]).unwrap();
     let mut prog = Program::new();
     forward_train(gpu, &mut prog, &xt, &gbt, &stats, &rt, true, &y).unwrap();
-    backward(gpu, &mut prog, &xt, &stats, &gbt, &dyt, &dgb, &dx).unwrap();
+    backward(gpu, &mut prog, &xt, &stats, &gbt, &dyt, &dgb, None, &dx).unwrap();
     forward_inference(gpu, &mut prog, &xt, &gbt, &rt, &yi).unwrap();
     gpu.run(&prog).unwrap();
     Run {
@@ -138,4 +138,76 @@ async fn channel_mismatch_is_an_error() {
         err.to_string().contains("batchnorm forward") && err.to_string().contains("4 channels"),
         "{err}"
     );
+}
+
+/// The generator's batch norms after the first read a SELU's output and
+/// pass their dx on through that SELU in the same pass: within a few ulps
+/// of `bn_backward` then `selu_backward` (the driver may order the fused
+/// products differently: lavapipe differs by one ulp in places), the same
+/// bits for [dγ, dβ], and the unfused CPU reference.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn backward_through_selu_in_the_same_pass() {
+    use gan_gpu::ops::activations::{self, Activation};
+    let gpu = gpu().await;
+    let (rows, c) = (300, 12);
+    let pre = random(rows * c, 31);
+    let gb: Vec<f32> = random(2 * c, 32).iter().map(|v| 1.0 + 0.5 * v).collect();
+    let dy = random(rows * c, 33);
+    let up = |label, shape: &[usize], v: &[f32]| gpu.upload(label, shape, v).unwrap();
+    let (pre_t, gbt, dyt) = (
+        up("pre", &[rows, c], &pre),
+        up("gamma_beta", &[2, c], &gb),
+        up("dy", &[rows, c], &dy),
+    );
+    let zeros = |label, shape: &[usize]| gpu.zeros(label, shape).unwrap();
+    let (x, y, stats, running) = (
+        zeros("x", &[rows, c]),
+        zeros("y", &[rows, c]),
+        zeros("stats", &[2 * c]),
+        zeros("running", &[2 * c]),
+    );
+    let (dgb, dgb2) = (zeros("dgb", &[2 * c]), zeros("dgb2", &[2 * c]));
+    let (d_pre, dx, d_pre2) = (
+        zeros("d_pre", &[rows, c]),
+        zeros("dx", &[rows, c]),
+        zeros("d_pre2", &[rows, c]),
+    );
+    let mut prog = Program::new();
+    activations::forward(gpu, &mut prog, Activation::Selu, &pre_t, &x).unwrap();
+    forward_train(gpu, &mut prog, &x, &gbt, &stats, &running, false, &y).unwrap();
+    backward(
+        gpu,
+        &mut prog,
+        &x,
+        &stats,
+        &gbt,
+        &dyt,
+        &dgb,
+        Some(&pre_t),
+        &d_pre,
+    )
+    .unwrap();
+    backward(gpu, &mut prog, &x, &stats, &gbt, &dyt, &dgb2, None, &dx).unwrap();
+    activations::backward(gpu, &mut prog, Activation::Selu, &pre_t, &dx, &d_pre2).unwrap();
+    gpu.run(&prog).unwrap();
+    let mut got = Vec::new();
+    for t in [&d_pre, &d_pre2, &dgb, &dgb2] {
+        got.push(gpu.download::<f32>(t).await.unwrap());
+    }
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let ulps = got[0]
+        .iter()
+        .zip(&got[1])
+        .map(|(a, b)| (a.to_bits() as i64 - b.to_bits() as i64).abs())
+        .max()
+        .unwrap();
+    assert!(
+        ulps <= 4,
+        "dx through SELU: {ulps} ulps from the two kernels"
+    );
+    assert_eq!(bits(&got[2]), bits(&got[3]), "dgamma_beta");
+    let x64 = cpu::activations::forward(Activation::Selu, &to64(&pre));
+    let (dx_ref, _) = cpu::batchnorm::backward(&x64, &to64(&gb), &to64(&dy));
+    let want = cpu::activations::backward(Activation::Selu, &to64(&pre), &dx_ref);
+    assert_close("batch norm dx through SELU", &got[0], &want, 1e-4);
 }
