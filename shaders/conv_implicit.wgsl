@@ -5,6 +5,9 @@
 // (b, oy, ox), column = (ky, kx, ci).
 //   conv_nn: A = im2col(image) [M = patches, K = kh·kw·c]   (c, N multiples of 4)
 //   conv_tn: A = im2col(image) stored [K = patches, M = kh·kw·c]   (c multiple of 8, N of 4)
+// With p.ones_row the tn products' A has one more row, of ones, and C's
+// last row is Σ_k B[k, ·]: a layer's bias gradient in the product that
+// makes its weight gradient, with no pass of its own.
 // Binding 1 (`a` in tile_vec4.wgsl) holds the image. A one-channel image
 // (the discriminator's input, the generator's output) gives rows of
 // kh·kw = 25 single pixels, no whole vec4s: conv1_nn and conv1_tn read it
@@ -54,8 +57,11 @@ fn block_conv_nn(t: Tile) -> array<vec4<f32>, 16> {
 
 fn block_conv_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let n4 = p.n / 4u;
-    // The block's 8 rows of C are 8 channels of one tap: c is a multiple of 8.
-    let j0 = min(t.row0, p.m - 8u);
+    // The block's 8 rows of C are 8 channels of one tap (c is a multiple of
+    // 8), or the row of ones and 7 rows past C.
+    let taps_rows = p.m - p.ones_row;
+    let ones = t.row0 >= taps_rows;
+    let j0 = min(t.row0, taps_rows - 8u);
     let c = p.c4 * 4u;
     let tap = j0 / c;
     let ky = tap / p.kw;
@@ -65,10 +71,13 @@ fn block_conv_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     var acc: array<vec4<f32>, 16>;
     let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
     for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
-        update_tn_shared(&acc, image_vec4(k0 + t.lane / 2u, ky, kx, ci4 + t.lane % 2u), t.base, k0, cb);
+        let mine = select(image_vec4(k0 + t.lane / 2u, ky, kx, ci4 + t.lane % 2u), vec4(1.0), ones);
+        update_tn_shared(&acc, mine, t.base, k0, cb);
     }
     for (var kk = k_full; kk < ks.y; kk++) {
-        update_tn(&acc, image_vec4(kk, ky, kx, ci4), image_vec4(kk, ky, kx, ci4 + 1u), b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+        let lo = select(image_vec4(kk, ky, kx, ci4), vec4(1.0), ones);
+        let hi = select(image_vec4(kk, ky, kx, ci4 + 1u), vec4(1.0), ones);
+        update_tn(&acc, lo, hi, b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
     }
     return acc;
 }
@@ -117,11 +126,16 @@ fn patch_pixel(pt: Patch, tap: u32) -> f32 {
     return select(0.0, image1[select(0u, pt.image + u32(iy) * p.w + u32(ix), inside)], inside);
 }
 
-// Taps m .. m + 4 of a patch, clamped to the last tap (those rows of C are
-// never stored).
+// Row `tap` of A for conv1_tn: the patch's pixel at that tap, or 1 from
+// the row of ones on (rows past C are never stored).
+fn tap_or_one(pt: Patch, tap: u32) -> f32 {
+    let taps = p.m - p.ones_row;
+    return select(patch_pixel(pt, min(tap, taps - 1u)), 1.0, tap >= taps);
+}
+
+// Rows m .. m + 4 of A for one patch.
 fn patch_taps4(pt: Patch, m: u32) -> vec4<f32> {
-    let last = p.m - 1u;
-    return vec4(patch_pixel(pt, min(m, last)), patch_pixel(pt, min(m + 1u, last)), patch_pixel(pt, min(m + 2u, last)), patch_pixel(pt, min(m + 3u, last)));
+    return vec4(tap_or_one(pt, m), tap_or_one(pt, m + 1u), tap_or_one(pt, m + 2u), tap_or_one(pt, m + 3u));
 }
 
 fn block_conv1_nn(t: Tile) -> array<vec4<f32>, 16> {

@@ -27,7 +27,10 @@ struct Params {
     stride: u32,
     pad_top: u32,
     pad_left: u32,
-    _pad0: u32,
+    // conv_tn, conv1_tn: 1 when A has a last row of ones past the image's
+    // M - 1 rows, so that C's last row is the column sums of B (a layer's
+    // bias gradient, in the product that makes its weight gradient).
+    ones_row: u32,
     _pad1: u32,
 }
 

@@ -91,6 +91,20 @@ impl Tensor {
         })
     }
 
+    /// This tensor and `next` as one flat tensor, where `next` starts right
+    /// where this one ends in the same buffer (as a layer's bias follows
+    /// its kernel in a parameter set whose kernel fills whole 256-byte
+    /// blocks); else None.
+    pub fn followed_by(&self, next: &Tensor) -> Option<Tensor> {
+        let adjacent =
+            Arc::ptr_eq(&self.buffer, &next.buffer) && self.offset + self.len() == next.offset;
+        adjacent.then(|| Tensor {
+            buffer: self.buffer.clone(),
+            offset: self.offset,
+            shape: vec![self.len() + next.len()],
+        })
+    }
+
     pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.buffer,

@@ -35,7 +35,10 @@ pub(crate) struct Params {
     pub stride: u32,
     pub pad_top: u32,
     pub pad_left: u32,
-    pub _pad1: [u32; 2],
+    /// 1: A gets a last row of ones (`shaders/conv_implicit.wgsl`'s weight
+    /// gradients, whose last row of C is then the bias gradient).
+    pub ones_row: u32,
+    pub _pad1: u32,
 }
 
 /// An operand and whether it is used transposed: `A` is stored [M, K]
@@ -266,7 +269,7 @@ pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
         "Params",
         [
             m, n, k, k_split, a_stride_m, a_stride_k, b_stride_k, b_stride_n, h, w, c4, oh, ow, kh,
-            kw, stride, pad_top, pad_left
+            kw, stride, pad_top, pad_left, ones_row
         ]
     )
 }

@@ -661,3 +661,89 @@ async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
         }
     }
 }
+
+/// Where a layer's bias gradient follows its weight gradient in memory (as
+/// in a parameter set), the gathered weight-gradient product also makes the
+/// bias gradient, as its row of ones: one dispatch fewer than a separate
+/// `sum_columns`, and the same values within the layer tolerance, for one
+/// and eight channels, whole and split over the patches. Without subgroups,
+/// or where the two are apart, the separate pass runs.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn bias_gradient_comes_out_of_the_weight_gradient_product() {
+    for (g, out_c) in [
+        (geo(4, (28, 28), 1, 64, 5, 2, Padding::Same), 64),
+        (geo(2, (14, 14), 8, 16, 5, 2, Padding::Same), 16),
+        (geo(4, (28, 28), 8, 8, 5, 2, Padding::Same), 8),
+    ] {
+        let x = random(g.n * g.h * g.w * g.c, 1);
+        let dy = random(g.rows() * out_c, 2);
+        let (_, dw_ref, db_ref) = cpu::conv::conv2d_backward(
+            &g,
+            out_c,
+            &to64(&x),
+            &vec![0.0; g.cols() * out_c],
+            &to64(&dy),
+        );
+        for gpu in [gpu().await, gpu_without_subgroups().await] {
+            let xt = gpu.upload("x", &g.image_shape(), &x).unwrap();
+            let dyt = gpu.upload("dy", &[g.n, g.oh, g.ow, out_c], &dy).unwrap();
+            let w = gpu.zeros("w", &[g.kh, g.kw, g.c, out_c]).unwrap();
+            let b = gpu.zeros("b", &[out_c]).unwrap();
+            let col = col_workspace(gpu, "col", &g, out_c).unwrap();
+            let dcol = col_workspace(gpu, "dcol", &g, out_c).unwrap();
+            // Adjacent, as a parameter set lays them out; and apart.
+            let dw_len = g.cols() * out_c;
+            let grads = gpu.zeros("grads", &[dw_len + out_c]).unwrap();
+            let adjacent = (
+                grads.view(0, &[g.kh, g.kw, g.c, out_c]).unwrap(),
+                grads.view(dw_len, &[out_c]).unwrap(),
+            );
+            let apart = (
+                gpu.zeros("dw", w.shape()).unwrap(),
+                gpu.zeros("db", &[out_c]).unwrap(),
+            );
+            let y = gpu.zeros("y", &[g.n, g.oh, g.ow, out_c]).unwrap();
+            let t = Conv2dTensors {
+                x: &xt,
+                w: &w,
+                b: &b,
+                col: &col,
+                y: &y,
+            };
+            let mut lens = Vec::new();
+            let mut got = Vec::new();
+            for (dw, db) in [&adjacent, &apart] {
+                let mut prog = Program::new();
+                let d = Conv2dGrads {
+                    dy: &dyt,
+                    dw: Some((dw, db)),
+                    dcol: &dcol,
+                    dx: None,
+                    dx_through: None,
+                };
+                // The forward pass leaves im2col(x) for a product that
+                // does not gather it.
+                conv2d_forward(gpu, &mut prog, &g, out_c, &t).unwrap();
+                let forward = prog.len();
+                conv2d_backward(gpu, &mut prog, &g, out_c, &t, &d).unwrap();
+                gpu.run(&prog).unwrap();
+                lens.push(prog.len() - forward);
+                got.push((
+                    gpu.download::<f32>(dw).await.unwrap(),
+                    gpu.download::<f32>(db).await.unwrap(),
+                ));
+            }
+            let name = format!("{g:?} -> {out_c} on {}", gpu.info.name);
+            let folds = gpu.subgroup_matmul;
+            assert_eq!(
+                lens[0] + folds as usize,
+                lens[1],
+                "{name}: dispatches {lens:?}"
+            );
+            for ((dw, db), how) in got.iter().zip(["adjacent", "apart"]) {
+                assert_close(&format!("{name}, {how}: dw"), dw, &dw_ref, TOL);
+                assert_close(&format!("{name}, {how}: db"), db, &db_ref, TOL);
+            }
+        }
+    }
+}

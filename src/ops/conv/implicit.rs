@@ -70,7 +70,8 @@ fn implicit_product(
 }
 
 /// Records out[cols, n] = im2col(image)ᵀ · d[rows, n] (split over the
-/// patches when the output alone would not fill the device).
+/// patches when the output alone would not fill the device); with
+/// `ones_row`, out[cols + 1, n] has Σ_rows d as its last row.
 fn implicit_product_t(
     gpu: &Gpu,
     prog: &mut Program,
@@ -78,9 +79,13 @@ fn implicit_product_t(
     image: &Tensor,
     d: &Tensor,
     out: &Tensor,
+    ones_row: bool,
 ) -> Result<()> {
     let n = d.len() / g.rows();
-    let params = implicit_params(g, g.cols(), n, g.rows());
+    let params = MatmulParams {
+        ones_row: ones_row as u32,
+        ..implicit_params(g, g.cols() + ones_row as usize, n, g.rows())
+    };
     let (image_binding, entry) = if g.c == 1 {
         (5, "conv1_tn")
     } else {
@@ -139,7 +144,7 @@ pub(super) fn im2col_t_product(
 ) -> Result<()> {
     let n = d.len() / g.rows();
     if implicit_tn(gpu, g, n) {
-        return implicit_product_t(gpu, prog, g, image, d, out);
+        return implicit_product_t(gpu, prog, g, image, d, out, false);
     }
     let col = col.reshape(&[g.rows(), g.cols()])?;
     matmul(
@@ -150,6 +155,28 @@ pub(super) fn im2col_t_product(
         None,
         &as_2d(out, n)?,
     )
+}
+
+/// Records a layer's weight gradient dw[cols, n] = im2col(image)ᵀ · d and
+/// its bias gradient db[n] = Σ_rows d as one gathered product, where
+/// `implicit_tn` allows and db follows dw in memory (as in a parameter
+/// set); returns false, recording nothing, elsewhere.
+pub(super) fn weight_and_bias_grads(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    image: &Tensor,
+    d: &Tensor,
+    (dw, db): (&Tensor, &Tensor),
+) -> Result<bool> {
+    let n = db.len();
+    match dw.followed_by(db) {
+        Some(both) if implicit_tn(gpu, g, n) && dw.len() == g.cols() * n => {
+            implicit_product_t(gpu, prog, g, image, d, &both, true)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 pub(super) fn as_2d(t: &Tensor, cols: usize) -> Result<Tensor> {

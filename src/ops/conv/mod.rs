@@ -27,7 +27,9 @@ use crate::gpu::{Gpu, Program, Tensor};
 use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
 use chunks::{Chunk, ColChunks};
-use implicit::{as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_tn};
+use implicit::{
+    as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_tn, weight_and_bias_grads,
+};
 
 pub(super) fn expect(op: &str, what: &str, t: &Tensor, len: usize) -> Result<()> {
     if t.len() != len {
@@ -123,7 +125,13 @@ pub fn conv2d_backward(
     let layer = "conv2d backward";
     expect(layer, "dy", d.dy, g.rows() * out_c)?;
     let chunks = ColChunks::new(gpu, g, out_c)?;
-    if let Some((dw, db)) = d.dw {
+    // The bias gradient comes out of the weight gradient's product where it
+    // can, else from a pass of its own.
+    let dw_db = match d.dw {
+        Some(grads) if weight_and_bias_grads(gpu, prog, g, t.x, d.dy, grads)? => None,
+        other => other,
+    };
+    if let Some((dw, db)) = dw_db {
         if implicit_tn(gpu, g, out_c) {
             im2col_t_product(gpu, prog, g, t.x, t.col, d.dy, dw)?;
         } else {
