@@ -12,7 +12,10 @@
 // direction is one dispatch: the workgroup that sums a channel goes on to
 // normalise it (bn_forward) or to write its dx (bn_backward). In the
 // generator a batch norm's input is the previous block's SELU, whose
-// gradient bn_backward_selu applies as it stores dx (lib/activation.wgsl).
+// gradient bn_backward_selu applies as it stores dx (lib/activation.wgsl);
+// the SELU's input is a transposed convolution's output, and the same
+// workgroup sums its channel of that gradient: the convolution's bias
+// gradient.
 
 struct Params {
     rows: u32,
@@ -43,6 +46,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read> selu_input: array<f32>;
 // bn_forward: y; bn_backward: dx
 @group(0) @binding(7) var<storage, read_write> result: array<f32>;
+// bn_backward_selu: the bias gradient of the convolution before the SELU
+@group(0) @binding(8) var<storage, read_write> bias_grad: array<f32>;
 
 const WG: u32 = 256u;
 var<workgroup> partial: array<f32, 256>;
@@ -173,8 +178,19 @@ fn bn_backward_selu(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(work
     let lid = lid3.x;
     let ch = wid.x;
     let sums = backward_sums(lid, ch);
+    var s = 0.0;
     for (var r = lid; r < p.rows; r += WG) {
         let i = r * p.channels + ch;
-        result[i] = selu_grad(backward_dx(i, ch, sums), selu_input[i]);
+        let d = selu_grad(backward_dx(i, ch, sums), selu_input[i]);
+        result[i] = d;
+        s += d;
+    }
+    // Every invocation has read the sums out of partial[0] and partial2[0].
+    workgroupBarrier();
+    partial[lid] = s;
+    partial2[lid] = 0.0;
+    tree_reduce2(lid);
+    if lid == 0u {
+        bias_grad[ch] = partial[0];
     }
 }

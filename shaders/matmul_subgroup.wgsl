@@ -5,7 +5,9 @@
 // for the one-channel convolutions whose 5·5·1 = 25 columns are no
 // multiple of 4:
 //   nn_any_k  nn for any K (A read as scalars, K padded with zeros to a multiple of 4)
-//   tn_any_m  tn for any M (A read as scalars)
+//   tn_any_m  tn for any M (A read as scalars); with p.ones_row, A gets a
+//             last row of ones and C's last row is Σ_k B[k, ·] (a dense
+//             layer's bias gradient in its weight gradient's product)
 //   nt_any_n  nt for any N (C written as scalars)
 
 // Scalar views for the *_any_* kernels, whose A rows (or C rows) are not
@@ -77,12 +79,15 @@ fn block_nn_any_k(t: Tile) -> array<vec4<f32>, 16> {
     return acc;
 }
 
-// A[k, m .. m + 4] of a row-major [K, M] A (columns clamped to M - 1: those
-// rows of C are never stored).
+// A[k, m] of a row-major [K, M - ones_row] A, or 1 from the row of ones
+// on (columns past it are never stored).
+fn a_or_one(k: u32, m: u32) -> f32 {
+    let cols = p.m - p.ones_row;
+    return select(a_scalar[k * cols + min(m, cols - 1u)], 1.0, m >= cols);
+}
+
 fn a_row4(k: u32, m: u32) -> vec4<f32> {
-    let r = k * p.m;
-    let last = p.m - 1u;
-    return vec4(a_scalar[r + min(m, last)], a_scalar[r + min(m + 1u, last)], a_scalar[r + min(m + 2u, last)], a_scalar[r + min(m + 3u, last)]);
+    return vec4(a_or_one(k, m), a_or_one(k, m + 1u), a_or_one(k, m + 2u), a_or_one(k, m + 3u));
 }
 
 fn block_tn_any_m(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {

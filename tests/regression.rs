@@ -80,9 +80,10 @@ fn digest_after_three_steps(no_subgroups: bool) -> (String, bool, u64) {
 /// the last bits, so every step after it), and when issue 14 folded the
 /// generator's SELU gradient into batch norm's backward pass (within an ulp
 /// of the two kernels: the driver orders the fused products its own way);
-/// the subgroup kernels' again when the discriminator's bias gradients
-/// came out of its weight-gradient products (a sum in another order).
-const LAVAPIPE_SUBGROUP: u64 = 0x0eb2_cad8_0ace_65db;
+/// the subgroup kernels' again when the bias gradients of the
+/// discriminator's convolutions and the generator's dense layer came out of
+/// their weight-gradient products (sums in another order).
+const LAVAPIPE_SUBGROUP: u64 = 0x2397_012c_b399_8f96;
 const LAVAPIPE_FALLBACK: u64 = 0xa3e0_13a3_0733_c080;
 /// On llvmpipe's OpenGL (naga's GLSL backend; no subgroups), recorded when
 /// the OpenGL backend was added, again with the polynomial cos, and again

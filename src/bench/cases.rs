@@ -156,7 +156,8 @@ impl Bencher<'_> {
         let bwd = |p: &mut Program, want_dx: bool| {
             let d = Conv2dGrads {
                 dy: &dy,
-                dw: (!want_dx).then_some((&dw, &db)),
+                dw: (!want_dx).then_some(&dw),
+                db: (!want_dx).then_some(&db),
                 dcol: &dcol,
                 dx: want_dx.then_some(&dx),
                 dx_through: None,

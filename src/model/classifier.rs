@@ -196,7 +196,8 @@ impl Classifier {
                 let (dw, db) = (p.grad(&kernel), p.grad(&bias));
                 let grads = Conv2dGrads {
                     dy,
-                    dw: Some((&dw, &db)),
+                    dw: Some(&dw),
+                    db: Some(&db),
                     dcol,
                     dx,
                     dx_through: None,

@@ -257,7 +257,8 @@ impl Discriminator {
                 let (dw, db) = (p.grad(CONV_KERNEL[i]), p.grad(CONV_BIAS[i]));
                 let grads = Conv2dGrads {
                     dy: &b.d_a,
-                    dw: weights.then_some((&dw, &db)),
+                    dw: weights.then_some(&dw),
+                    db: weights.then_some(&db),
                     dcol: &b.dcol,
                     dx,
                     dx_through: i.checked_sub(1).map(|below| LeakyReluDropout {

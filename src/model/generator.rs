@@ -5,10 +5,10 @@ use super::{ModelShape, KERNEL, MAX_BLOCKS};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::activations::{self, Activation};
-use crate::ops::batchnorm;
+use crate::ops::batchnorm::{self, ThroughSelu};
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::embedding::{add_class_rows, class_rows_gradient};
-use crate::ops::matmul::{matmul, Operand};
+use crate::ops::matmul::{matmul, weight_and_bias_grads, Operand};
 use crate::ops::reduce::sum_columns;
 use crate::spec::conv::{conv2d_transpose_geometry, Geometry};
 
@@ -332,9 +332,13 @@ impl Generator {
             .as_ref()
             .expect("generator workspace was made without gradients");
         let (dw, db) = (p.grad(DECONV_KERNEL[i]), p.grad(DECONV_BIAS[i]));
+        // The next block's batch norm sums the bias gradient of a block
+        // before the last.
+        let last = i + 1 == ws.blocks.len();
         let grads = Conv2dGrads {
             dy: &g.d_a,
-            dw: Some((&dw, &db)),
+            dw: Some(&dw),
+            db: last.then_some(&db),
             dcol: &g.dcol,
             dx: Some(&g.d_h),
             dx_through: None,
@@ -408,10 +412,18 @@ impl Generator {
             let name = BN_GAMMA_BETA[i];
             let x = Self::block_input(ws, i);
             // The gradient at Dense's output, or through the previous
-            // block's SELU into its d_a.
-            let (selu_input, dx) = match i {
-                0 => (None, Self::d_h0(ws)),
-                _ => (Some(&ws.blocks[i - 1].a), &grads(i - 1).d_a),
+            // block's SELU into its d_a, with its bias gradient.
+            let bias_grad;
+            let (selu, dx) = match i.checked_sub(1) {
+                Some(j) => {
+                    bias_grad = p.grad(DECONV_BIAS[j]);
+                    let selu = ThroughSelu {
+                        pre: &ws.blocks[j].a,
+                        bias_grad: &bias_grad,
+                    };
+                    (Some(selu), &grads(j).d_a)
+                }
+                None => (None, Self::d_h0(ws)),
             };
             batchnorm::backward(
                 gpu,
@@ -421,24 +433,24 @@ impl Generator {
                 &p.value(name),
                 &g.d_h,
                 &p.grad(name),
-                selu_input,
+                selu,
                 dx,
             )?;
         }
         let d_h0 = Self::d_h0(ws);
         let d_h0 = d_h0.reshape(&[ws.batch, d_h0.len() / ws.batch])?;
-        matmul(
-            gpu,
-            prog,
-            Operand::transposed(&ws.z),
-            Operand::plain(&d_h0),
-            None,
-            &p.grad("dense.kernel"),
-        )?;
+        let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
+        // One product for both where it can, else the bias gradient's own
+        // pass.
+        if !weight_and_bias_grads(gpu, prog, &ws.z, &d_h0, (&dw, &db))? {
+            let z = Operand::transposed(&ws.z);
+            matmul(gpu, prog, z, Operand::plain(&d_h0), None, &dw)?;
+            sum_columns(gpu, prog, &d_h0, &db, 1.0)?;
+        }
         if let Some(labels) = &ws.labels {
             let grad = p.grad("dense.class_kernel");
             class_rows_gradient(gpu, prog, &d_h0, labels, None, &grad)?;
         }
-        sum_columns(gpu, prog, &d_h0, &p.grad("dense.bias"), 1.0)
+        Ok(())
     }
 }

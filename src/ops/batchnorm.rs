@@ -132,9 +132,19 @@ pub fn forward_inference(
     )
 }
 
-/// Backward: [dγ, dβ] into `dgamma_beta`, and dx. With `selu_input`, x
-/// is SELU(selu_input) and `dx` gets the gradient at `selu_input` instead,
-/// in the same pass (the generator's blocks after the first).
+/// The SELU in front of a batch norm in the generator's blocks after the
+/// first, for the backward pass to go through: x = SELU(pre), and pre is a
+/// transposed convolution's output, whose bias gradient the pass also
+/// makes.
+#[derive(Clone, Copy)]
+pub struct ThroughSelu<'a> {
+    pub pre: &'a Tensor,
+    pub bias_grad: &'a Tensor,
+}
+
+/// Backward: [dγ, dβ] into `dgamma_beta`, and dx. Through `selu`, `dx` gets
+/// the gradient at `selu.pre` instead, and `selu.bias_grad` its sum per
+/// channel, in the same pass.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     gpu: &Gpu,
@@ -144,20 +154,26 @@ pub fn backward(
     gamma_beta: &Tensor,
     dy: &Tensor,
     dgamma_beta: &Tensor,
-    selu_input: Option<&Tensor>,
+    selu: Option<ThroughSelu>,
     dx: &Tensor,
 ) -> Result<()> {
     let op = "batchnorm backward";
     let mut same = vec![("dy", dy), ("dx", dx)];
-    same.extend(selu_input.map(|t| ("selu_input", t)));
-    let p = params(
-        gpu,
-        op,
-        x,
-        gamma_beta,
-        &[("stats", stats), ("dgamma_beta", dgamma_beta)],
-        &same,
-    )?;
+    same.extend(selu.map(|s| ("SELU input", s.pre)));
+    let per_channel = [("stats", stats), ("dgamma_beta", dgamma_beta)];
+    let p = params(gpu, op, x, gamma_beta, &per_channel, &same)?;
+    if let Some(s) = selu {
+        if s.bias_grad.len() != p.channels as usize {
+            return shape_err(
+                op,
+                format!(
+                    "bias_grad {:?} should have one element per channel ({})",
+                    s.bias_grad.shape(),
+                    p.channels
+                ),
+            );
+        }
+    }
     let mut args = vec![
         (1, x),
         (2, stats),
@@ -166,8 +182,10 @@ pub fn backward(
         (5, dy),
         (7, dx),
     ];
-    args.extend(selu_input.map(|t| (6, t)));
-    let entry = match selu_input {
+    if let Some(s) = selu {
+        args.extend([(6, s.pre), (8, s.bias_grad)]);
+    }
+    let entry = match selu {
         None => "bn_backward",
         Some(_) => "bn_backward_selu",
     };

@@ -256,6 +256,58 @@ pub(crate) fn tn_product(
     }
 }
 
+/// Records a dense layer's weight gradient dw[M, N] = inputᵀ · d and its
+/// bias gradient db[N] = Σ_k d as one product (input [K, M], d [K, N]: the
+/// layer's input and the gradient at its output), where db follows dw in
+/// memory (as in a parameter set) and the subgroup kernels run; returns
+/// false, recording nothing, elsewhere.
+pub fn weight_and_bias_grads(
+    gpu: &Gpu,
+    prog: &mut Program,
+    input: &Tensor,
+    d: &Tensor,
+    (dw, db): (&Tensor, &Tensor),
+) -> Result<bool> {
+    let op = "dense weight and bias gradients";
+    let (&[k, m], &[kd, n]) = (input.shape(), d.shape()) else {
+        return shape_err(op, "input and d must be 2-D".to_string());
+    };
+    if kd != k || dw.len() != m * n || db.len() != n {
+        return shape_err(
+            op,
+            format!(
+                "input {:?} and d {:?} do not give dw {:?} and db {:?}",
+                input.shape(),
+                d.shape(),
+                dw.shape(),
+                db.shape()
+            ),
+        );
+    }
+    let both = match dw.followed_by(db) {
+        Some(both) if gpu.subgroup_matmul && n.is_multiple_of(4) => both,
+        _ => return Ok(false),
+    };
+    fits_u32(op, (m + 1) * n.max(k))?;
+    let params = Params {
+        m: (m + 1) as u32,
+        n: n as u32,
+        k: k as u32,
+        ones_row: 1,
+        ..Default::default()
+    };
+    tn_product(gpu, prog, params, &both, |p, params, target, groups| {
+        p.dispatch_at(
+            gpu,
+            ("matmul_subgroup", "matmul_tn_any_m"),
+            params,
+            &[(5, input), (2, d), (3, target)],
+            groups,
+        )
+    })?;
+    Ok(true)
+}
+
 /// FLOPs of an [M, K] · [K, N] product.
 pub fn flops(m: usize, n: usize, k: usize) -> f64 {
     2.0 * m as f64 * n as f64 * k as f64

@@ -141,10 +141,11 @@ async fn channel_mismatch_is_an_error() {
 }
 
 /// The generator's batch norms after the first read a SELU's output and
-/// pass their dx on through that SELU in the same pass: within a few ulps
-/// of `bn_backward` then `selu_backward` (the driver may order the fused
-/// products differently: lavapipe differs by one ulp in places), the same
-/// bits for [dγ, dβ], and the unfused CPU reference.
+/// pass their dx on through that SELU in the same pass, summing it per
+/// channel into the bias gradient of the convolution before: within a few
+/// ulps of `bn_backward` then `selu_backward` (the driver may order the
+/// fused products differently: lavapipe differs by one ulp in places), the
+/// same bits for [dγ, dβ], and the unfused CPU reference for both.
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn backward_through_selu_in_the_same_pass() {
     use gan_gpu::ops::activations::{self, Activation};
@@ -167,6 +168,11 @@ async fn backward_through_selu_in_the_same_pass() {
         zeros("running", &[2 * c]),
     );
     let (dgb, dgb2) = (zeros("dgb", &[2 * c]), zeros("dgb2", &[2 * c]));
+    let bias_grad = zeros("bias_grad", &[c]);
+    let selu = ThroughSelu {
+        pre: &pre_t,
+        bias_grad: &bias_grad,
+    };
     let (d_pre, dx, d_pre2) = (
         zeros("d_pre", &[rows, c]),
         zeros("dx", &[rows, c]),
@@ -175,23 +181,15 @@ async fn backward_through_selu_in_the_same_pass() {
     let mut prog = Program::new();
     activations::forward(gpu, &mut prog, Activation::Selu, &pre_t, &x).unwrap();
     forward_train(gpu, &mut prog, &x, &gbt, &stats, &running, false, &y).unwrap();
-    backward(
-        gpu,
-        &mut prog,
-        &x,
-        &stats,
-        &gbt,
-        &dyt,
-        &dgb,
-        Some(&pre_t),
-        &d_pre,
-    )
-    .unwrap();
+    let fused = |prog: &mut Program, selu| {
+        backward(gpu, prog, &x, &stats, &gbt, &dyt, &dgb, Some(selu), &d_pre)
+    };
+    fused(&mut prog, selu).unwrap();
     backward(gpu, &mut prog, &x, &stats, &gbt, &dyt, &dgb2, None, &dx).unwrap();
     activations::backward(gpu, &mut prog, Activation::Selu, &pre_t, &dx, &d_pre2).unwrap();
     gpu.run(&prog).unwrap();
     let mut got = Vec::new();
-    for t in [&d_pre, &d_pre2, &dgb, &dgb2] {
+    for t in [&d_pre, &d_pre2, &dgb, &dgb2, &bias_grad] {
         got.push(gpu.download::<f32>(t).await.unwrap());
     }
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
@@ -210,4 +208,15 @@ async fn backward_through_selu_in_the_same_pass() {
     let (dx_ref, _) = cpu::batchnorm::backward(&x64, &to64(&gb), &to64(&dy));
     let want = cpu::activations::backward(Activation::Selu, &to64(&pre), &dx_ref);
     assert_close("batch norm dx through SELU", &got[0], &want, 1e-4);
+    let sums: Vec<f64> = (0..c)
+        .map(|ch| (0..rows).map(|r| want[r * c + ch]).sum())
+        .collect();
+    assert_close("bias gradient before the SELU", &got[4], &sums, 1e-4);
+    let wrong = zeros("wrong", &[2 * c]);
+    let selu = ThroughSelu {
+        pre: &pre_t,
+        bias_grad: &wrong,
+    };
+    let err = fused(&mut Program::new(), selu).unwrap_err();
+    assert!(err.to_string().contains("bias_grad"), "{err}");
 }

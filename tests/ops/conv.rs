@@ -174,7 +174,8 @@ impl LayerCase {
                     };
                     let d = Conv2dGrads {
                         dy: &i[3],
-                        dw: Some((&o[2], &o[3])),
+                        dw: Some(&o[2]),
+                        db: Some(&o[3]),
                         dcol: &dcol,
                         dx: Some(&o[1]),
                         dx_through: None,
@@ -623,6 +624,7 @@ async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
             let grads = |dx, dx_through| Conv2dGrads {
                 dy: &dyt,
                 dw: None,
+                db: None,
                 dcol: &dcol,
                 dx: Some(dx),
                 dx_through,
@@ -716,7 +718,8 @@ async fn bias_gradient_comes_out_of_the_weight_gradient_product() {
                 let mut prog = Program::new();
                 let d = Conv2dGrads {
                     dy: &dyt,
-                    dw: Some((dw, db)),
+                    dw: Some(dw),
+                    db: Some(db),
                     dcol: &dcol,
                     dx: None,
                     dx_through: None,

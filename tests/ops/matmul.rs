@@ -221,3 +221,72 @@ async fn subgroup_kernels_only_where_they_are_valid() {
     assert!(!gpu_without_subgroups().await.subgroup_matmul);
     assert!(!gpu.subgroup_reason.is_empty());
 }
+
+/// A dense layer's weight and bias gradients as one product where the bias
+/// follows the kernel in memory (as in a parameter set): one dispatch (plus
+/// a split-K sum where K is long), the values of inputᵀ · d and Σ_k d, on
+/// shapes with an M that is no multiple of 4 and a K split into slices.
+/// Where the two are apart, or without subgroups, nothing is recorded and
+/// the caller runs the two passes.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn dense_weight_and_bias_gradients_in_one_product() {
+    use gan_gpu::ops::matmul::weight_and_bias_grads;
+    for (k, m, n) in [(64, 100, 128), (37, 5, 64), (2048, 8, 64), (37, 5, 12)] {
+        let input = random(k * m, 41);
+        let d = random(k * n, 42);
+        let dw_ref = cpu::matmul::matmul(
+            &cpu::matmul::transpose(&to64(&input), k, m),
+            &to64(&d),
+            m,
+            k,
+            n,
+        );
+        let db_ref: Vec<f64> = (0..n)
+            .map(|j| (0..k).map(|r| d[r * n + j] as f64).sum())
+            .collect();
+        for gpu in [gpu().await, gpu_without_subgroups().await] {
+            let it = gpu.upload("input", &[k, m], &input).unwrap();
+            let dt = gpu.upload("d", &[k, n], &d).unwrap();
+            let padded = (m * n).next_multiple_of(64);
+            let grads = gpu.zeros("grads", &[padded + n]).unwrap();
+            let (dw, db) = (
+                grads.view(0, &[m, n]).unwrap(),
+                grads.view(padded, &[n]).unwrap(),
+            );
+            let mut prog = Program::new();
+            let done = weight_and_bias_grads(gpu, &mut prog, &it, &dt, (&dw, &db)).unwrap();
+            let adjacent = padded == m * n;
+            let name = format!("{k}x{m}ᵀ·{k}x{n} on {}", gpu.info.name);
+            assert_eq!(done, adjacent && gpu.subgroup_matmul, "{name}");
+            if !done {
+                assert!(prog.is_empty(), "{name}: recorded although it declined");
+                continue;
+            }
+            gpu.run(&prog).unwrap();
+            assert_close(
+                &name,
+                &gpu.download::<f32>(&dw).await.unwrap(),
+                &dw_ref,
+                TOL,
+            );
+            let db_got = gpu.download::<f32>(&db).await.unwrap();
+            assert_close(&format!("{name} bias"), &db_got, &db_ref, TOL);
+        }
+    }
+    let gpu = gpu().await;
+    let t = |shape: &[usize]| gpu.zeros("t", shape).unwrap();
+    let grads = t(&[128 * 64 + 64]);
+    let (dw, db) = (
+        grads.view(0, &[128, 64]).unwrap(),
+        grads.view(128 * 64, &[64]).unwrap(),
+    );
+    let err = weight_and_bias_grads(
+        gpu,
+        &mut Program::new(),
+        &t(&[9, 100]),
+        &t(&[8, 64]),
+        (&dw, &db),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("[9, 100]"), "{err}");
+}

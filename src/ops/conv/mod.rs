@@ -101,14 +101,17 @@ pub fn conv2d_forward(
     })
 }
 
-/// Gradients of a Conv2d layer: `dw`, `db`, and `dx` when wanted (the first
-/// layer of the discriminator needs none); `dcol` is a column workspace
-/// (see [`col_workspace`]). With `dx_through`, `dx` is the gradient at the
-/// input of that LeakyReLU → dropout pair below the layer instead, applied
-/// as `dx` is stored (Conv2dTranspose ignores it).
+/// Gradients of a Conv2d layer: `dw`, `db` and `dx`, each when wanted (the
+/// first layer of the discriminator needs no dx; the generator's batch norm
+/// makes the bias gradient of the transposed convolution before it);
+/// `dcol` is a column workspace (see [`col_workspace`]). With `dx_through`,
+/// `dx` is the gradient at the input of that LeakyReLU → dropout pair below
+/// the layer instead, applied as `dx` is stored (Conv2dTranspose ignores
+/// it).
 pub struct Conv2dGrads<'a> {
     pub dy: &'a Tensor,
-    pub dw: Option<(&'a Tensor, &'a Tensor)>,
+    pub dw: Option<&'a Tensor>,
+    pub db: Option<&'a Tensor>,
     pub dcol: &'a Tensor,
     pub dx: Option<&'a Tensor>,
     pub dx_through: Option<LeakyReluDropout<'a>>,
@@ -127,11 +130,13 @@ pub fn conv2d_backward(
     let chunks = ColChunks::new(gpu, g, out_c)?;
     // The bias gradient comes out of the weight gradient's product where it
     // can, else from a pass of its own.
-    let dw_db = match d.dw {
-        Some(grads) if weight_and_bias_grads(gpu, prog, g, t.x, d.dy, grads)? => None,
-        other => other,
+    let (dw, db) = match (d.dw, d.db) {
+        (Some(dw), Some(db)) if weight_and_bias_grads(gpu, prog, g, t.x, d.dy, (dw, db))? => {
+            (None, None)
+        }
+        grads => grads,
     };
-    if let Some((dw, db)) = dw_db {
+    if let Some(dw) = dw {
         if implicit_tn(gpu, g, out_c) {
             im2col_t_product(gpu, prog, g, t.x, t.col, d.dy, dw)?;
         } else {
@@ -146,6 +151,8 @@ pub fn conv2d_backward(
                 im2col_t_product(gpu, prog, &c.g, &x, &col, &c.patch_side(d.dy)?, target)
             })?;
         }
+    }
+    if let Some(db) = db {
         sum_columns(gpu, prog, &as_2d(d.dy, out_c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
@@ -277,7 +284,7 @@ pub fn conv2d_transpose_backward(
         }
         Ok((dy, col))
     };
-    if let Some((dw, db)) = d.dw {
+    if let Some(dw) = d.dw {
         if gathered_dw {
             im2col_t_product(gpu, prog, g, d.dy, d.dcol, t.x, dw)?;
         } else {
@@ -286,6 +293,8 @@ pub fn conv2d_transpose_backward(
                 im2col_t_product(gpu, prog, &c.g, &dy, &col, &c.patch_side(t.x)?, target)
             })?;
         }
+    }
+    if let Some(db) = d.db {
         sum_columns(gpu, prog, &as_2d(d.dy, g.c)?, db, 1.0)?;
     }
     if let Some(dx) = d.dx {
