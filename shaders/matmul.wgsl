@@ -157,16 +157,20 @@ fn matvec_bias(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
 
 // N = 1 with K short and M long (the discriminator's dense weight gradient,
 // Aᵀ·d with A [batch, features]): one invocation per row, walking K, so
-// neighbouring invocations read neighbouring rows.
+// neighbouring invocations read neighbouring rows. With p.ones_row, A's
+// last row is ones: C's last row is Σ_k B[k], the layer's bias gradient.
 @compute @workgroup_size(GRID_WORKGROUP)
 fn matvec_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = index(gid, nwg);
     if row >= p.m {
         return;
     }
+    let rows = p.m - p.ones_row;
+    let ones = row >= rows;
+    let a_row = min(row, rows - 1u) * p.a_stride_m;
     var s = 0.0;
     for (var kk = 0u; kk < p.k; kk++) {
-        s = fma(a[row * p.a_stride_m + kk * p.a_stride_k], b[kk * p.b_stride_k], s);
+        s = fma(select(a[a_row + kk * p.a_stride_k], 1.0, ones), b[kk * p.b_stride_k], s);
     }
     c[row] = s;
 }

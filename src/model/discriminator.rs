@@ -8,7 +8,7 @@ use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::counter::RngSource;
 use crate::ops::dropout::{self, LeakyReluDropout};
 use crate::ops::embedding::{add_class_rows, class_rows_gradient, projection};
-use crate::ops::matmul::{matmul, Operand};
+use crate::ops::matmul::{matmul, weight_and_bias_grads, Operand};
 use crate::ops::reduce::sum_columns;
 use crate::ops::spectral_norm::{self, Spectral};
 use crate::spec::conv::{conv2d_geometry, Geometry};
@@ -344,15 +344,14 @@ impl Discriminator {
         let last = ws.blocks.last().expect("a discriminator has blocks");
         let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
         if weight_grads {
-            matmul(
-                gpu,
-                prog,
-                Operand::transposed(&flat),
-                Operand::plain(d_logits),
-                None,
-                &p.grad("dense.kernel"),
-            )?;
-            sum_columns(gpu, prog, d_logits, &p.grad("dense.bias"), 1.0)?;
+            let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
+            // One product for both where it can, else the bias gradient's
+            // own pass.
+            if !weight_and_bias_grads(gpu, prog, &flat, d_logits, (&dw, &db))? {
+                let features = Operand::transposed(&flat);
+                matmul(gpu, prog, features, Operand::plain(d_logits), None, &dw)?;
+                sum_columns(gpu, prog, d_logits, &db, 1.0)?;
+            }
             if let Some(labels) = &ws.labels {
                 let grad = p.grad("projection.class_rows");
                 class_rows_gradient(gpu, prog, &flat, labels, Some(d_logits), &grad)?;

@@ -259,8 +259,9 @@ pub(crate) fn tn_product(
 /// Records a dense layer's weight gradient dw[M, N] = inputᵀ · d and its
 /// bias gradient db[N] = Σ_k d as one product (input [K, M], d [K, N]: the
 /// layer's input and the gradient at its output), where db follows dw in
-/// memory (as in a parameter set) and the subgroup kernels run; returns
-/// false, recording nothing, elsewhere.
+/// memory (as in a parameter set) and a kernel takes a row of ones (N = 1
+/// everywhere, else the subgroup kernels); returns false, recording
+/// nothing, elsewhere.
 pub fn weight_and_bias_grads(
     gpu: &Gpu,
     prog: &mut Program,
@@ -285,7 +286,7 @@ pub fn weight_and_bias_grads(
         );
     }
     let both = match dw.followed_by(db) {
-        Some(both) if gpu.subgroup_matmul && n.is_multiple_of(4) => both,
+        Some(both) if n == 1 || (gpu.subgroup_matmul && n.is_multiple_of(4)) => both,
         _ => return Ok(false),
     };
     fits_u32(op, (m + 1) * n.max(k))?;
@@ -296,6 +297,18 @@ pub fn weight_and_bias_grads(
         ones_row: 1,
         ..Default::default()
     };
+    if n == 1 {
+        let params = Params {
+            a_stride_m: 1,
+            a_stride_k: m as u32,
+            b_stride_k: 1,
+            ..params
+        };
+        let groups = super::grid_1d(gpu, m + 1);
+        let args = [input, d, &both];
+        prog.dispatch(gpu, ("matmul", "matvec_rows"), &params, &args, groups)?;
+        return Ok(true);
+    }
     tn_product(gpu, prog, params, &both, |p, params, target, groups| {
         p.dispatch_at(
             gpu,
