@@ -21,7 +21,9 @@
 // tanh, lib/activation.wgsl) in col2im's store as well:
 // col2im_bias_activation* write y and act(y) in one pass. The
 // discriminator's input gradients pass through the LeakyReLU → dropout of
-// the layer below in the same way (col2im_leaky_relu_dropout*).
+// the layer below in the same way (col2im_leaky_relu_dropout*), and its
+// first layer's, in the generator's step, through the generator's tanh
+// (col2im_tanh_backward).
 
 struct Params {
     n: u32,
@@ -60,10 +62,11 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dst4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> act4: array<vec4<f32>>;
-// col2im_leaky_relu_dropout*: the signed dropout factor of each image
-// element (dropout.wgsl), as scalars and as vec4s
-@group(0) @binding(9) var<storage, read> factor: array<f32>;
-@group(0) @binding(10) var<storage, read> factor4: array<vec4<f32>>;
+// What col2im's gradient epilogues read per image element, as scalars and
+// as vec4s: col2im_leaky_relu_dropout*, the signed dropout factor
+// (dropout.wgsl); col2im_tanh_backward, tanh's input
+@group(0) @binding(9) var<storage, read> saved: array<f32>;
+@group(0) @binding(10) var<storage, read> saved4: array<vec4<f32>>;
 
 fn activate(v: f32) -> f32 {
     if p.activation == 1u {
@@ -212,7 +215,7 @@ fn col2im_leaky_relu_dropout_vec4(@builtin(global_invocation_id) gid: vec3<u32>,
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c / 4u {
         let v = gather4(i);
-        let g = factor4[i];
+        let g = saved4[i];
         dst4[i] = vec4(leaky_relu_dropout_grad(v.x, g.x, p.alpha), leaky_relu_dropout_grad(v.y, g.y, p.alpha), leaky_relu_dropout_grad(v.z, g.z, p.alpha), leaky_relu_dropout_grad(v.w, g.w, p.alpha));
     }
 }
@@ -221,6 +224,14 @@ fn col2im_leaky_relu_dropout_vec4(@builtin(global_invocation_id) gid: vec3<u32>,
 fn col2im_leaky_relu_dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.n * p.h * p.w * p.c {
-        dst[i] = leaky_relu_dropout_grad(gather(i), factor[i], p.alpha);
+        dst[i] = leaky_relu_dropout_grad(gather(i), saved[i], p.alpha);
+    }
+}
+
+@compute @workgroup_size(GRID_WORKGROUP)
+fn col2im_tanh_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i < p.n * p.h * p.w * p.c {
+        dst[i] = tanh_grad(gather(i), saved[i]);
     }
 }

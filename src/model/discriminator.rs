@@ -4,7 +4,7 @@ use super::params::{Init, ParamSet, ParamSpec};
 use super::{ModelShape, DROPOUT_RATE, KERNEL, LEAKY_SLOPE, MAX_BLOCKS};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
-use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
+use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors, Through};
 use crate::ops::counter::RngSource;
 use crate::ops::dropout::{self, LeakyReluDropout};
 use crate::ops::embedding::{add_class_rows, class_rows_gradient, projection};
@@ -88,9 +88,11 @@ struct DiscBlock {
 pub enum DiscGrads<'a> {
     /// The parameter gradients (the discriminator's own step).
     Weights,
-    /// Only the gradient with respect to the input images, into this tensor
-    /// (the generator's step, through a frozen discriminator).
-    Input(&'a Tensor),
+    /// Only the gradient with respect to the input images, taken on
+    /// through the tanh that made them (the generator's step, through a
+    /// frozen discriminator): into `d_pre`, the gradient at `pre`, tanh's
+    /// input.
+    InputThroughTanh { pre: &'a Tensor, d_pre: &'a Tensor },
 }
 
 impl Discriminator {
@@ -230,9 +232,8 @@ impl Discriminator {
     }
 
     /// Convolution `i` reading `x`: forward, or with `backward` = (input
-    /// gradient wanted, weight gradients wanted) its gradients. The input
-    /// gradient of a block above the first goes on through the
-    /// LeakyReLU → dropout of the block below, into that block's `d_a`.
+    /// gradient wanted, with the activation below it passes through;
+    /// weight gradients wanted) its gradients.
     fn conv(
         &self,
         gpu: &Gpu,
@@ -240,7 +241,7 @@ impl Discriminator {
         ws: &DiscWorkspace,
         i: usize,
         x: &Tensor,
-        backward: Option<(Option<&Tensor>, bool)>,
+        backward: Option<(Option<(&Tensor, Through)>, bool)>,
     ) -> Result<()> {
         let b = &ws.blocks[i];
         let p = &self.params;
@@ -260,11 +261,8 @@ impl Discriminator {
                     dw: weights.then_some(&dw),
                     db: weights.then_some(&db),
                     dcol: &b.dcol,
-                    dx,
-                    dx_through: i.checked_sub(1).map(|below| LeakyReluDropout {
-                        factor: &ws.blocks[below].factor,
-                        alpha: LEAKY_SLOPE,
-                    }),
+                    dx: dx.map(|(dx, _)| dx),
+                    dx_through: dx.map(|(_, through)| through),
                 };
                 conv::conv2d_backward(gpu, prog, &b.geo, b.out_c, &t, &grads)
             }
@@ -338,7 +336,9 @@ impl Discriminator {
     ) -> Result<()> {
         let (weight_grads, dx) = match wanted {
             DiscGrads::Weights => (true, None),
-            DiscGrads::Input(dx) => (false, Some(dx)),
+            DiscGrads::InputThroughTanh { pre, d_pre } => {
+                (false, Some((d_pre, Through::Tanh { pre })))
+            }
         };
         let p = &self.params;
         let last = ws.blocks.last().expect("a discriminator has blocks");
@@ -389,10 +389,20 @@ impl Discriminator {
                 )?;
             }
         }
+        // Each input gradient goes on through the activation below: the
+        // LeakyReLU → dropout of the block below, into its d_a, or the
+        // images' tanh.
         for i in (0..ws.blocks.len()).rev() {
             let (input, d_input) = match i {
                 0 => (x, dx),
-                _ => (&ws.blocks[i - 1].d, Some(&ws.blocks[i - 1].d_a)),
+                _ => {
+                    let below = &ws.blocks[i - 1];
+                    let through = Through::LeakyReluDropout(LeakyReluDropout {
+                        factor: &below.factor,
+                        alpha: LEAKY_SLOPE,
+                    });
+                    (&below.d, Some((&below.d_a, through)))
+                }
             };
             self.conv(gpu, prog, ws, i, input, Some((d_input, weight_grads)))?;
         }

@@ -4,7 +4,7 @@ use super::params::{Init, ParamSet, ParamSpec};
 use super::{ModelShape, KERNEL, MAX_BLOCKS};
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
-use crate::ops::activations::{self, Activation};
+use crate::ops::activations::Activation;
 use crate::ops::batchnorm::{self, ThroughSelu};
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors};
 use crate::ops::embedding::{add_class_rows, class_rows_gradient};
@@ -387,15 +387,23 @@ impl Generator {
         Ok(())
     }
 
+    /// The input of the generator's last activation, tanh, and where the
+    /// gradient at it goes: (pre, d_pre). The discriminator's input
+    /// gradient passes through tanh into `d_pre` as it is stored
+    /// (`DiscGrads::InputThroughTanh`), ready for [`Self::record_backward`].
+    pub fn tanh_input<'a>(&self, ws: &'a GenWorkspace) -> (&'a Tensor, &'a Tensor) {
+        let last = ws.blocks.last().expect("a generator has blocks");
+        let grads = last
+            .grads
+            .as_ref()
+            .expect("generator workspace was made without gradients");
+        (&last.a, &grads.d_a)
+    }
+
     /// Records the parameter gradients of Σ d_out · G(z) into the gradient
-    /// buffer (after a training-mode forward pass on the same workspace).
-    pub fn record_backward(
-        &self,
-        gpu: &Gpu,
-        prog: &mut Program,
-        ws: &GenWorkspace,
-        d_out: &Tensor,
-    ) -> Result<()> {
+    /// buffer, after a training-mode forward pass on the same workspace and
+    /// with the gradient at tanh's input in place (see [`Self::tanh_input`]).
+    pub fn record_backward(&self, gpu: &Gpu, prog: &mut Program, ws: &GenWorkspace) -> Result<()> {
         let p = &self.params;
         let grads = |i: usize| {
             ws.blocks[i]
@@ -405,9 +413,6 @@ impl Generator {
         };
         for i in (0..ws.blocks.len()).rev() {
             let (b, g) = (&ws.blocks[i], grads(i));
-            if i + 1 == ws.blocks.len() {
-                activations::backward(gpu, prog, Activation::Tanh, &b.a, d_out, &g.d_a)?;
-            }
             self.deconv(gpu, prog, ws, i, DeconvPass::Backward)?;
             let name = BN_GAMMA_BETA[i];
             let x = Self::block_input(ws, i);

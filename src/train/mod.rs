@@ -487,7 +487,6 @@ fn record_step(
     let disc_ws_g = disc.workspace(gpu, b)?;
     let x_d = gpu.zeros("discriminator input (fake, real)", &[2 * b, h, w, c])?;
     let x_g = gpu.zeros("generated images", &[b, h, w, c])?;
-    let dx_g = gpu.zeros("gradient of generated images", &[b, h, w, c])?;
     let real = 1.0 - cfg.label_smoothing;
     let labels_d: Vec<f32> = (0..2 * b).map(|i| if i < b { 0.0 } else { real }).collect();
     let labels_d = gpu.upload("labels fake/real", &[2 * b, 1], &labels_d)?;
@@ -592,15 +591,11 @@ fn record_step(
         metrics,
         METRICS_G_STEP,
     )?;
-    disc.record_backward(
-        gpu,
-        &mut p,
-        &disc_ws_g,
-        &x_g,
-        &d_logits_g,
-        DiscGrads::Input(&dx_g),
-    )?;
-    gen.record_backward(gpu, &mut p, &gen_ws, &dx_g)?;
+    disc.record_backward(gpu, &mut p, &disc_ws_g, &x_g, &d_logits_g, {
+        let (pre, d_pre) = gen.tanh_input(&gen_ws);
+        DiscGrads::InputThroughTanh { pre, d_pre }
+    })?;
+    gen.record_backward(gpu, &mut p, &gen_ws)?;
     let gp = &gen.params;
     optim::step(
         gpu,

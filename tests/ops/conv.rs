@@ -1,6 +1,6 @@
 use crate::common::*;
 use gan_gpu::cpu;
-use gan_gpu::gpu::{Gpu, Program};
+use gan_gpu::gpu::{Gpu, Program, Tensor};
 use gan_gpu::ops::conv::*;
 use gan_gpu::spec::conv::*;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -564,6 +564,62 @@ async fn transpose_forward_applies_its_activation_in_the_same_pass() {
     assert!(err.to_string().contains("SELU or tanh"), "{err}");
 }
 
+/// A convolution's input gradient on random dy and kernel (from seeds 2
+/// and 3), recorded with and without an activation below to pass through:
+/// the fixture of the `input_gradient_passes_through_*` tests.
+struct InputGradient {
+    g: Geometry,
+    out_c: usize,
+    w: Vec<f32>,
+    dy: Vec<f32>,
+    tensors: [Tensor; 7],
+}
+
+impl InputGradient {
+    fn new(gpu: &Gpu, g: Geometry, out_c: usize) -> InputGradient {
+        let w = random(g.cols() * out_c, 2);
+        let dy = random(g.rows() * out_c, 3);
+        let patches = [g.n, g.oh, g.ow, out_c];
+        let tensors = [
+            gpu.upload("w", &[g.kh, g.kw, g.c, out_c], &w).unwrap(),
+            gpu.upload("dy", &patches, &dy).unwrap(),
+            gpu.zeros("x", &g.image_shape()).unwrap(),
+            gpu.zeros("b", &[out_c]).unwrap(),
+            gpu.zeros("y", &patches).unwrap(),
+            col_workspace(gpu, "col", &g, out_c).unwrap(),
+            col_workspace(gpu, "dcol", &g, out_c).unwrap(),
+        ];
+        InputGradient {
+            g,
+            out_c,
+            w,
+            dy,
+            tensors,
+        }
+    }
+
+    fn record(&self, gpu: &Gpu, prog: &mut Program, dx: &Tensor, through: Option<Through>) {
+        let [w, dy, x, b, y, col, dcol] = &self.tensors;
+        let t = Conv2dTensors { x, w, b, col, y };
+        let d = Conv2dGrads {
+            dy,
+            dw: None,
+            db: None,
+            dcol,
+            dx: Some(dx),
+            dx_through: through,
+        };
+        conv2d_backward(gpu, prog, &self.g, self.out_c, &t, &d).unwrap();
+    }
+
+    /// The CPU reference of the plain input gradient.
+    fn reference(&self) -> Vec<f64> {
+        let g = &self.g;
+        let x = vec![0.0; g.n * g.h * g.w * g.c];
+        cpu::conv::conv2d_backward(g, self.out_c, &x, &to64(&self.w), &to64(&self.dy)).0
+    }
+}
+
 /// A discriminator convolution's input gradient goes on through the
 /// LeakyReLU → dropout of the layer below in col2im's store: the same bits
 /// as col2im then `leaky_relu_dropout_backward`, and the unfused CPU
@@ -583,19 +639,15 @@ async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
         (geo(5, (8, 8), 3, 4, 5, 1, Padding::Same), 4),
     ] {
         for gpu in [gpu().await, gpu_with_small_bindings(false).await] {
+            let case = InputGradient::new(gpu, g, out_c);
             let pre = random(g.n * g.h * g.w * g.c, 1);
-            let w = random(g.cols() * out_c, 2);
-            let dy = random(g.rows() * out_c, 3);
-            let up = |label, shape: &[usize], v: &[f32]| gpu.upload(label, shape, v).unwrap();
-            let (pre_t, wt, dyt) = (
-                up("pre-activation", &g.image_shape(), &pre),
-                up("w", &[g.kh, g.kw, g.c, out_c], &w),
-                up("dy", &[g.n, g.oh, g.ow, out_c], &dy),
-            );
+            let pre_t = gpu
+                .upload("pre-activation", &g.image_shape(), &pre)
+                .unwrap();
             let zeros = |label| gpu.zeros(label, &g.image_shape()).unwrap();
-            let (factor, x, dx, d_drop, dx2) = (
+            let (factor, out, dx, d_drop, dx2) = (
                 zeros("factor"),
-                zeros("x"),
+                zeros("out"),
                 zeros("dx"),
                 zeros("d_drop"),
                 zeros("dx2"),
@@ -611,33 +663,15 @@ async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
                 salt: 1,
                 counter: &ctr,
             };
-            let b = gpu.zeros("b", &[out_c]).unwrap();
-            let col = col_workspace(gpu, "col", &g, out_c).unwrap();
-            let dcol = col_workspace(gpu, "dcol", &g, out_c).unwrap();
-            let t = Conv2dTensors {
-                x: &x,
-                w: &wt,
-                b: &b,
-                col: &col,
-                y: &dyt,
-            };
-            let grads = |dx, dx_through| Conv2dGrads {
-                dy: &dyt,
-                dw: None,
-                db: None,
-                dcol: &dcol,
-                dx: Some(dx),
-                dx_through,
-            };
-            let through = LeakyReluDropout {
+            let through = Through::LeakyReluDropout(LeakyReluDropout {
                 factor: &factor,
                 alpha,
-            };
+            });
             let mut prog = Program::new();
-            leaky_relu_dropout_forward(gpu, &mut prog, alpha, rate, rng, &pre_t, &factor, &x)
+            leaky_relu_dropout_forward(gpu, &mut prog, alpha, rate, rng, &pre_t, &factor, &out)
                 .unwrap();
-            conv2d_backward(gpu, &mut prog, &g, out_c, &t, &grads(&dx, Some(through))).unwrap();
-            conv2d_backward(gpu, &mut prog, &g, out_c, &t, &grads(&d_drop, None)).unwrap();
+            case.record(gpu, &mut prog, &dx, Some(through));
+            case.record(gpu, &mut prog, &d_drop, None);
             leaky_relu_dropout_backward(gpu, &mut prog, alpha, &factor, &d_drop, &dx2).unwrap();
             gpu.run(&prog).unwrap();
             let mut got = Vec::new();
@@ -646,20 +680,14 @@ async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
             }
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got[0]), bits(&got[1]), "{g:?}");
-            let xs = vec![0.0; pre.len()];
-            let (d_conv, _, _) = cpu::conv::conv2d_backward(&g, out_c, &xs, &to64(&w), &to64(&dy));
             let mask: Vec<f64> = got[2].iter().map(|f| f.abs() as f64).collect();
             let want = cpu::activations::backward(
                 Activation::LeakyRelu(alpha),
                 &to64(&pre),
-                &cpu::dropout::backward(&mask, &d_conv),
+                &cpu::dropout::backward(&mask, &case.reference()),
             );
-            assert_close(
-                "input gradient through LeakyReLU → dropout",
-                &got[0],
-                &want,
-                TOL,
-            );
+            let what = "input gradient through LeakyReLU → dropout";
+            assert_close(what, &got[0], &want, TOL);
         }
     }
 }
@@ -747,6 +775,39 @@ async fn bias_gradient_comes_out_of_the_weight_gradient_product() {
                 assert_close(&format!("{name}, {how}: dw"), dw, &dw_ref, TOL);
                 assert_close(&format!("{name}, {how}: db"), db, &db_ref, TOL);
             }
+        }
+    }
+}
+
+/// In the generator's step the discriminator's first input gradient goes on
+/// through the generator's tanh in col2im's store: the same bits as col2im
+/// then `tanh_backward`, and the CPU reference, for one and three image
+/// channels, whole and in chunks past a binding limit.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn input_gradient_passes_through_tanh_in_the_same_pass() {
+    use gan_gpu::ops::activations::{self, Activation};
+    for (g, out_c) in [
+        (geo(5, (8, 8), 1, 16, 5, 2, Padding::Same), 16),
+        (geo(5, (8, 8), 3, 4, 5, 1, Padding::Same), 4),
+    ] {
+        for gpu in [gpu().await, gpu_with_small_bindings(false).await] {
+            let case = InputGradient::new(gpu, g, out_c);
+            let pre = random(g.n * g.h * g.w * g.c, 4);
+            let pre_t = gpu.upload("tanh input", &g.image_shape(), &pre).unwrap();
+            let zeros = |label| gpu.zeros(label, &g.image_shape()).unwrap();
+            let (d_pre, d_image, d_pre2) = (zeros("d_pre"), zeros("d_image"), zeros("d_pre2"));
+            let mut prog = Program::new();
+            case.record(gpu, &mut prog, &d_pre, Some(Through::Tanh { pre: &pre_t }));
+            case.record(gpu, &mut prog, &d_image, None);
+            activations::backward(gpu, &mut prog, Activation::Tanh, &pre_t, &d_image, &d_pre2)
+                .unwrap();
+            gpu.run(&prog).unwrap();
+            let got = gpu.download::<f32>(&d_pre).await.unwrap();
+            let two = gpu.download::<f32>(&d_pre2).await.unwrap();
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&two), "{g:?}");
+            let want = cpu::activations::backward(Activation::Tanh, &to64(&pre), &case.reference());
+            assert_close("input gradient through tanh", &got, &want, TOL);
         }
     }
 }

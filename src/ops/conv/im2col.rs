@@ -171,22 +171,71 @@ pub fn col2im_bias_activation(
     )
 }
 
-/// Records image = the gradient at the input of the LeakyReLU → dropout
-/// pair `through` from col2im(col), the gradient at its output: a
-/// discriminator convolution's input gradient, passed on to the layer below.
-pub fn col2im_leaky_relu_dropout(
+/// The activation below a convolution that its input gradient passes
+/// through as col2im stores it, so that the gradient lands at that
+/// activation's input.
+#[derive(Clone, Copy)]
+pub enum Through<'a> {
+    /// A discriminator block's LeakyReLU → dropout pair.
+    LeakyReluDropout(LeakyReluDropout<'a>),
+    /// The generator's tanh, with its input: in the generator's step, the
+    /// discriminator's input gradient goes on into the generator.
+    Tanh { pre: &'a Tensor },
+}
+
+impl<'a> Through<'a> {
+    /// The tensor the epilogue reads per image element.
+    pub(crate) fn saved(&self) -> &'a Tensor {
+        match self {
+            Through::LeakyReluDropout(l) => l.factor,
+            Through::Tanh { pre } => pre,
+        }
+    }
+
+    /// The same with `saved` (a chunk's view of it) instead.
+    pub(crate) fn with_saved(self, saved: &'a Tensor) -> Through<'a> {
+        match self {
+            Through::LeakyReluDropout(l) => {
+                Through::LeakyReluDropout(LeakyReluDropout { factor: saved, ..l })
+            }
+            Through::Tanh { .. } => Through::Tanh { pre: saved },
+        }
+    }
+}
+
+/// Records image = the gradient at the input of the activation `through`
+/// from col2im(col), the gradient at its output: a convolution's input
+/// gradient, passed on through the layer below.
+pub fn col2im_through(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
     col: &Tensor,
-    through: LeakyReluDropout,
+    through: Through,
     image: &Tensor,
 ) -> Result<()> {
-    let op = "col2im with LeakyReLU → dropout backward";
+    let op = "col2im through an activation's gradient";
     expect(op, "image", image, g.n * g.h * g.w * g.c)?;
-    expect(op, "factor", through.factor, image.len())?;
+    expect(
+        op,
+        "the activation's saved tensor",
+        through.saved(),
+        image.len(),
+    )?;
     expect(op, "col", col, g.rows() * g.cols())?;
     fits_u32(op, col.len())?;
+    let through = match through {
+        Through::LeakyReluDropout(l) => l,
+        Through::Tanh { pre } => {
+            return prog.dispatch_at(
+                gpu,
+                ("conv", "col2im_tanh_backward"),
+                &params(g),
+                &[(1, col), (2, image), (9, pre)],
+                grid_1d(gpu, image.len()),
+            )
+        }
+    };
     let p = Params {
         alpha: through.alpha,
         ..params(g)

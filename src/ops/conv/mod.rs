@@ -17,9 +17,8 @@ mod implicit;
 
 pub use chunks::col_workspace;
 pub(crate) use im2col::mirror;
-pub use im2col::{col2im, col2im_bias_activation, col2im_leaky_relu_dropout, im2col};
+pub use im2col::{col2im, col2im_bias_activation, col2im_through, im2col, Through};
 
-use super::dropout::LeakyReluDropout;
 use super::matmul::{matmul, Operand};
 use super::reduce::sum_columns;
 use crate::error::{shape_err, Result};
@@ -105,16 +104,15 @@ pub fn conv2d_forward(
 /// first layer of the discriminator needs no dx; the generator's batch norm
 /// makes the bias gradient of the transposed convolution before it);
 /// `dcol` is a column workspace (see [`col_workspace`]). With `dx_through`,
-/// `dx` is the gradient at the input of that LeakyReLU → dropout pair below
-/// the layer instead, applied as `dx` is stored (Conv2dTranspose ignores
-/// it).
+/// `dx` is the gradient at the input of that activation below the layer
+/// instead, applied as `dx` is stored (Conv2dTranspose ignores it).
 pub struct Conv2dGrads<'a> {
     pub dy: &'a Tensor,
     pub dw: Option<&'a Tensor>,
     pub db: Option<&'a Tensor>,
     pub dcol: &'a Tensor,
     pub dx: Option<&'a Tensor>,
-    pub dx_through: Option<LeakyReluDropout<'a>>,
+    pub dx_through: Option<Through<'a>>,
 }
 
 pub fn conv2d_backward(
@@ -163,12 +161,8 @@ pub fn conv2d_backward(
             match d.dx_through {
                 None => col2im(gpu, prog, &c.g, &dcol, None, &dx),
                 Some(through) => {
-                    let factor = c.image_side(through.factor)?;
-                    let through = LeakyReluDropout {
-                        factor: &factor,
-                        ..through
-                    };
-                    col2im_leaky_relu_dropout(gpu, prog, &c.g, &dcol, through, &dx)
+                    let saved = c.image_side(through.saved())?;
+                    col2im_through(gpu, prog, &c.g, &dcol, through.with_saved(&saved), &dx)
                 }
             }
         })?;
