@@ -16,6 +16,49 @@
 
 @group(0) @binding(5) var<storage, read> image1: array<f32>;
 
+// The discriminator's convolutions go on through LeakyReLU and dropout in
+// their store (*_leaky_relu_dropout, after counter.wgsl, rng.wgsl and
+// activation.wgsl): C gets the dropout's output and `factor` the signed
+// factor dropout.wgsl's leaky_relu_dropout_forward would store, drawn from
+// the same stream at the same element indices, so the bits are the same.
+@group(0) @binding(6) var<storage, read_write> factor: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> counter: StepCounter;
+
+// LeakyReLU → dropout of 4 elements from element i on.
+fn leaky_relu_dropout4(v: vec4<f32>, key: u32, i: u32) -> array<vec4<f32>, 2> {
+    let m = vec4(dropout_factor(key, i, p.drop_threshold, p.drop_scale), dropout_factor(key, i + 1u, p.drop_threshold, p.drop_scale), dropout_factor(key, i + 2u, p.drop_threshold, p.drop_scale), dropout_factor(key, i + 3u, p.drop_threshold, p.drop_scale));
+    let r = array(leaky_relu_dropout(v.x, m.x, p.alpha), leaky_relu_dropout(v.y, m.y, p.alpha), leaky_relu_dropout(v.z, m.z, p.alpha), leaky_relu_dropout(v.w, m.w, p.alpha));
+    return array(vec4(r[0].x, r[1].x, r[2].x, r[3].x), vec4(r[0].y, r[1].y, r[2].y, r[3].y));
+}
+
+// store_row (tile_vec4.wgsl) through LeakyReLU → dropout.
+fn store_row_leaky_relu_dropout(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, key: u32) {
+    if row >= p.m || col0 >= p.n {
+        return;
+    }
+    let i = row * p.n + col0;
+    let a = leaky_relu_dropout4(lo, key, i);
+    c[i / 4u] = a[0];
+    factor[i / 4u] = a[1];
+    if col0 + 4u < p.n {
+        let b = leaky_relu_dropout4(hi, key, i + 4u);
+        c[i / 4u + 1u] = b[0];
+        factor[i / 4u + 1u] = b[1];
+    }
+}
+
+fn store_block_leaky_relu_dropout(row0: u32, col0: u32, acc: array<vec4<f32>, 16>, bias_lo: vec4<f32>, bias_hi: vec4<f32>) {
+    let key = rng_key(p.drop_seed, p.drop_salt, counter.step);
+    store_row_leaky_relu_dropout(row0 + 0u, col0, acc[0] + bias_lo, acc[1] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 1u, col0, acc[2] + bias_lo, acc[3] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 2u, col0, acc[4] + bias_lo, acc[5] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 3u, col0, acc[6] + bias_lo, acc[7] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 4u, col0, acc[8] + bias_lo, acc[9] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 5u, col0, acc[10] + bias_lo, acc[11] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 6u, col0, acc[12] + bias_lo, acc[13] + bias_hi, key);
+    store_row_leaky_relu_dropout(row0 + 7u, col0, acc[14] + bias_lo, acc[15] + bias_hi, key);
+}
+
 // The vec4 of image channels 4·ci4 .. 4·ci4 + 4 that im2col puts at
 // (patch, tap (ky, kx)), or zeros where the tap falls in the padding.
 fn image_vec4(patch_row: u32, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
@@ -93,6 +136,13 @@ fn conv_nn_bias(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
     let t = tile_of(lid, wid, sg_lane);
     let bb = bias_pair(t.col0);
     store_block(t.row0, t.col0, block_conv_nn(t), bb[0], bb[1]);
+}
+
+@compute @workgroup_size(64)
+fn conv_nn_bias_leaky_relu_dropout(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    let bb = bias_pair(t.col0);
+    store_block_leaky_relu_dropout(t.row0, t.col0, block_conv_nn(t), bb[0], bb[1]);
 }
 
 @compute @workgroup_size(64)
@@ -175,6 +225,13 @@ fn conv1_nn_bias(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
     let t = tile_of(lid, wid, sg_lane);
     let bb = bias_pair(t.col0);
     store_block(t.row0, t.col0, block_conv1_nn(t), bb[0], bb[1]);
+}
+
+@compute @workgroup_size(64)
+fn conv1_nn_bias_leaky_relu_dropout(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of(lid, wid, sg_lane);
+    let bb = bias_pair(t.col0);
+    store_block_leaky_relu_dropout(t.row0, t.col0, block_conv1_nn(t), bb[0], bb[1]);
 }
 
 @compute @workgroup_size(64)

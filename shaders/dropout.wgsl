@@ -5,6 +5,8 @@
 // the backward pass multiplies the upstream gradient by the same factor.
 //
 // The discriminator's LeakyReLU → dropout pairs run as one pass each way
+// where they cannot run in the store of the convolution before them
+// (conv_implicit.wgsl's *_leaky_relu_dropout)
 // (leaky_relu_dropout_*): the stored factor carries the sign of the
 // activation's input (+m where x > 0, else -m), which is all LeakyReLU's
 // gradient needs, so neither x nor LeakyReLU's output is kept. Both give
@@ -40,8 +42,7 @@ struct Params {
 
 // Element i's factor: 0 or 1 / (1 - rate), from the step's random stream.
 fn keep_factor(i: u32) -> f32 {
-    let key = rng_key(p.seed, p.salt, counter.step);
-    return select(0.0, p.scale, rng_u32(key, i) >= p.threshold);
+    return dropout_factor(rng_key(p.seed, p.salt, counter.step), i, p.threshold, p.scale);
 }
 
 @compute @workgroup_size(GRID_WORKGROUP)
@@ -59,11 +60,9 @@ fn dropout_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 fn leaky_relu_dropout_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if i < p.len {
-        let m = keep_factor(i);
-        let x = input[i];
-        let positive = x > 0.0;
-        mask[i] = select(-m, m, positive);
-        output[i] = select(p.alpha * x, x, positive) * m;
+        let r = leaky_relu_dropout(input[i], keep_factor(i), p.alpha);
+        output[i] = r.x;
+        mask[i] = r.y;
     }
 }
 

@@ -43,7 +43,17 @@ const FILES: &[File] = &[
     file!("activations", [GRID, ACTIVATION]),
     file!("batchnorm", [GRID, ACTIVATION]),
     file!("conv", [GRID, ACTIVATION]),
-    file!("conv_implicit", [MATMUL_PARAMS, TILE_VEC4, TILE_SUBGROUP]),
+    file!(
+        "conv_implicit",
+        [
+            MATMUL_PARAMS,
+            TILE_VEC4,
+            TILE_SUBGROUP,
+            COUNTER,
+            RNG,
+            ACTIVATION
+        ]
+    ),
     file!("data", [GRID, COUNTER]),
     file!("dropout", [GRID, COUNTER, RNG, ACTIVATION]),
     file!("ema", [GRID, COUNTER]),

@@ -28,6 +28,13 @@ fn tanh_grad(dy: f32, v: f32) -> f32 {
     return dy * (1.0 - t * t);
 }
 
+// LeakyReLU (slope alpha below zero) then dropout's factor m: (the output,
+// m signed as x), the factor leaky_relu_dropout_grad takes back.
+fn leaky_relu_dropout(x: f32, m: f32, alpha: f32) -> vec2<f32> {
+    let positive = x > 0.0;
+    return vec2(select(alpha * x, x, positive) * m, select(-m, m, positive));
+}
+
 // The gradient at LeakyReLU's input from d, the gradient at the output of
 // the dropout that follows it, and g, the factor leaky_relu_dropout_forward
 // stored (dropout.wgsl): the dropout factor signed as LeakyReLU's input. A

@@ -31,7 +31,16 @@ struct Params {
     // M - 1 rows, so that C's last row is the column sums of B (a layer's
     // bias gradient, in the product that makes its weight gradient).
     ones_row: u32,
+    // conv_implicit.wgsl's *_leaky_relu_dropout: LeakyReLU's slope, then
+    // dropout's stream and threshold (rng.wgsl's dropout_factor).
+    alpha: f32,
+    drop_seed: u32,
+    drop_salt: u32,
+    drop_threshold: u32,
+    drop_scale: f32,
     _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

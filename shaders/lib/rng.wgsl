@@ -20,6 +20,13 @@ fn rng_u32(key: u32, i: u32) -> u32 {
     return pcg_hash(key ^ pcg_hash(i));
 }
 
+// Inverted dropout's factor for element i: 0, or `scale` = 1 / (1 - rate)
+// where its random u32 is >= threshold = rate · 2³² (an integer comparison,
+// so the mask is bit-identical on every device).
+fn dropout_factor(key: u32, i: u32, threshold: u32, scale: f32) -> f32 {
+    return select(0.0, scale, rng_u32(key, i) >= threshold);
+}
+
 // Uniform in [0, 1) with 24 random bits.
 fn rng_uniform(key: u32, i: u32) -> f32 {
     return f32(rng_u32(key, i) >> 8u) * (1.0 / 16777216.0);

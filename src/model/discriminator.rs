@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::conv::{self, Conv2dGrads, Conv2dTensors, Through};
 use crate::ops::counter::RngSource;
-use crate::ops::dropout::{self, LeakyReluDropout};
+use crate::ops::dropout::{self, LeakyReluDropout, LeakyReluDropoutForward};
 use crate::ops::embedding::{add_class_rows, class_rows_gradient, projection};
 use crate::ops::matmul::{matmul, weight_and_bias_grads, Operand};
 use crate::ops::reduce::sum_columns;
@@ -82,6 +82,16 @@ struct DiscBlock {
     /// The gradient at `a`.
     d_a: Tensor,
     dcol: Tensor,
+}
+
+/// What [`Discriminator::conv`] records.
+enum ConvPass<'a> {
+    /// The block's forward pass: the convolution, then LeakyReLU → dropout
+    /// into the block's output.
+    Forward(LeakyReluDropoutForward<'a>),
+    /// The gradients: the input gradient when wanted, with the activation
+    /// below that it passes through; the weight gradients when wanted.
+    Backward(Option<(&'a Tensor, Through<'a>)>, bool),
 }
 
 /// What a backward pass computes.
@@ -231,9 +241,7 @@ impl Discriminator {
         })
     }
 
-    /// Convolution `i` reading `x`: forward, or with `backward` = (input
-    /// gradient wanted, with the activation below it passes through;
-    /// weight gradients wanted) its gradients.
+    /// Block `i`'s convolution reading `x`, one way or the other.
     fn conv(
         &self,
         gpu: &Gpu,
@@ -241,7 +249,7 @@ impl Discriminator {
         ws: &DiscWorkspace,
         i: usize,
         x: &Tensor,
-        backward: Option<(Option<(&Tensor, Through)>, bool)>,
+        pass: ConvPass,
     ) -> Result<()> {
         let b = &ws.blocks[i];
         let p = &self.params;
@@ -252,9 +260,11 @@ impl Discriminator {
             col: &b.col,
             y: &b.a,
         };
-        match backward {
-            None => conv::conv2d_forward(gpu, prog, &b.geo, b.out_c, &t),
-            Some((dx, weights)) => {
+        match pass {
+            ConvPass::Forward(then) => {
+                conv::conv2d_forward_leaky_relu_dropout(gpu, prog, &b.geo, b.out_c, &t, then, &b.d)
+            }
+            ConvPass::Backward(dx, weights) => {
                 let (dw, db) = (p.grad(CONV_KERNEL[i]), p.grad(CONV_BIAS[i]));
                 let grads = Conv2dGrads {
                     dy: &b.d_a,
@@ -291,18 +301,13 @@ impl Discriminator {
                 0 => x,
                 _ => &ws.blocks[i - 1].d,
             };
-            self.conv(gpu, prog, ws, i, input, None)?;
-            let (rate, rng) = (DROPOUT_RATE, dropout(i));
-            dropout::leaky_relu_dropout_forward(
-                gpu,
-                prog,
-                LEAKY_SLOPE,
-                rate,
-                rng,
-                &b.a,
-                &b.factor,
-                &b.d,
-            )?;
+            let then = LeakyReluDropoutForward {
+                alpha: LEAKY_SLOPE,
+                rate: DROPOUT_RATE,
+                rng: dropout(i),
+                factor: &b.factor,
+            };
+            self.conv(gpu, prog, ws, i, input, ConvPass::Forward(then))?;
         }
         let last = ws.blocks.last().expect("a discriminator has blocks");
         let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
@@ -404,7 +409,8 @@ impl Discriminator {
                     (&below.d, Some((&below.d_a, through)))
                 }
             };
-            self.conv(gpu, prog, ws, i, input, Some((d_input, weight_grads)))?;
+            let pass = ConvPass::Backward(d_input, weight_grads);
+            self.conv(gpu, prog, ws, i, input, pass)?;
         }
         if let (Some(sn), true) = (&self.spectral, weight_grads) {
             for (i, (name, _)) in sn.kernels.iter().enumerate() {

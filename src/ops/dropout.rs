@@ -21,6 +21,18 @@ struct Params {
     _pad: u32,
 }
 
+/// A LeakyReLU → dropout pair's forward pass, for the convolution before
+/// it to apply in its store (`ops::conv::conv2d_forward_leaky_relu_dropout`):
+/// the slope below zero, the dropout rate and stream, and where the signed
+/// factor goes.
+#[derive(Clone, Copy)]
+pub struct LeakyReluDropoutForward<'a> {
+    pub alpha: f32,
+    pub rate: f32,
+    pub rng: RngSource<'a>,
+    pub factor: &'a Tensor,
+}
+
 /// A LeakyReLU → dropout pair's backward pass, for the kernel that makes
 /// its input gradient to apply in its store: the factor
 /// [`leaky_relu_dropout_forward`] stored and the slope below zero.
@@ -30,7 +42,7 @@ pub struct LeakyReluDropout<'a> {
     pub alpha: f32,
 }
 
-fn check_rate(op: &str, rate: f32) -> Result<()> {
+pub(crate) fn check_rate(op: &str, rate: f32) -> Result<()> {
     if !(0.0..1.0).contains(&rate) {
         return Err(Error::Argument {
             op: op.to_string(),

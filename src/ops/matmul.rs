@@ -38,7 +38,14 @@ pub(crate) struct Params {
     /// 1: A gets a last row of ones (`shaders/conv_implicit.wgsl`'s weight
     /// gradients, whose last row of C is then the bias gradient).
     pub ones_row: u32,
-    pub _pad1: u32,
+    /// `shaders/conv_implicit.wgsl`'s *_leaky_relu_dropout: LeakyReLU's
+    /// slope, and dropout's seed, salt, threshold and scale.
+    pub alpha: f32,
+    pub drop_seed: u32,
+    pub drop_salt: u32,
+    pub drop_threshold: u32,
+    pub drop_scale: f32,
+    pub _pad1: [u32; 3],
 }
 
 /// An operand and whether it is used transposed: `A` is stored [M, K]
@@ -333,8 +340,30 @@ pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
         "matmul_vec4",
         "Params",
         [
-            m, n, k, k_split, a_stride_m, a_stride_k, b_stride_k, b_stride_n, h, w, c4, oh, ow, kh,
-            kw, stride, pad_top, pad_left, ones_row
+            m,
+            n,
+            k,
+            k_split,
+            a_stride_m,
+            a_stride_k,
+            b_stride_k,
+            b_stride_n,
+            h,
+            w,
+            c4,
+            oh,
+            ow,
+            kh,
+            kw,
+            stride,
+            pad_top,
+            pad_left,
+            ones_row,
+            alpha,
+            drop_seed,
+            drop_salt,
+            drop_threshold,
+            drop_scale
         ]
     )
 }

@@ -168,3 +168,13 @@ pub fn check_gradient(
 pub fn dot(y: &[f64], r: &[f64]) -> f64 {
     y.iter().zip(r).map(|(a, b)| a * b).sum()
 }
+
+/// A step counter at `step` on the device, for the random streams.
+pub fn step_counter(gpu: &Gpu, step: u32) -> Tensor {
+    gan_gpu::ops::counter::StepCounter {
+        step,
+        batch_start: 0,
+    }
+    .upload(gpu, "counter")
+    .unwrap()
+}

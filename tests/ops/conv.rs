@@ -629,7 +629,7 @@ impl InputGradient {
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
     use gan_gpu::ops::activations::Activation;
-    use gan_gpu::ops::counter::{RngSource, StepCounter};
+    use gan_gpu::ops::counter::RngSource;
     use gan_gpu::ops::dropout::{
         leaky_relu_dropout_backward, leaky_relu_dropout_forward, LeakyReluDropout,
     };
@@ -652,12 +652,7 @@ async fn input_gradient_passes_through_leaky_relu_dropout_in_the_same_pass() {
                 zeros("d_drop"),
                 zeros("dx2"),
             );
-            let ctr = StepCounter {
-                step: 5,
-                batch_start: 0,
-            }
-            .upload(gpu, "counter")
-            .unwrap();
+            let ctr = step_counter(gpu, 5);
             let rng = RngSource {
                 seed: 7,
                 salt: 1,
@@ -810,4 +805,125 @@ async fn input_gradient_passes_through_tanh_in_the_same_pass() {
             assert_close("input gradient through tanh", &got, &want, TOL);
         }
     }
+}
+
+/// A discriminator block's forward pass, the convolution then LeakyReLU →
+/// dropout, in one product store where the product gathers im2col: the same
+/// bits (output and signed factor) as `conv2d_forward` then
+/// `leaky_relu_dropout_forward`, which the adapters without subgroups run,
+/// and the unfused CPU reference, for one and eight channels.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn forward_applies_leaky_relu_dropout_in_the_store() {
+    use gan_gpu::ops::activations::Activation;
+    use gan_gpu::ops::counter::{RngSource, StepCounter};
+    use gan_gpu::ops::dropout::{leaky_relu_dropout_forward, LeakyReluDropoutForward};
+    let (alpha, rate) = (0.2f32, 0.3f32);
+    for (g, out_c) in [
+        (geo(3, (28, 28), 1, 16, 5, 2, Padding::Same), 16),
+        (geo(2, (14, 14), 8, 12, 5, 2, Padding::Same), 12),
+    ] {
+        let x = random(g.n * g.h * g.w * g.c, 7);
+        let w = random(g.cols() * out_c, 8);
+        let b = random(out_c, 9);
+        for gpu in [gpu().await, gpu_without_subgroups().await] {
+            let up = |label, shape: &[usize], v: &[f32]| gpu.upload(label, shape, v).unwrap();
+            let (xt, wt, bt) = (
+                up("x", &g.image_shape(), &x),
+                up("w", &[g.kh, g.kw, g.c, out_c], &w),
+                up("b", &[out_c], &b),
+            );
+            let patches = [g.n, g.oh, g.ow, out_c];
+            let zeros = |label| gpu.zeros(label, &patches).unwrap();
+            let (pre, out, factor, pre2, out2, factor2) = (
+                zeros("pre"),
+                zeros("out"),
+                zeros("factor"),
+                zeros("pre2"),
+                zeros("out2"),
+                zeros("factor2"),
+            );
+            let col = col_workspace(gpu, "col", &g, out_c).unwrap();
+            let ctr = step_counter(gpu, 3);
+            let rng = RngSource {
+                seed: 5,
+                salt: 6,
+                counter: &ctr,
+            };
+            let tensors = |y| Conv2dTensors {
+                x: &xt,
+                w: &wt,
+                b: &bt,
+                col: &col,
+                y,
+            };
+            let then = LeakyReluDropoutForward {
+                alpha,
+                rate,
+                rng,
+                factor: &factor,
+            };
+            let mut prog = Program::new();
+            conv2d_forward_leaky_relu_dropout(
+                gpu,
+                &mut prog,
+                &g,
+                out_c,
+                &tensors(&pre),
+                then,
+                &out,
+            )
+            .unwrap();
+            let fused = prog.len();
+            conv2d_forward(gpu, &mut prog, &g, out_c, &tensors(&pre2)).unwrap();
+            leaky_relu_dropout_forward(gpu, &mut prog, alpha, rate, rng, &pre2, &factor2, &out2)
+                .unwrap();
+            gpu.run(&prog).unwrap();
+            let name = format!("{g:?} on {}", gpu.info.name);
+            if gpu.subgroup_matmul {
+                assert_eq!(fused, 1, "{name}: one dispatch");
+            }
+            let mut got = Vec::new();
+            for t in [&out, &out2, &factor, &factor2] {
+                got.push(gpu.download::<f32>(t).await.unwrap());
+            }
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got[0]), bits(&got[1]), "{name}: output");
+            assert_eq!(bits(&got[2]), bits(&got[3]), "{name}: factor");
+            let y = cpu::conv::conv2d_forward(&g, out_c, &to64(&x), &to64(&w), &to64(&b));
+            let leaky = cpu::activations::forward(Activation::LeakyRelu(alpha), &y);
+            let (want, _) = cpu::dropout::forward(&leaky, rate, 5, 6, 3);
+            assert_close(&name, &got[0], &want, TOL);
+        }
+    }
+    let gpu = gpu().await;
+    let g = geo(1, (8, 8), 1, 4, 3, 1, Padding::Same);
+    let z = |shape: &[usize]| gpu.zeros("t", shape).unwrap();
+    let (x, w, b, y, f) = (
+        z(&g.image_shape()),
+        z(&[3, 3, 1, 4]),
+        z(&[4]),
+        z(&[1, 8, 8, 4]),
+        z(&[1, 8, 8, 4]),
+    );
+    let ctr = StepCounter::default().upload(gpu, "counter").unwrap();
+    let then = LeakyReluDropoutForward {
+        alpha,
+        rate: 1.0,
+        rng: RngSource {
+            seed: 0,
+            salt: 0,
+            counter: &ctr,
+        },
+        factor: &f,
+    };
+    let t = Conv2dTensors {
+        x: &x,
+        w: &w,
+        b: &b,
+        col: &z(&[64, 9]),
+        y: &y,
+    };
+    let err = conv2d_forward_leaky_relu_dropout(gpu, &mut Program::new(), &g, 4, &t, then, &y)
+        .unwrap_err();
+    assert!(err.to_string().contains("rate 1"), "{err}");
 }

@@ -188,12 +188,7 @@ async fn leaky_relu_dropout_matches_the_two_kernels() {
         x[i] = if i % 2 == 0 { 0.0 } else { -0.0 };
     }
     let dy = random(len, 12);
-    let ctr = StepCounter {
-        step: 17,
-        batch_start: 0,
-    }
-    .upload(gpu, "counter")
-    .unwrap();
+    let ctr = step_counter(gpu, 17);
     let rng = RngSource {
         seed: 99,
         salt: 3,
@@ -268,12 +263,7 @@ async fn dense_input_gradient_passes_through_leaky_relu_dropout() {
     d_out[4] = -0.0;
     let mut kernel = random(cols, 23);
     kernel[5] = -0.0;
-    let ctr = StepCounter {
-        step: 4,
-        batch_start: 0,
-    }
-    .upload(gpu, "counter")
-    .unwrap();
+    let ctr = step_counter(gpu, 4);
     let rng = RngSource {
         seed: 8,
         salt: 2,

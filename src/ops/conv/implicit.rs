@@ -6,8 +6,10 @@
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
+use crate::ops::dropout::LeakyReluDropoutForward;
 use crate::ops::matmul::{matmul, tn_product, Operand, Params as MatmulParams};
 use crate::spec::conv::Geometry;
+use crate::spec::dropout::{scale, threshold};
 
 /// Whether `im2col(image) · B[cols, n]` can skip materialising im2col: the
 /// implicit product needs the subgroup kernels and 4-channel vec4 runs, or
@@ -66,6 +68,42 @@ fn implicit_product(
         (true, false) => "conv1_nn",
         (true, true) => "conv1_nn_bias",
     };
+    prog.dispatch_at(gpu, ("conv_implicit", entry), &params, &args, groups)
+}
+
+/// Records out = dropout(LeakyReLU(im2col(image) · b[cols, n] + bias)) and
+/// the signed dropout factor, in the implicit product's store: a
+/// discriminator block's forward pass where `implicit_nn` allows.
+pub(super) fn implicit_product_leaky_relu_dropout(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    (image, b, bias): (&Tensor, &Tensor, &Tensor),
+    then: &LeakyReluDropoutForward,
+    out: &Tensor,
+) -> Result<()> {
+    let n = out.len() / g.rows();
+    let params = MatmulParams {
+        alpha: then.alpha,
+        drop_seed: then.rng.seed,
+        drop_salt: then.rng.salt,
+        drop_threshold: threshold(then.rate),
+        drop_scale: scale(then.rate),
+        ..implicit_params(g, g.rows(), n, g.cols())
+    };
+    let groups = [n.div_ceil(64) as u32, g.rows().div_ceil(64) as u32, 1];
+    let (image_binding, entry) = match g.c {
+        1 => (5, "conv1_nn_bias_leaky_relu_dropout"),
+        _ => (1, "conv_nn_bias_leaky_relu_dropout"),
+    };
+    let args = [
+        (image_binding, image),
+        (2, b),
+        (3, out),
+        (4, bias),
+        (6, then.factor),
+        (7, then.rng.counter),
+    ];
     prog.dispatch_at(gpu, ("conv_implicit", entry), &params, &args, groups)
 }
 

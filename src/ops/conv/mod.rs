@@ -19,6 +19,7 @@ pub use chunks::col_workspace;
 pub(crate) use im2col::mirror;
 pub use im2col::{col2im, col2im_bias_activation, col2im_through, im2col, Through};
 
+use super::dropout::{check_rate, leaky_relu_dropout_forward, LeakyReluDropoutForward};
 use super::matmul::{matmul, Operand};
 use super::reduce::sum_columns;
 use crate::error::{shape_err, Result};
@@ -27,7 +28,8 @@ use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
 use chunks::{Chunk, ColChunks};
 use implicit::{
-    as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_tn, weight_and_bias_grads,
+    as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_product_leaky_relu_dropout,
+    implicit_tn, weight_and_bias_grads,
 };
 
 pub(super) fn expect(op: &str, what: &str, t: &Tensor, len: usize) -> Result<()> {
@@ -98,6 +100,39 @@ pub fn conv2d_forward(
             &c.patch_side(t.y)?,
         )
     })
+}
+
+/// A discriminator block's forward pass: the convolution, then LeakyReLU →
+/// dropout (`then`) into `out`, with the signed dropout factor into
+/// `then.factor`. Where the product gathers im2col (`implicit_nn`), one
+/// dispatch whose store applies both and leaves `t.y` alone; elsewhere the
+/// convolution into `t.y`, then `leaky_relu_dropout_forward` from it.
+pub fn conv2d_forward_leaky_relu_dropout(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    out_c: usize,
+    t: &Conv2dTensors,
+    then: LeakyReluDropoutForward,
+    out: &Tensor,
+) -> Result<()> {
+    let layer = "conv2d forward → LeakyReLU → dropout";
+    check_kernel(layer, t.w, [g.kh, g.kw, g.c, out_c], t.b, out_c)?;
+    expect(layer, "out", out, g.rows() * out_c)?;
+    expect(layer, "factor", then.factor, g.rows() * out_c)?;
+    check_rate(layer, then.rate)?;
+    if implicit_nn(gpu, g, out_c) {
+        let operands = (t.x, t.w, t.b);
+        return implicit_product_leaky_relu_dropout(gpu, prog, g, operands, &then, out);
+    }
+    conv2d_forward(gpu, prog, g, out_c, t)?;
+    let LeakyReluDropoutForward {
+        alpha,
+        rate,
+        rng,
+        factor,
+    } = then;
+    leaky_relu_dropout_forward(gpu, prog, alpha, rate, rng, t.y, factor, out)
 }
 
 /// Gradients of a Conv2d layer: `dw`, `db` and `dx`, each when wanted (the
