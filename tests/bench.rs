@@ -108,7 +108,8 @@ fn against_compares_two_binaries() {
 }
 
 /// `bench --profile` times every dispatch of the step: each kernel row has
-/// a time, and the calls add up to the step's dispatches.
+/// a time, the calls add up to the step's dispatches, and the matrix
+/// products (only they) have a GFLOP/s.
 #[test]
 fn profile_times_every_dispatch_of_the_step() {
     let opts = tiny(&[]);
@@ -128,7 +129,7 @@ fn profile_times_every_dispatch_of_the_step() {
         .unwrap()
         .parse()
         .unwrap();
-    let rows: Vec<&str> = table.lines().skip(4).collect();
+    let rows: Vec<&str> = table.lines().skip(5).collect();
     let calls: usize = rows
         .iter()
         .map(|r| {
@@ -141,4 +142,9 @@ fn profile_times_every_dispatch_of_the_step() {
         .sum();
     assert_eq!(calls, dispatches, "{table}");
     assert!(rows.iter().any(|r| r.contains("optim::adam")), "{table}");
+    for r in &rows {
+        let gflops = r.split_whitespace().nth(4).unwrap();
+        let product = r.starts_with("matmul") || r.starts_with("conv_implicit");
+        assert_eq!(gflops != "-", product, "{r}\n{table}");
+    }
 }

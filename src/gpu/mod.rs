@@ -7,7 +7,7 @@ pub mod profile;
 mod program;
 mod tensor;
 
-pub use program::Program;
+pub use program::{Program, Work};
 pub use tensor::Tensor;
 
 use crate::error::{Error, Result};

@@ -3,7 +3,7 @@
 //! allows it (TIMESTAMP_QUERY_INSIDE_PASSES), else one pass per dispatch
 //! with the pass's own timestamps (which adds a pass boundary each).
 
-use super::{Gpu, Program};
+use super::{Gpu, Program, Work};
 use crate::error::{Error, Result};
 
 /// How timestamps are taken on this device.
@@ -20,6 +20,7 @@ pub enum TimestampMode {
 pub struct DispatchTime {
     pub kernel: String,
     pub ns: f64,
+    pub work: Work,
 }
 
 impl Gpu {
@@ -81,12 +82,13 @@ impl Gpu {
         let ticks: Vec<u64> = self.read_mapped(&staging).await?;
         let period = self.queue.get_timestamp_period() as f64;
         Ok(program
-            .kernel_names()
+            .kernels()
             .into_iter()
             .zip(ticks.chunks_exact(2))
-            .map(|(kernel, t)| DispatchTime {
+            .map(|((kernel, work), t)| DispatchTime {
                 kernel: kernel.to_string(),
                 ns: t[1].saturating_sub(t[0]) as f64 * period,
+                work,
             })
             .collect())
     }

@@ -13,6 +13,19 @@ struct Dispatch {
     pipeline: Arc<Pipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+    /// The work the profile divides by its time.
+    work: Work,
+}
+
+/// A dispatch's work, for the profile's GFLOP/s and GB/s.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Work {
+    /// A matrix product's 2·M·N·K (0 for other kernels).
+    pub flops: f64,
+    /// The bytes of every tensor bound, each counted once: the kernel's
+    /// traffic if it touches each byte once (a product re-reads its inputs
+    /// from cache, a gather reads some of them more than once).
+    pub bytes: f64,
 }
 
 impl Dispatch {
@@ -41,6 +54,14 @@ impl Program {
 
     pub fn is_empty(&self) -> bool {
         self.dispatches.is_empty()
+    }
+
+    /// Counts `flops` as the matrix-product work of the dispatch recorded
+    /// last (the profile's GFLOP/s).
+    pub fn count_flops(&mut self, flops: f64) {
+        if let Some(d) = self.dispatches.last_mut() {
+            d.work.flops = flops;
+        }
     }
 
     /// Appends another program's dispatches after this one's.
@@ -91,19 +112,21 @@ impl Program {
         let bind_group = gpu.validated(&format!("binding kernel {name}"), || {
             Ok(bind(gpu, &name, &pipeline, params, args))
         })?;
+        let bytes = args.iter().map(|(_, t)| t.bytes() as f64).sum();
         self.dispatches.push(Dispatch {
             pipeline,
             bind_group,
             workgroups,
+            work: Work { flops: 0.0, bytes },
         });
         Ok(())
     }
 
-    /// Names (`file::entry`) of the kernels in dispatch order.
-    pub(crate) fn kernel_names(&self) -> Vec<&str> {
+    /// Names (`file::entry`) and work of the kernels in dispatch order.
+    pub(crate) fn kernels(&self) -> Vec<(&str, Work)> {
         self.dispatches
             .iter()
-            .map(|d| d.pipeline.name.as_str())
+            .map(|d| (d.pipeline.name.as_str(), d.work))
             .collect()
     }
 

@@ -153,7 +153,14 @@ pub fn matmul(
         } else {
             "matmul_vec4"
         };
-        return prog.dispatch(gpu, (shader, entry), &params, &args, groups);
+        return dispatch_product(
+            gpu,
+            prog,
+            (shader, entry),
+            &params,
+            &numbered(&args),
+            groups,
+        );
     }
     // One dimension is not a multiple of 4 (the one-channel convolutions'
     // 5·5·1 = 25): the subgroup file reads that operand, or writes C, as
@@ -181,8 +188,9 @@ pub fn matmul(
         if let Some((entry, bound)) = any {
             if entry == "matmul_tn_any_m" {
                 return tn_product(gpu, prog, params, c, |p, params, target, groups| {
-                    p.dispatch_at(
+                    dispatch_product(
                         gpu,
+                        p,
                         ("matmul_subgroup", entry),
                         params,
                         &[(5, a.tensor), (2, b.tensor), (3, target)],
@@ -190,7 +198,8 @@ pub fn matmul(
                     )
                 });
             }
-            return prog.dispatch_at(gpu, ("matmul_subgroup", entry), &params, &bound, groups);
+            let kernel = ("matmul_subgroup", entry);
+            return dispatch_product(gpu, prog, kernel, &params, &bound, groups);
         }
     }
     // A long dot product per row: split K across a workgroup; with K short
@@ -202,18 +211,54 @@ pub fn matmul(
         } else {
             "matvec"
         };
-        return prog.dispatch(gpu, ("matmul", entry), &params, &args, rows);
+        return dispatch_product(
+            gpu,
+            prog,
+            ("matmul", entry),
+            &params,
+            &numbered(&args),
+            rows,
+        );
     }
     if n == 1 && bias.is_none() {
         let groups = super::grid_1d(gpu, m);
-        return prog.dispatch(gpu, ("matmul", "matvec_rows"), &params, &args, groups);
+        let kernel = ("matmul", "matvec_rows");
+        return dispatch_product(gpu, prog, kernel, &params, &numbered(&args), groups);
     }
     let entry = if bias.is_some() {
         "matmul_bias"
     } else {
         "matmul"
     };
-    prog.dispatch(gpu, ("matmul", entry), &params, &args, groups)
+    dispatch_product(
+        gpu,
+        prog,
+        ("matmul", entry),
+        &params,
+        &numbered(&args),
+        groups,
+    )
+}
+
+/// Records one product's dispatch and counts its 2·M·N·K FLOPs (from
+/// `params`) for the profile.
+pub(crate) fn dispatch_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    kernel: (&'static str, &'static str),
+    params: &Params,
+    args: &[(u32, &Tensor)],
+    workgroups: [u32; 3],
+) -> Result<()> {
+    prog.dispatch_at(gpu, kernel, params, args, workgroups)?;
+    let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
+    prog.count_flops(flops(m, n, k));
+    Ok(())
+}
+
+/// `args` bound at 1, 2, ... in order.
+fn numbered<'a>(args: &[&'a Tensor]) -> Vec<(u32, &'a Tensor)> {
+    (1..).zip(args.iter().copied()).collect()
 }
 
 /// Workgroups a product should offer the device before splitting its K:
@@ -312,13 +357,14 @@ pub fn weight_and_bias_grads(
             ..params
         };
         let groups = super::grid_1d(gpu, m + 1);
-        let args = [input, d, &both];
-        prog.dispatch(gpu, ("matmul", "matvec_rows"), &params, &args, groups)?;
+        let args = numbered(&[input, d, &both]);
+        dispatch_product(gpu, prog, ("matmul", "matvec_rows"), &params, &args, groups)?;
         return Ok(true);
     }
     tn_product(gpu, prog, params, &both, |p, params, target, groups| {
-        p.dispatch_at(
+        dispatch_product(
             gpu,
+            p,
             ("matmul_subgroup", "matmul_tn_any_m"),
             params,
             &[(5, input), (2, d), (3, target)],

@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::ops::dropout::LeakyReluDropoutForward;
-use crate::ops::matmul::{matmul, tn_product, Operand, Params as MatmulParams};
+use crate::ops::matmul::{dispatch_product, matmul, tn_product, Operand, Params as MatmulParams};
 use crate::spec::conv::Geometry;
 use crate::spec::dropout::{scale, threshold};
 
@@ -68,7 +68,7 @@ fn implicit_product(
         (true, false) => "conv1_nn",
         (true, true) => "conv1_nn_bias",
     };
-    prog.dispatch_at(gpu, ("conv_implicit", entry), &params, &args, groups)
+    dispatch_product(gpu, prog, ("conv_implicit", entry), &params, &args, groups)
 }
 
 /// Records out = dropout(LeakyReLU(im2col(image) · b[cols, n] + bias)) and
@@ -104,7 +104,7 @@ pub(super) fn implicit_product_leaky_relu_dropout(
         (6, then.factor),
         (7, then.rng.counter),
     ];
-    prog.dispatch_at(gpu, ("conv_implicit", entry), &params, &args, groups)
+    dispatch_product(gpu, prog, ("conv_implicit", entry), &params, &args, groups)
 }
 
 /// Records out[cols, n] = im2col(image)ᵀ · d[rows, n] (split over the
@@ -130,8 +130,9 @@ fn implicit_product_t(
         (1, "conv_tn")
     };
     tn_product(gpu, prog, params, out, |p, params, target, groups| {
-        p.dispatch_at(
+        dispatch_product(
             gpu,
+            p,
             ("conv_implicit", entry),
             params,
             &[(image_binding, image), (2, d), (3, target)],
