@@ -927,3 +927,40 @@ async fn forward_applies_leaky_relu_dropout_in_the_store() {
         .unwrap_err();
     assert!(err.to_string().contains("rate 1"), "{err}");
 }
+
+/// A transposed convolution's input gradient has no activation epilogue:
+/// asking for one is an error naming the layer, not a silent plain dx.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn transpose_backward_refuses_an_activation_to_pass_through() {
+    let gpu = gpu().await;
+    let g =
+        conv2d_transpose_geometry("t", 1, (4, 4), &spec(4, 1, (3, 3), 2, Padding::Same)).unwrap();
+    let z = |shape: &[usize]| gpu.zeros("t", shape).unwrap();
+    let (x, w, b, y) = (
+        z(&[1, 4, 4, 4]),
+        z(&[3, 3, 1, 4]),
+        z(&[1]),
+        z(&g.image_shape()),
+    );
+    let (col, dx) = (col_workspace(gpu, "col", &g, 4).unwrap(), z(&[1, 4, 4, 4]));
+    let t = Conv2dTensors {
+        x: &x,
+        w: &w,
+        b: &b,
+        col: &col,
+        y: &y,
+    };
+    let d = Conv2dGrads {
+        dy: &y,
+        dw: None,
+        db: None,
+        dcol: &col,
+        dx: Some(&dx),
+        dx_through: Some(Through::Tanh { pre: &dx }),
+    };
+    let err = conv2d_transpose_backward(gpu, &mut Program::new(), &g, 4, &t, &d).unwrap_err();
+    assert!(
+        err.to_string().contains("conv2d_transpose backward"),
+        "{err}"
+    );
+}

@@ -22,7 +22,7 @@ pub use im2col::{col2im, col2im_bias_activation, col2im_through, im2col, Through
 use super::dropout::{check_rate, leaky_relu_dropout_forward, LeakyReluDropoutForward};
 use super::matmul::{matmul, Operand};
 use super::reduce::sum_columns;
-use crate::error::{shape_err, Result};
+use crate::error::{shape_err, Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
@@ -140,7 +140,7 @@ pub fn conv2d_forward_leaky_relu_dropout(
 /// makes the bias gradient of the transposed convolution before it);
 /// `dcol` is a column workspace (see [`col_workspace`]). With `dx_through`,
 /// `dx` is the gradient at the input of that activation below the layer
-/// instead, applied as `dx` is stored (Conv2dTranspose ignores it).
+/// instead, applied as `dx` is stored (Conv2d only).
 pub struct Conv2dGrads<'a> {
     pub dy: &'a Tensor,
     pub dw: Option<&'a Tensor>,
@@ -296,6 +296,12 @@ pub fn conv2d_transpose_backward(
 ) -> Result<()> {
     let layer = "conv2d_transpose backward";
     expect(layer, "dy", d.dy, g.n * g.h * g.w * g.c)?;
+    if d.dx_through.is_some() {
+        return Err(Error::Argument {
+            op: layer.to_string(),
+            msg: "its input gradient cannot pass through an activation (dx_through)".to_string(),
+        });
+    }
     let chunks = ColChunks::new(gpu, g, in_c)?;
     // im2col(dy) is materialised only for a product that cannot gather it:
     // once for both when it fits one binding, else a chunk at a time.
