@@ -68,12 +68,15 @@ pub struct DiscWorkspace {
     d_features: Option<Tensor>,
 }
 
-/// Block i: the convolution, then LeakyReLU and dropout in one pass; and
-/// their gradients.
+/// Block i: the convolution, then LeakyReLU and dropout (in the product's
+/// store where it gathers im2col, else one pass after it); and their
+/// gradients.
 struct DiscBlock {
     geo: Geometry,
     out_c: usize,
     col: Tensor,
+    /// The convolution's output, LeakyReLU's input: written only where
+    /// LeakyReLU → dropout runs as a pass of its own.
     a: Tensor,
     /// The dropout factor, signed as `a` (see `ops::dropout`).
     factor: Tensor,
