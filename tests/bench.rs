@@ -49,7 +49,9 @@ fn bench_runs_on_tiny_shapes_and_reports_every_op() {
     }
     assert_eq!(report.steps.len(), 1);
     let s = &report.steps[0];
-    assert!(s.ms_per_step > 0.0 && s.dispatches_per_step > 50, "{s:?}");
+    // A whole step: every layer's forward and backward passes (46
+    // dispatches at this size with the subgroup kernels, more without).
+    assert!(s.ms_per_step > 0.0 && s.dispatches_per_step >= 40, "{s:?}");
     let table = format_report(&report);
     assert!(table.contains("ms/step") && table.contains(&report.adapter));
     let json = serde_json::to_value(&report).unwrap();
