@@ -234,9 +234,10 @@ fn conv1_nn_bias_leaky_relu_dropout(@builtin(local_invocation_index) lid: u32, @
     store_block_leaky_relu_dropout(t.row0, t.col0, block_conv1_nn(t), bb[0], bb[1]);
 }
 
-@compute @workgroup_size(64)
+// Workgroups of 32 rows: M is the 25 (or 26) taps of one channel.
+@compute @workgroup_size(32)
 fn conv1_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
-    let t = tile_of(lid, wid, sg_lane);
+    let t = tile_of_32(lid, wid, sg_lane);
     c_base = wid.z * p.m * p.n / 4u;
     store_block(t.row0, t.col0, block_conv1_tn(t, k_range(wid.z)), vec4(0.0), vec4(0.0));
 }

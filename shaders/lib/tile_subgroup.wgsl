@@ -28,6 +28,15 @@ fn tile_of(lid: u32, wid: vec3<u32>, sg_lane: u32) -> Tile {
     return Tile((wid.y * 8u + lid / 8u) * 8u, (wid.x * 8u + lid % 8u) * 8u, lane, sg_lane - lane);
 }
 
+// tile_of for a workgroup of 32 invocations, which covers 32 rows × 64
+// columns of C: for a product whose M is short (conv1_tn's kh·kw = 25
+// taps), on which a 64-row workgroup would spend most of its work on rows
+// past C.
+fn tile_of_32(lid: u32, wid: vec3<u32>, sg_lane: u32) -> Tile {
+    let lane = sg_lane % 8u;
+    return Tile((wid.y * 4u + lid / 8u) * 8u, (wid.x * 8u + lid % 8u) * 8u, lane, sg_lane - lane);
+}
+
 // The 8 rows' vec4s of A, each loaded by one lane of the group.
 fn shuffle8(mine: vec4<f32>, base: u32) -> array<vec4<f32>, 8> {
     return array(subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), subgroupShuffle(mine, base + 4u), subgroupShuffle(mine, base + 5u), subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u));

@@ -298,6 +298,9 @@ async fn conv2d_parity() {
     // and an M that are no multiples of 4.
     conv_case(geo(4, (28, 28), 1, 8, 5, 2, Padding::Same), 8).await;
     conv_case(geo(3, (9, 9), 1, 4, 3, 2, Padding::Same), 4).await;
+    // 7·7 = 49 taps: the one-channel weight gradient's rows span two of its
+    // 32-row workgroups.
+    conv_case(geo(2, (14, 14), 1, 8, 7, 2, Padding::Same), 8).await;
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
