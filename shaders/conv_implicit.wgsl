@@ -59,35 +59,43 @@ fn store_block_leaky_relu_dropout(row0: u32, col0: u32, acc: array<vec4<f32>, 16
     store_row_leaky_relu_dropout(row0 + 7u, col0, acc[14] + bias_lo, acc[15] + bias_hi, key);
 }
 
-// The vec4 of image channels 4·ci4 .. 4·ci4 + 4 that im2col puts at
-// (patch, tap (ky, kx)), or zeros where the tap falls in the padding.
-fn image_vec4(patch_row: u32, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
+// A patch: where its image's pixels start (in pixels) and its top-left
+// pixel (negative in the padding).
+struct Patch {
+    image: u32,
+    y0: i32,
+    x0: i32,
+}
+
+fn patch_of(patch_row: u32) -> Patch {
     let ox = patch_row % p.ow;
     let oy = (patch_row / p.ow) % p.oh;
     let bi = patch_row / (p.ow * p.oh);
-    let iy = i32(oy * p.stride + ky) - i32(p.pad_top);
-    let ix = i32(ox * p.stride + kx) - i32(p.pad_left);
+    return Patch(bi * p.h * p.w, i32(oy * p.stride) - i32(p.pad_top), i32(ox * p.stride) - i32(p.pad_left));
+}
+
+// The vec4 of image channels 4·ci4 .. 4·ci4 + 4 that im2col puts at
+// (patch, tap (ky, kx)), or zeros where the tap falls in the padding.
+fn image_vec4(patch_row: u32, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
+    let pt = patch_of(patch_row);
+    let iy = pt.y0 + i32(ky);
+    let ix = pt.x0 + i32(kx);
     let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-    let pixel = select(0u, (bi * p.h + u32(iy)) * p.w + u32(ix), inside);
+    let pixel = select(0u, pt.image + u32(iy) * p.w + u32(ix), inside);
     return select(vec4(0.0), a[pixel * p.c4 + ci4], inside);
 }
 
 fn block_conv_nn(t: Tile) -> array<vec4<f32>, 16> {
-    let patch_row = min(t.row0 + t.lane, p.m - 1u);
-    let ox = patch_row % p.ow;
-    let oy = (patch_row / p.ow) % p.oh;
-    let bi = patch_row / (p.ow * p.oh);
-    let y0 = i32(oy * p.stride) - i32(p.pad_top);
-    let x0 = i32(ox * p.stride) - i32(p.pad_left);
+    let pt = patch_of(min(t.row0 + t.lane, p.m - 1u));
     let cb = col_blocks(t.col0);
     var acc: array<vec4<f32>, 16>;
     var kk = 0u;
     for (var ky = 0u; ky < p.kh; ky++) {
-        let iy = y0 + i32(ky);
+        let iy = pt.y0 + i32(ky);
         for (var kx = 0u; kx < p.kw; kx++) {
-            let ix = x0 + i32(kx);
+            let ix = pt.x0 + i32(kx);
             let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-            let pixel = select(0u, ((bi * p.h + u32(iy)) * p.w + u32(ix)) * p.c4, inside);
+            let pixel = select(0u, (pt.image + u32(iy) * p.w + u32(ix)) * p.c4, inside);
             for (var ci4 = 0u; ci4 < p.c4; ci4++) {
                 let mine = select(vec4(0.0), a[pixel + ci4], inside);
                 update_nn(&acc, shuffle8(mine, t.base), load_b_nn(kk, cb.x, cb.y));
@@ -150,21 +158,6 @@ fn conv_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     let t = tile_of(lid, wid, sg_lane);
     c_base = wid.z * p.m * p.n / 4u;
     store_block(t.row0, t.col0, block_conv_tn(t, k_range(wid.z)), vec4(0.0), vec4(0.0));
-}
-
-// A patch of a one-channel image: where its image starts and its top-left
-// pixel (negative in the padding).
-struct Patch {
-    image: u32,
-    y0: i32,
-    x0: i32,
-}
-
-fn patch_of(patch_row: u32) -> Patch {
-    let ox = patch_row % p.ow;
-    let oy = (patch_row / p.ow) % p.oh;
-    let bi = patch_row / (p.ow * p.oh);
-    return Patch(bi * p.h * p.w, i32(oy * p.stride) - i32(p.pad_top), i32(ox * p.stride) - i32(p.pad_left));
 }
 
 // im2col's entry at (patch, tap) of a one-channel image: zero in the

@@ -4,7 +4,7 @@
 
 use super::counter::RngSource;
 use super::{grid_1d, same_len};
-use crate::error::{Error, Result};
+use crate::error::{shape_err, Error, Result};
 use crate::gpu::{Gpu, Program, Tensor};
 use crate::spec::dropout::{scale, threshold};
 
@@ -151,16 +151,16 @@ pub fn dense_leaky_relu_dropout_backward(
     let len = same_len(op, &[("factor", through.factor), ("dx", dx)])?;
     let (rows, cols) = (d_out.len(), kernel.len());
     if rows * cols != len {
-        return Err(Error::Shape {
-            op: op.to_string(),
-            msg: format!(
+        return shape_err(
+            op,
+            format!(
                 "d_out {:?} and kernel {:?} give {} elements, dx {:?} has {len}",
                 d_out.shape(),
                 kernel.shape(),
                 rows * cols,
                 dx.shape()
             ),
-        });
+        );
     }
     let params = Params {
         cols: cols as u32,

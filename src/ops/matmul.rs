@@ -187,7 +187,7 @@ pub fn matmul(
         };
         if let Some((entry, bound)) = any {
             if entry == "matmul_tn_any_m" {
-                return tn_product(gpu, prog, params, c, |p, params, target, groups| {
+                return tn_product(gpu, prog, params, 64, c, |p, params, target, groups| {
                     dispatch_product(
                         gpu,
                         p,
@@ -282,16 +282,18 @@ fn split_k(m: usize, n: usize, k: usize) -> Option<(usize, usize)> {
 
 /// Records a tn-style product into `c` ([M, N]) through `dispatch(program,
 /// params, target, workgroups)`, split over K into slices summed afterwards
-/// (in a fixed order) when that adds parallelism.
+/// (in a fixed order) when that adds parallelism. Each workgroup covers
+/// `rows` rows × 64 columns of C.
 pub(crate) fn tn_product(
     gpu: &Gpu,
     prog: &mut Program,
     mut params: Params,
+    rows: usize,
     c: &Tensor,
     dispatch: impl FnOnce(&mut Program, &Params, &Tensor, [u32; 3]) -> Result<()>,
 ) -> Result<()> {
     let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
-    let groups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
+    let groups = [n.div_ceil(64) as u32, m.div_ceil(rows) as u32, 1];
     match split_k(m, n, k) {
         None => dispatch(prog, &params, c, groups),
         Some((slices, len)) => {
@@ -361,7 +363,7 @@ pub fn weight_and_bias_grads(
         dispatch_product(gpu, prog, ("matmul", "matvec_rows"), &params, &args, groups)?;
         return Ok(true);
     }
-    tn_product(gpu, prog, params, &both, |p, params, target, groups| {
+    tn_product(gpu, prog, params, 64, &both, |p, params, target, groups| {
         dispatch_product(
             gpu,
             p,

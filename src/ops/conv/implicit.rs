@@ -130,9 +130,8 @@ fn implicit_product_t(
         (1, "conv_tn")
     };
     // conv1_tn's workgroups cover 32 rows of C, not 64.
-    let rows_per_group = if g.c == 1 { 32 } else { 64 };
-    tn_product(gpu, prog, params, out, |p, params, target, [x, _, z]| {
-        let groups = [x, (params.m as usize).div_ceil(rows_per_group) as u32, z];
+    let rows = if g.c == 1 { 32 } else { 64 };
+    tn_product(gpu, prog, params, rows, out, |p, params, target, groups| {
         dispatch_product(
             gpu,
             p,
