@@ -35,6 +35,9 @@ struct Cli {
     /// Use the matrix kernels without subgroup shuffles even where the adapter has subgroups.
     #[arg(long, global = true)]
     no_subgroups: bool,
+    /// Neither read nor write the pipeline cache (Vulkan; in ~/.cache/gan-gpu/pipelines).
+    #[arg(long, global = true)]
+    no_pipeline_cache: bool,
 }
 
 #[derive(Subcommand)]
@@ -168,6 +171,11 @@ fn info(choice: &AdapterChoice) -> Result<()> {
     println!("matrix products: {matmul}");
     println!("convolutions: {conv}");
     println!("why: {}", gpu.subgroup_reason);
+    match gpu.pipeline_cache_file() {
+        Some((path, read)) => println!("pipeline cache: {} ({read} bytes read)", path.display()),
+        None if choice.pipeline_cache.is_none() => println!("pipeline cache: off"),
+        None => println!("pipeline cache: none (the backend has none in wgpu)"),
+    }
     Ok(())
 }
 
@@ -176,6 +184,11 @@ fn run(cli: Cli) -> Result<i32> {
     let choice = AdapterChoice {
         name: cli.adapter,
         no_subgroups: cli.no_subgroups,
+        pipeline_cache: if cli.no_pipeline_cache {
+            None
+        } else {
+            gan_gpu::eval::default_cache_dir().map(|d| d.join("pipelines"))
+        },
         ..Default::default()
     };
     match cli.command {

@@ -110,8 +110,9 @@ fn against_compares_two_binaries() {
 }
 
 /// `bench --profile` times every dispatch of the step: each kernel row has
-/// a time, the calls add up to the step's dispatches, and the matrix
-/// products (only they) have a GFLOP/s.
+/// a time, the calls add up to the step's dispatches by kernel and by
+/// layer, every dispatch has a layer, and the matrix products (only they)
+/// have a GFLOP/s.
 #[test]
 fn profile_times_every_dispatch_of_the_step() {
     let opts = tiny(&[]);
@@ -131,22 +132,31 @@ fn profile_times_every_dispatch_of_the_step() {
         .unwrap()
         .parse()
         .unwrap();
-    let rows: Vec<&str> = table.lines().skip(5).collect();
-    let calls: usize = rows
+    // Two tables, each a header line then its rows up to a blank line.
+    let tables: Vec<Vec<&str>> = ["kernel ", "layer "]
         .iter()
-        .map(|r| {
-            r.split_whitespace()
-                .nth(1)
-                .unwrap()
-                .parse::<usize>()
-                .unwrap()
+        .map(|head| {
+            let lines = table.lines().skip_while(|l| !l.starts_with(head));
+            lines.skip(1).take_while(|l| !l.is_empty()).collect()
         })
-        .sum();
-    assert_eq!(calls, dispatches, "{table}");
-    assert!(rows.iter().any(|r| r.contains("optim::adam")), "{table}");
-    for r in &rows {
+        .collect();
+    let calls = |row: &str| -> usize {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        cols[cols.len() - 5].parse().unwrap()
+    };
+    for rows in &tables {
+        let sum: usize = rows.iter().map(|r| calls(r)).sum();
+        assert_eq!(sum, dispatches, "{table}");
+    }
+    let (kernels, layers) = (&tables[0], &tables[1]);
+    assert!(kernels.iter().any(|r| r.contains("optim::adam")), "{table}");
+    for r in kernels {
         let gflops = r.split_whitespace().nth(4).unwrap();
         let product = r.starts_with("matmul") || r.starts_with("conv_implicit");
         assert_eq!(gflops != "-", product, "{r}\n{table}");
     }
+    for layer in ["G deconv1 forward", "D conv2 backward", "G optimizer"] {
+        assert!(layers.iter().any(|r| r.starts_with(layer)), "{layer}\n{table}");
+    }
+    assert!(!table.contains("(no layer)"), "{table}");
 }

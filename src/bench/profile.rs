@@ -1,20 +1,19 @@
 //! `gan-gpu bench --profile`: the real training step, with a GPU timestamp
-//! around every dispatch of its recorded program, summed by kernel. On
-//! lavapipe the timestamps read the CPU clock, which is what a dispatch
-//! costs there; on adapters without timestamp queries the per-op bench
-//! (CPU-timed) stands in.
+//! around every dispatch of its recorded program, summed by kernel and by
+//! layer. On lavapipe the timestamps read the CPU clock, which is what a
+//! dispatch costs there; on adapters without timestamp queries the per-op
+//! bench (CPU-timed) stands in.
 
 use super::{bench_trainer, BenchOptions};
 use crate::error::Result;
 use crate::gpu::profile::TimestampMode;
 use crate::gpu::{block_on, Work};
-use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// One kernel's share of a step.
-#[derive(Clone, Debug)]
-pub struct KernelTime {
-    pub kernel: String,
+/// A kernel's or a layer's share of a step.
+#[derive(Clone, Debug, Default)]
+pub struct Share {
+    pub name: String,
     pub dispatches: usize,
     /// Mean GPU time per step, milliseconds.
     pub ms: f64,
@@ -23,7 +22,11 @@ pub struct KernelTime {
     pub bytes: f64,
 }
 
-/// The profile of `steps` training steps at batch `b`, as text; `None`
+/// What a dispatch the recording named no layer of is summed under.
+const NO_LAYER: &str = "(no layer)";
+
+/// The profile of `steps` training steps at batch `b`, as text: by kernel,
+/// slowest first, then by layer and pass, in the step's order. `None`
 /// when the adapter has no timestamp queries.
 pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<String>> {
     let shape = opts.shape()?;
@@ -31,7 +34,24 @@ pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<Str
     let Some(mode) = t.gpu.timestamp_mode() else {
         return Ok(None);
     };
-    let mut by_kernel: BTreeMap<String, (usize, f64, Work)> = BTreeMap::new();
+    let (mut by_kernel, mut by_layer) = (Vec::<Share>::new(), Vec::<Share>::new());
+    let add = |rows: &mut Vec<Share>, name: &str, ns: f64, work: Work| {
+        let i = match rows.iter().position(|r| r.name == name) {
+            Some(i) => i,
+            None => {
+                rows.push(Share {
+                    name: name.to_string(),
+                    ..Default::default()
+                });
+                rows.len() - 1
+            }
+        };
+        let r = &mut rows[i];
+        r.dispatches += 1;
+        r.ms += ns / 1e6;
+        r.flops += work.flops;
+        r.bytes += work.bytes;
+    };
     let start = Instant::now();
     let steps = steps.max(1);
     let mut dispatches = 0;
@@ -39,46 +59,51 @@ pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<Str
         let times = block_on(t.profile_step())?;
         dispatches = times.len();
         for d in times {
-            let e = by_kernel.entry(d.kernel).or_default();
-            e.0 += 1;
-            e.1 += d.ns;
-            e.2.flops += d.work.flops;
-            e.2.bytes += d.work.bytes;
+            add(&mut by_kernel, &d.kernel, d.ns, d.work);
+            let layer = d.layer.as_deref().unwrap_or(NO_LAYER);
+            add(&mut by_layer, layer, d.ns, d.work);
         }
     }
     let wall_ms = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
-    let mut rows: Vec<KernelTime> = by_kernel
-        .into_iter()
-        .map(|(kernel, (n, ns, work))| KernelTime {
-            kernel,
-            dispatches: n / steps,
-            ms: ns / steps as f64 / 1e6,
-            flops: work.flops / steps as f64,
-            bytes: work.bytes / steps as f64,
-        })
-        .collect();
-    rows.sort_by(|a, b| b.ms.total_cmp(&a.ms));
-    let total: f64 = rows.iter().map(|r| r.ms).sum();
+    for r in by_kernel.iter_mut().chain(by_layer.iter_mut()) {
+        r.dispatches /= steps;
+        r.ms /= steps as f64;
+        r.flops /= steps as f64;
+        r.bytes /= steps as f64;
+    }
+    by_kernel.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    let total: f64 = by_kernel.iter().map(|r| r.ms).sum();
     let how = match mode {
         TimestampMode::InsidePass => "timestamps around each dispatch inside the step's one pass",
         TimestampMode::PassPerDispatch => {
             "one pass per dispatch, timed at its ends (adds a pass boundary to each dispatch)"
         }
     };
-    let width = rows
-        .iter()
-        .map(|r| r.kernel.len())
-        .max()
-        .unwrap_or(0)
-        .max(6);
     let mut s = format!(
         "profile of the training step at batch {b}, mean of {steps} steps on {}: {how}\n\
          {dispatches} dispatches; {total:.1} ms of GPU time per step, {wall_ms:.1} ms wall per step (readback included)\n\
-         GFLOP/s counts the matrix products' FLOPs; GB/s the bytes of the tensors a kernel binds, each counted once\n\n\
-         {:<width$} {:>6} {:>10} {:>7} {:>8} {:>7}\n",
-        t.gpu.info.name, "kernel", "calls", "ms/step", "share", "GFLOP/s", "GB/s"
+         GFLOP/s counts the matrix products' FLOPs; GB/s the bytes of the tensors a kernel binds, each counted once\n\n",
+        t.gpu.info.name
     );
-    for r in &rows {
+    s += &table("kernel", &by_kernel, total);
+    s += "\nby layer and pass, in the step's order (a layer met twice a step, as D's are, is summed)\n\n";
+    s += &table("layer", &by_layer, total);
+    Ok(Some(s))
+}
+
+/// One table: a row per share, with `total` ms as 100%.
+fn table(what: &str, rows: &[Share], total: f64) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(what.len());
+    let mut s = format!(
+        "{what:<width$} {:>6} {:>10} {:>7} {:>8} {:>7}\n",
+        "calls", "ms/step", "share", "GFLOP/s", "GB/s"
+    );
+    for r in rows {
         let seconds = (r.ms / 1e3).max(1e-12);
         let gflops = match r.flops {
             0.0 => "-".to_string(),
@@ -86,7 +111,7 @@ pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<Str
         };
         s += &format!(
             "{:<width$} {:>6} {:>10.2} {:>6.1}% {:>8} {:>7.2}\n",
-            r.kernel,
+            r.name,
             r.dispatches,
             r.ms,
             100.0 * r.ms / total.max(1e-12),
@@ -94,5 +119,5 @@ pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<Str
             r.bytes / seconds / 1e9,
         );
     }
-    Ok(Some(s))
+    s
 }

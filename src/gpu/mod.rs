@@ -2,6 +2,7 @@
 //! tensors, the kernel registry and recorded programs of dispatches.
 
 pub mod mirror;
+mod pipeline_cache;
 mod probe;
 pub mod profile;
 mod program;
@@ -11,7 +12,9 @@ pub use program::{Program, Work};
 pub use tensor::Tensor;
 
 use crate::error::{Error, Result};
+use pipeline_cache::DiskCache;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Runs a future to completion on native targets, where every wgpu future
@@ -36,6 +39,10 @@ pub struct AdapterChoice {
     /// use it to make small layers split their column matrices as the
     /// model's do past lavapipe's 128 MiB (`ops::conv`'s chunks).
     pub max_storage_binding: Option<u64>,
+    /// A folder for wgpu's pipeline cache, where the backend has one
+    /// (Vulkan): the driver's compiled pipelines are read from it at start
+    /// and written back when the `Gpu` is dropped. None: no cache.
+    pub pipeline_cache: Option<PathBuf>,
 }
 
 /// One line of `gan-gpu info` per adapter.
@@ -60,6 +67,7 @@ pub struct Gpu {
     pub subgroup_reason: String,
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
+    pipeline_cache: Option<DiskCache>,
     /// The first validation error no scope caught; see [`Gpu::validated`].
     uncaptured: Arc<Mutex<Option<String>>>,
 }
@@ -182,10 +190,14 @@ impl Gpu {
         // Timestamps for `bench --profile`, where the adapter has them.
         let timestamps = adapter.features()
             & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES);
+        let cache = match choice.pipeline_cache {
+            Some(_) => DiskCache::features(&adapter),
+            None => wgpu::Features::empty(),
+        };
         let features = if wants_subgroups {
-            wgpu::Features::SUBGROUP | timestamps
+            wgpu::Features::SUBGROUP | timestamps | cache
         } else {
-            timestamps
+            timestamps | cache
         };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -217,8 +229,13 @@ impl Gpu {
             subgroup_reason: String::new(),
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
+            pipeline_cache: None,
             uncaptured,
         };
+        gpu.pipeline_cache = choice
+            .pipeline_cache
+            .as_deref()
+            .and_then(|dir| DiskCache::open(&gpu, dir));
         if wants_subgroups {
             match probe::subgroup_layout_problem(&gpu).await? {
                 None => {
@@ -319,7 +336,7 @@ impl Gpu {
                 module: &module,
                 entry_point: Some(entry),
                 compilation_options: Default::default(),
-                cache: None,
+                cache: self.pipeline_cache.as_ref().map(|c| &c.cache),
             });
         Ok(Pipeline {
             name,
@@ -411,8 +428,29 @@ impl Gpu {
             })
     }
 
+    /// The pipeline cache's file and the bytes read from it at start; None
+    /// where there is no cache (none asked for, or the backend has none).
+    pub fn pipeline_cache_file(&self) -> Option<(&Path, usize)> {
+        self.pipeline_cache
+            .as_ref()
+            .map(|c| (c.path(), c.bytes_read()))
+    }
+
     /// The largest number of workgroups one dispatch dimension may have.
     pub fn max_workgroups(&self) -> u32 {
         self.limits.max_compute_workgroups_per_dimension
+    }
+}
+
+impl Drop for Gpu {
+    /// Writes the pipeline cache back where pipelines were created; a
+    /// cache that cannot be written costs the next start its compiles, not
+    /// this run, so it is a warning.
+    fn drop(&mut self) {
+        if let Some(c) = &self.pipeline_cache {
+            if let Err(e) = c.save() {
+                log::warn!("pipeline cache not saved: {e}");
+            }
+        }
     }
 }

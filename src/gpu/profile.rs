@@ -15,10 +15,12 @@ pub enum TimestampMode {
     PassPerDispatch,
 }
 
-/// One dispatch's kernel (`file::entry`) and its GPU time.
+/// One dispatch's kernel (`file::entry`), layer and GPU time.
 #[derive(Clone, Debug)]
 pub struct DispatchTime {
     pub kernel: String,
+    /// As the recording named it with [`Program::layer`], if it did.
+    pub layer: Option<String>,
     pub ns: f64,
     pub work: Work,
 }
@@ -85,8 +87,9 @@ impl Gpu {
             .kernels()
             .into_iter()
             .zip(ticks.chunks_exact(2))
-            .map(|((kernel, work), t)| DispatchTime {
+            .map(|((kernel, layer, work), t)| DispatchTime {
                 kernel: kernel.to_string(),
+                layer: layer.map(str::to_string),
                 ns: t[1].saturating_sub(t[0]) as f64 * period,
                 work,
             })

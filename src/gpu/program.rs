@@ -15,6 +15,9 @@ struct Dispatch {
     workgroups: [u32; 3],
     /// The work the profile divides by its time.
     work: Work,
+    /// The layer and pass it belongs to, for the profile (see
+    /// [`Program::layer`]).
+    layer: Option<Arc<str>>,
 }
 
 /// A dispatch's work, for the profile's GFLOP/s and GB/s.
@@ -62,6 +65,23 @@ impl Program {
         if let Some(d) = self.dispatches.last_mut() {
             d.work.flops = flops;
         }
+    }
+
+    /// Records with `record`, then names each dispatch it recorded that has
+    /// no layer yet `layer` (so an inner name stands): the profile sums
+    /// the step's time by layer as well as by kernel.
+    pub fn layer(
+        &mut self,
+        layer: &str,
+        record: impl FnOnce(&mut Program) -> Result<()>,
+    ) -> Result<()> {
+        let from = self.dispatches.len();
+        record(self)?;
+        let name: Arc<str> = layer.into();
+        for d in &mut self.dispatches[from..] {
+            d.layer.get_or_insert_with(|| name.clone());
+        }
+        Ok(())
     }
 
     /// Appends another program's dispatches after this one's.
@@ -118,15 +138,17 @@ impl Program {
             bind_group,
             workgroups,
             work: Work { flops: 0.0, bytes },
+            layer: None,
         });
         Ok(())
     }
 
-    /// Names (`file::entry`) and work of the kernels in dispatch order.
-    pub(crate) fn kernels(&self) -> Vec<(&str, Work)> {
+    /// Kernel names (`file::entry`), layers and work of the dispatches, in
+    /// order.
+    pub(crate) fn kernels(&self) -> Vec<(&str, Option<&str>, Work)> {
         self.dispatches
             .iter()
-            .map(|d| (d.pipeline.name.as_str(), d.work))
+            .map(|d| (d.pipeline.name.as_str(), d.layer.as_deref(), d.work))
             .collect()
     }
 

@@ -295,9 +295,11 @@ impl Discriminator {
     ) -> Result<()> {
         let p = &self.params;
         if let Some(sn) = &self.spectral {
-            for i in 0..sn.kernels.len() {
-                self.spectral_op(sn, i, |s| spectral_norm::forward(gpu, prog, s))?;
-            }
+            prog.layer("D spectral norm forward", |prog| {
+                (0..sn.kernels.len()).try_for_each(|i| {
+                    self.spectral_op(sn, i, |s| spectral_norm::forward(gpu, prog, s))
+                })
+            })?;
         }
         for (i, b) in ws.blocks.iter().enumerate() {
             let input = match i {
@@ -310,25 +312,29 @@ impl Discriminator {
                 rng: dropout(i),
                 factor: &b.factor,
             };
-            self.conv(gpu, prog, ws, i, input, ConvPass::Forward(then))?;
+            prog.layer(&format!("D conv{} forward", i + 1), |prog| {
+                self.conv(gpu, prog, ws, i, input, ConvPass::Forward(then))
+            })?;
         }
         let last = ws.blocks.last().expect("a discriminator has blocks");
         let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
-        matmul(
-            gpu,
-            prog,
-            Operand::plain(&flat),
-            Operand::plain(&self.kernel("dense.kernel")),
-            Some(&p.value("dense.bias")),
-            &ws.logits,
-        )?;
-        match &ws.labels {
-            Some(labels) => {
-                let rows = p.value("projection.class_rows");
-                projection(gpu, prog, &rows, labels, &flat, &ws.logits)
+        prog.layer("D dense forward", |prog| {
+            matmul(
+                gpu,
+                prog,
+                Operand::plain(&flat),
+                Operand::plain(&self.kernel("dense.kernel")),
+                Some(&p.value("dense.bias")),
+                &ws.logits,
+            )?;
+            match &ws.labels {
+                Some(labels) => {
+                    let rows = p.value("projection.class_rows");
+                    projection(gpu, prog, &rows, labels, &flat, &ws.logits)
+                }
+                None => Ok(()),
             }
-            None => Ok(()),
-        }
+        })
     }
 
     /// Records the backward pass from `d_logits` after a forward pass on
@@ -351,52 +357,55 @@ impl Discriminator {
         let p = &self.params;
         let last = ws.blocks.last().expect("a discriminator has blocks");
         let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
-        if weight_grads {
-            let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
-            // One product for both where it can, else the bias gradient's
-            // own pass.
-            if !weight_and_bias_grads(gpu, prog, &flat, d_logits, (&dw, &db))? {
-                let features = Operand::transposed(&flat);
-                matmul(gpu, prog, features, Operand::plain(d_logits), None, &dw)?;
-                sum_columns(gpu, prog, d_logits, &db, 1.0)?;
+        prog.layer("D dense backward", |prog| {
+            if weight_grads {
+                let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
+                // One product for both where it can, else the bias gradient's
+                // own pass.
+                if !weight_and_bias_grads(gpu, prog, &flat, d_logits, (&dw, &db))? {
+                    let features = Operand::transposed(&flat);
+                    matmul(gpu, prog, features, Operand::plain(d_logits), None, &dw)?;
+                    sum_columns(gpu, prog, d_logits, &db, 1.0)?;
+                }
+                if let Some(labels) = &ws.labels {
+                    let grad = p.grad("projection.class_rows");
+                    class_rows_gradient(gpu, prog, &flat, labels, Some(d_logits), &grad)?;
+                }
             }
-            if let Some(labels) = &ws.labels {
-                let grad = p.grad("projection.class_rows");
-                class_rows_gradient(gpu, prog, &flat, labels, Some(d_logits), &grad)?;
+            let dense = self.kernel("dense.kernel");
+            match (&ws.labels, &ws.d_features) {
+                (Some(labels), Some(d_features)) => {
+                    matmul(
+                        gpu,
+                        prog,
+                        Operand::plain(d_logits),
+                        Operand::transposed(&dense),
+                        None,
+                        d_features,
+                    )?;
+                    let rows = p.value("projection.class_rows");
+                    add_class_rows(gpu, prog, &rows, labels, Some(d_logits), d_features)?;
+                    dropout::leaky_relu_dropout_backward(
+                        gpu,
+                        prog,
+                        LEAKY_SLOPE,
+                        &last.factor,
+                        d_features,
+                        &last.d_a,
+                    )?;
+                }
+                _ => {
+                    let through = LeakyReluDropout {
+                        factor: &last.factor,
+                        alpha: LEAKY_SLOPE,
+                    };
+                    dropout::dense_leaky_relu_dropout_backward(
+                        gpu, prog, through, d_logits, &dense, &last.d_a,
+                    )?;
+                }
             }
-        }
-        let dense = self.kernel("dense.kernel");
-        match (&ws.labels, &ws.d_features) {
-            (Some(labels), Some(d_features)) => {
-                matmul(
-                    gpu,
-                    prog,
-                    Operand::plain(d_logits),
-                    Operand::transposed(&dense),
-                    None,
-                    d_features,
-                )?;
-                let rows = p.value("projection.class_rows");
-                add_class_rows(gpu, prog, &rows, labels, Some(d_logits), d_features)?;
-                dropout::leaky_relu_dropout_backward(
-                    gpu,
-                    prog,
-                    LEAKY_SLOPE,
-                    &last.factor,
-                    d_features,
-                    &last.d_a,
-                )?;
-            }
-            _ => {
-                let through = LeakyReluDropout {
-                    factor: &last.factor,
-                    alpha: LEAKY_SLOPE,
-                };
-                dropout::dense_leaky_relu_dropout_backward(
-                    gpu, prog, through, d_logits, &dense, &last.d_a,
-                )?;
-            }
-        }
+            Ok(())
+        })?;
         // Each input gradient goes on through the activation below: the
         // LeakyReLU → dropout of the block below, into its d_a, or the
         // images' tanh.
@@ -413,15 +422,22 @@ impl Discriminator {
                 }
             };
             let pass = ConvPass::Backward(d_input, weight_grads);
-            self.conv(gpu, prog, ws, i, input, pass)?;
+            prog.layer(&format!("D conv{} backward", i + 1), |prog| {
+                self.conv(gpu, prog, ws, i, input, pass)
+            })?;
         }
-        if let (Some(sn), true) = (&self.spectral, weight_grads) {
-            for (i, (name, _)) in sn.kernels.iter().enumerate() {
-                let grad = p.grad(name);
-                self.spectral_op(sn, i, |s| spectral_norm::backward(gpu, prog, s, &grad))?;
-            }
+        match (&self.spectral, weight_grads) {
+            (Some(sn), true) => prog.layer("D spectral norm backward", |prog| {
+                sn.kernels
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, (name, _))| {
+                        let grad = p.grad(name);
+                        self.spectral_op(sn, i, |s| spectral_norm::backward(gpu, prog, s, &grad))
+                    })
+            }),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -358,31 +358,38 @@ impl Generator {
     ) -> Result<()> {
         let p = &self.params;
         let h0 = ws.h0.reshape(&[ws.batch, ws.h0.len() / ws.batch])?;
-        matmul(
-            gpu,
-            prog,
-            Operand::plain(&ws.z),
-            Operand::plain(&p.value("dense.kernel")),
-            Some(&p.value("dense.bias")),
-            &h0,
-        )?;
-        if let Some(labels) = &ws.labels {
+        prog.layer("G dense forward", |prog| {
+            matmul(
+                gpu,
+                prog,
+                Operand::plain(&ws.z),
+                Operand::plain(&p.value("dense.kernel")),
+                Some(&p.value("dense.bias")),
+                &h0,
+            )?;
+            let Some(labels) = &ws.labels else {
+                return Ok(());
+            };
             let rows = p.value("dense.class_kernel");
             match &ws.morph {
-                None => add_class_rows(gpu, prog, &rows, labels, None, &h0)?,
+                None => add_class_rows(gpu, prog, &rows, labels, None, &h0),
                 Some(m) => {
                     add_class_rows(gpu, prog, &rows, labels, Some(&m.weight_from), &h0)?;
-                    add_class_rows(gpu, prog, &rows, &m.to, Some(&m.weight_to), &h0)?;
+                    add_class_rows(gpu, prog, &rows, &m.to, Some(&m.weight_to), &h0)
                 }
             }
-        }
+        })?;
         for (i, b) in ws.blocks.iter().enumerate() {
-            self.batchnorm(gpu, prog, ws, mode, i)?;
+            prog.layer(&format!("G bn{} forward", i + 1), |prog| {
+                self.batchnorm(gpu, prog, ws, mode, i)
+            })?;
             let pass = match &b.s {
                 Some(s) => DeconvPass::Forward(Activation::Selu, s),
                 None => DeconvPass::Forward(Activation::Tanh, out),
             };
-            self.deconv(gpu, prog, ws, i, pass)?;
+            prog.layer(&format!("G deconv{} forward", i + 1), |prog| {
+                self.deconv(gpu, prog, ws, i, pass)
+            })?;
         }
         Ok(())
     }
@@ -413,11 +420,14 @@ impl Generator {
         };
         for i in (0..ws.blocks.len()).rev() {
             let (b, g) = (&ws.blocks[i], grads(i));
-            self.deconv(gpu, prog, ws, i, DeconvPass::Backward)?;
+            prog.layer(&format!("G deconv{} backward", i + 1), |prog| {
+                self.deconv(gpu, prog, ws, i, DeconvPass::Backward)
+            })?;
             let name = BN_GAMMA_BETA[i];
             let x = Self::block_input(ws, i);
             // The gradient at Dense's output, or through the previous
-            // block's SELU into its d_a, with its bias gradient.
+            // block's SELU into its d_a, with its bias gradient (counted
+            // in this layer's time).
             let bias_grad;
             let (selu, dx) = match i.checked_sub(1) {
                 Some(j) => {
@@ -430,32 +440,38 @@ impl Generator {
                 }
                 None => (None, Self::d_h0(ws)),
             };
-            batchnorm::backward(
-                gpu,
-                prog,
-                x,
-                &b.stats,
-                &p.value(name),
-                &g.d_h,
-                &p.grad(name),
-                selu,
-                dx,
-            )?;
+            prog.layer(&format!("G bn{} backward", i + 1), |prog| {
+                batchnorm::backward(
+                    gpu,
+                    prog,
+                    x,
+                    &b.stats,
+                    &p.value(name),
+                    &g.d_h,
+                    &p.grad(name),
+                    selu,
+                    dx,
+                )
+            })?;
         }
         let d_h0 = Self::d_h0(ws);
         let d_h0 = d_h0.reshape(&[ws.batch, d_h0.len() / ws.batch])?;
         let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
-        // One product for both where it can, else the bias gradient's own
-        // pass.
-        if !weight_and_bias_grads(gpu, prog, &ws.z, &d_h0, (&dw, &db))? {
-            let z = Operand::transposed(&ws.z);
-            matmul(gpu, prog, z, Operand::plain(&d_h0), None, &dw)?;
-            sum_columns(gpu, prog, &d_h0, &db, 1.0)?;
-        }
-        if let Some(labels) = &ws.labels {
-            let grad = p.grad("dense.class_kernel");
-            class_rows_gradient(gpu, prog, &d_h0, labels, None, &grad)?;
-        }
-        Ok(())
+        prog.layer("G dense backward", |prog| {
+            // One product for both where it can, else the bias gradient's
+            // own pass.
+            if !weight_and_bias_grads(gpu, prog, &ws.z, &d_h0, (&dw, &db))? {
+                let z = Operand::transposed(&ws.z);
+                matmul(gpu, prog, z, Operand::plain(&d_h0), None, &dw)?;
+                sum_columns(gpu, prog, &d_h0, &db, 1.0)?;
+            }
+            match &ws.labels {
+                Some(labels) => {
+                    let grad = p.grad("dense.class_kernel");
+                    class_rows_gradient(gpu, prog, &d_h0, labels, None, &grad)
+                }
+                None => Ok(()),
+            }
+        })
     }
 }

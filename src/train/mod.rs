@@ -508,12 +508,19 @@ fn record_step(
                 "a conditional run's networks take classes".into(),
             )),
         };
-        gather(&mut p, &gen_ws.labels, 0)?;
-        gather(&mut p, &disc_ws_d.labels, 0)?;
-        gather(&mut p, &disc_ws_d.labels, b)?;
-        gather(&mut p, &disc_ws_g.labels, 0)?;
+        p.layer("data", |p| {
+            gather(p, &gen_ws.labels, 0)?;
+            gather(p, &disc_ws_d.labels, 0)?;
+            gather(p, &disc_ws_d.labels, b)?;
+            gather(p, &disc_ws_g.labels, 0)
+        })?;
     }
-    random::normal(gpu, &mut p, rng(salt::NOISE_D_STEP), &gen_ws.z, 0.0, 1.0)?;
+    let noise = |p: &mut Program, salt| {
+        p.layer("noise", |p| {
+            random::normal(gpu, p, rng(salt), &gen_ws.z, 0.0, 1.0)
+        })
+    };
+    noise(&mut p, salt::NOISE_D_STEP)?;
     gen.record_forward(
         gpu,
         &mut p,
@@ -521,17 +528,19 @@ fn record_step(
         fake_mode,
         &x_d.view(0, &[b, h, w, c])?,
     )?;
-    data::gather_images(
-        gpu,
-        &mut p,
-        dataset,
-        order,
-        counter,
-        image_len,
-        b,
-        &x_d,
-        b * image_len,
-    )?;
+    p.layer("data", |p| {
+        data::gather_images(
+            gpu,
+            p,
+            dataset,
+            order,
+            counter,
+            image_len,
+            b,
+            &x_d,
+            b * image_len,
+        )
+    })?;
     let (d_loss, g_loss) = match cfg.loss {
         GanLoss::Bce => (BinaryKind::Bce, BinaryKind::Bce),
         GanLoss::Hinge => (BinaryKind::HingeDiscriminator, BinaryKind::HingeGenerator),
@@ -539,16 +548,18 @@ fn record_step(
     disc.record_forward(gpu, &mut p, &disc_ws_d, &x_d, |i| {
         rng(salt::dropout_d_step(i))
     })?;
-    loss::binary_loss(
-        gpu,
-        &mut p,
-        d_loss,
-        &disc_ws_d.logits,
-        &labels_d,
-        &d_logits_d,
-        metrics,
-        METRICS_D_STEP,
-    )?;
+    p.layer("loss", |p| {
+        loss::binary_loss(
+            gpu,
+            p,
+            d_loss,
+            &disc_ws_d.logits,
+            &labels_d,
+            &d_logits_d,
+            metrics,
+            METRICS_D_STEP,
+        )
+    })?;
     disc.record_backward(
         gpu,
         &mut p,
@@ -558,17 +569,19 @@ fn record_step(
         DiscGrads::Weights,
     )?;
     let dp = &disc.params;
-    optim::step(
-        gpu,
-        &mut p,
-        &cfg.disc_optimizer(),
-        &dp.values,
-        &dp.grads,
-        &dp.state,
-        counter,
-    )?;
+    p.layer("D optimizer", |p| {
+        optim::step(
+            gpu,
+            p,
+            &cfg.disc_optimizer(),
+            &dp.values,
+            &dp.grads,
+            &dp.state,
+            counter,
+        )
+    })?;
 
-    random::normal(gpu, &mut p, rng(salt::NOISE_G_STEP), &gen_ws.z, 0.0, 1.0)?;
+    noise(&mut p, salt::NOISE_G_STEP)?;
     gen.record_forward(
         gpu,
         &mut p,
@@ -581,40 +594,39 @@ fn record_step(
     disc.record_forward(gpu, &mut p, &disc_ws_g, &x_g, |i| {
         rng(salt::dropout_g_step(i))
     })?;
-    loss::binary_loss(
-        gpu,
-        &mut p,
-        g_loss,
-        &disc_ws_g.logits,
-        &labels_g,
-        &d_logits_g,
-        metrics,
-        METRICS_G_STEP,
-    )?;
+    p.layer("loss", |p| {
+        loss::binary_loss(
+            gpu,
+            p,
+            g_loss,
+            &disc_ws_g.logits,
+            &labels_g,
+            &d_logits_g,
+            metrics,
+            METRICS_G_STEP,
+        )
+    })?;
     disc.record_backward(gpu, &mut p, &disc_ws_g, &x_g, &d_logits_g, {
         let (pre, d_pre) = gen.tanh_input(&gen_ws);
         DiscGrads::InputThroughTanh { pre, d_pre }
     })?;
     gen.record_backward(gpu, &mut p, &gen_ws)?;
     let gp = &gen.params;
-    optim::step(
-        gpu,
-        &mut p,
-        &cfg.optimizer,
-        &gp.values,
-        &gp.grads,
-        &gp.state,
-        counter,
-    )?;
-    if let (Some(average), Some(decay)) = (gen_ema, cfg.ema) {
-        record_average(
+    p.layer("G optimizer", |p| {
+        optim::step(
             gpu,
-            &mut p,
-            gen,
-            average,
-            ema::Decay::WarmUp(decay),
+            p,
+            &cfg.optimizer,
+            &gp.values,
+            &gp.grads,
+            &gp.state,
             counter,
-        )?;
+        )
+    })?;
+    if let (Some(average), Some(decay)) = (gen_ema, cfg.ema) {
+        p.layer("G moving average", |p| {
+            record_average(gpu, p, gen, average, ema::Decay::WarmUp(decay), counter)
+        })?;
     }
     Ok(p)
 }

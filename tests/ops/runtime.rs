@@ -27,3 +27,61 @@ async fn an_uncaught_gpu_error_fails_the_next_readback() {
         "{err}"
     );
 }
+
+/// The pipeline cache: written when the device is dropped (the subgroup
+/// probe has built a pipeline by then), read at the next start, and a
+/// damaged file costs nothing but the compiles it would have saved.
+#[cfg(not(target_arch = "wasm32"))]
+#[pollster::test]
+async fn the_pipeline_cache_is_written_read_back_and_survives_damage() {
+    use gan_gpu::gpu::Program;
+    use gan_gpu::ops::activations::{self, Activation};
+    let dir = tempfile::tempdir().unwrap();
+    let choice = AdapterChoice {
+        pipeline_cache: Some(dir.path().join("pipelines")),
+        ..Default::default()
+    };
+    let open = || async { Gpu::new(&choice).await.unwrap_or_else(|e| panic!("{e}")) };
+    let gpu = open().await;
+    let Some((path, 0)) = gpu.pipeline_cache_file().map(|(p, n)| (p.to_path_buf(), n)) else {
+        // Only Vulkan has a pipeline cache in wgpu; elsewhere there is no file.
+        assert_ne!(
+            gpu.info.backend,
+            wgpu::Backend::Vulkan,
+            "Vulkan has a pipeline cache"
+        );
+        return;
+    };
+    assert!(
+        !path.exists(),
+        "nothing is written before the device is dropped"
+    );
+    drop(gpu);
+    let written = std::fs::read(&path).unwrap();
+    assert!(!written.is_empty(), "{}", path.display());
+
+    let gpu = open().await;
+    assert_eq!(
+        gpu.pipeline_cache_file().map(|(_, n)| n),
+        Some(written.len())
+    );
+    drop(gpu);
+
+    // Truncated: wgpu's header check fails, the cache starts empty, the
+    // kernels still run, and the drop writes a whole file again.
+    std::fs::write(&path, &written[..written.len() / 2]).unwrap();
+    let gpu = open().await;
+    assert_eq!(
+        gpu.pipeline_cache_file().map(|(_, n)| n),
+        Some(written.len() / 2)
+    );
+    let x = gpu.upload("x", &[4], &[1.0f32, -2.0, 3.0, -4.0]).unwrap();
+    let y = gpu.zeros("y", &[4]).unwrap();
+    let mut p = Program::new();
+    activations::forward(&gpu, &mut p, Activation::Tanh, &x, &y).unwrap();
+    gpu.run(&p).unwrap();
+    let got = gpu.download::<f32>(&y).await.unwrap();
+    assert!((got[1] - (-2.0f32).tanh()).abs() < 1e-6, "{got:?}");
+    drop(gpu);
+    assert_eq!(std::fs::read(&path).unwrap().len(), written.len());
+}

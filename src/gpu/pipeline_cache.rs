@@ -1,0 +1,100 @@
+//! wgpu's pipeline cache, kept on disk: what the driver compiled for this
+//! adapter's pipelines last time, handed back to it at the next start so
+//! that it compiles nothing it has compiled before. Only Vulkan has one in
+//! wgpu 30; drivers that compile when the pipeline is created and keep no
+//! disk cache of their own gain the most.
+
+use crate::error::Result;
+use std::path::{Path, PathBuf};
+
+pub(super) struct DiskCache {
+    pub cache: wgpu::PipelineCache,
+    path: PathBuf,
+    /// What the file held at start (empty: no file, or another adapter's
+    /// that wgpu refused). The file is rewritten only if the data differ.
+    read: Vec<u8>,
+}
+
+impl DiskCache {
+    /// The features to ask the device for so that [`DiskCache::open`] works,
+    /// or none where the backend has no pipeline cache.
+    pub fn features(adapter: &wgpu::Adapter) -> wgpu::Features {
+        adapter.features() & wgpu::Features::PIPELINE_CACHE
+    }
+
+    /// The cache for `gpu`'s adapter in `dir` (the file is named by wgpu's
+    /// key for the adapter), started from the file where there is one.
+    /// None where the device has no pipeline cache.
+    pub fn open(gpu: &super::Gpu, dir: &Path) -> Option<DiskCache> {
+        if !gpu.features.contains(wgpu::Features::PIPELINE_CACHE) {
+            return None;
+        }
+        let path = dir.join(format!(
+            "{}.bin",
+            wgpu::util::pipeline_cache_key(&gpu.info)?
+        ));
+        let data = match std::fs::read(&path) {
+            Ok(d) => Some(d),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                log::warn!(
+                    "pipeline cache {}: {e}; starting an empty one",
+                    path.display()
+                );
+                None
+            }
+        };
+        let create = |data: Option<&[u8]>| {
+            gpu.validated("opening the pipeline cache", || {
+                // SAFETY: the data is what `get_data` returned on an earlier
+                // start, read back from the file named by this adapter's
+                // key. wgpu checks its own header (version, adapter, driver
+                // key, length) and `fallback` starts an empty cache where
+                // the driver's version moved on; the driver checks its own
+                // header the same way.
+                Ok(unsafe {
+                    gpu.device
+                        .create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
+                            label: Some("gan-gpu pipelines"),
+                            data,
+                            fallback: true,
+                        })
+                })
+            })
+        };
+        let (cache, read) = match data.map(|d| (create(Some(&d)), d)) {
+            Some((Ok(cache), d)) => (cache, d),
+            Some((Err(e), _)) => {
+                // Not this adapter's data (another device's file copied
+                // over, say), which even `fallback` refuses.
+                log::warn!("pipeline cache {} not used: {e}", path.display());
+                (create(None).ok()?, Vec::new())
+            }
+            None => (create(None).ok()?, Vec::new()),
+        };
+        Some(DiskCache { cache, path, read })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn bytes_read(&self) -> usize {
+        self.read.len()
+    }
+
+    /// Writes the driver's data back if they differ from what was read
+    /// (where every pipeline came from the cache they do not), atomically, so a
+    /// start that reads the file meanwhile sees the old one whole. Whether
+    /// it wrote.
+    pub fn save(&self) -> Result<bool> {
+        let Some(data) = self.cache.get_data().filter(|d| *d != self.read) else {
+            return Ok(false);
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(crate::error::io_err(dir))?;
+        }
+        crate::train::checkpoint::write_atomically(&self.path, &data)?;
+        Ok(true)
+    }
+}
