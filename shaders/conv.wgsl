@@ -41,7 +41,9 @@ struct Params {
     activation: u32,
     // col2im_leaky_relu_dropout*: LeakyReLU's slope below zero
     alpha: f32,
-    _pad0: u32,
+    // The scalar col2im kernels: 1 when the columns are laid [cols, rows]
+    // (see col_entry)
+    by_tap: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -106,6 +108,18 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     dst[i] = v;
 }
 
+// Column `col` of patch row `row`: im2col's layout [rows, cols], or with
+// p.by_tap [cols, rows], which the product makes when the columns are
+// few (a one-channel kernel's 25 taps): it then has 25 rows of C, which
+// fill a workgroup better than 25 columns. Adjacent pixels read adjacent
+// patches of a tap there.
+fn col_entry(row: u32, col: u32) -> f32 {
+    if p.by_tap == 1u {
+        return src[col * p.n * p.oh * p.ow + row];
+    }
+    return src[row * p.kh * p.kw * p.c + col];
+}
+
 // Pixel (iy, ix) is read by tap ky of patch row oy exactly when
 // oy·stride + ky = iy + pad_top, so only taps ky ≡ iy + pad_top (mod
 // stride) contribute: the loops start at that residue and step by stride.
@@ -114,7 +128,6 @@ fn gather(i: u32) -> f32 {
     let ix = (i / p.c) % p.w;
     let iy = (i / (p.c * p.w)) % p.h;
     let b = i / (p.c * p.w * p.h);
-    let cols = p.kh * p.kw * p.c;
     let ty = iy + p.pad_top;
     let tx = ix + p.pad_left;
     var s = 0.0;
@@ -126,7 +139,7 @@ fn gather(i: u32) -> f32 {
         for (var kx = tx % p.stride; kx < p.kw && kx <= tx; kx += p.stride) {
             let ox = (tx - kx) / p.stride;
             if ox < p.ow {
-                s += src[((b * p.oh + oy) * p.ow + ox) * cols + (ky * p.kw + kx) * p.c + ci];
+                s += col_entry((b * p.oh + oy) * p.ow + ox, (ky * p.kw + kx) * p.c + ci);
             }
         }
     }

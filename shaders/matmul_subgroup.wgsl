@@ -9,6 +9,9 @@
 //             last row of ones and C's last row is Σ_k B[k, ·] (a dense
 //             layer's bias gradient in its weight gradient's product)
 //   nt_any_n  nt for any N (C written as scalars)
+// and nt_32 is nt in workgroups of 32 rows, for an M of at most 32 (the
+// 25 taps of a one-channel kernel) that a 64-row workgroup would mostly
+// spend on rows past C.
 
 // Scalar views for the *_any_* kernels, whose A rows (or C rows) are not
 // whole vec4s: A for nn_any_k and tn_any_m, C for nt_any_n.
@@ -140,6 +143,12 @@ fn matmul_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
 @compute @workgroup_size(64)
 fn matmul_nt(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
     let t = tile_of(lid, wid, sg_lane);
+    store_block(t.row0, t.col0, block_nt(t), vec4(0.0), vec4(0.0));
+}
+
+@compute @workgroup_size(32)
+fn matmul_nt_32(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let t = tile_of_32(lid, wid, sg_lane);
     store_block(t.row0, t.col0, block_nt(t), vec4(0.0), vec4(0.0));
 }
 

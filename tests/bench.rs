@@ -156,7 +156,10 @@ fn profile_times_every_dispatch_of_the_step() {
         assert_eq!(gflops != "-", product, "{r}\n{table}");
     }
     for layer in ["G deconv1 forward", "D conv2 backward", "G optimizer"] {
-        assert!(layers.iter().any(|r| r.starts_with(layer)), "{layer}\n{table}");
+        assert!(
+            layers.iter().any(|r| r.starts_with(layer)),
+            "{layer}\n{table}"
+        );
     }
     assert!(!table.contains("(no layer)"), "{table}");
 }

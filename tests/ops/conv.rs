@@ -557,7 +557,7 @@ async fn transpose_forward_applies_its_activation_in_the_same_pass() {
         gpu,
         &mut Program::new(),
         &g,
-        &col,
+        Cols::ByPatch(&col),
         &bias,
         Activation::LeakyRelu(0.2),
         &image,
@@ -966,4 +966,74 @@ async fn transpose_backward_refuses_an_activation_to_pass_through() {
         err.to_string().contains("conv2d_transpose backward"),
         "{err}"
     );
+}
+
+/// col2im reads a column matrix laid [cols, rows] (`Cols::ByTap`, what the
+/// one-channel products make) to the same bits as its transpose laid
+/// [rows, cols], in every col2im kernel, and both match a col2im written
+/// out here. With 4 channels the by-patch matrix takes the vec4 kernels and
+/// the by-tap one the scalar ones.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn col2im_reads_columns_by_tap_as_by_patch() {
+    use gan_gpu::ops::dropout::LeakyReluDropout;
+    use gan_gpu::spec::activation::Activation;
+    let gpu = gpu().await;
+    for g in [
+        geo(2, (8, 8), 1, 1, 5, 2, Padding::Same),
+        geo(2, (6, 6), 4, 1, 3, 2, Padding::Same),
+    ] {
+        let (rows, cols) = (g.rows(), g.cols());
+        let by_patch = random(rows * cols, 5);
+        let by_tap: Vec<f32> = (0..cols * rows)
+            .map(|i| by_patch[(i % rows) * cols + i / rows])
+            .collect();
+        let mut want = vec![0.0f64; g.n * g.h * g.w * g.c];
+        for (i, &v) in by_patch.iter().enumerate() {
+            let (row, col) = (i / cols, i % cols);
+            let (b, oy, ox) = (row / (g.oh * g.ow), row / g.ow % g.oh, row % g.ow);
+            let (tap, ci) = (col / g.c, col % g.c);
+            let iy = (oy * g.stride + tap / g.kw) as isize - g.pad_top as isize;
+            let ix = (ox * g.stride + tap % g.kw) as isize - g.pad_left as isize;
+            if (0..g.h as isize).contains(&iy) && (0..g.w as isize).contains(&ix) {
+                want[((b * g.h + iy as usize) * g.w + ix as usize) * g.c + ci] += v as f64;
+            }
+        }
+        let image = g.image_shape();
+        let a = gpu.upload("by patch", &[rows, cols], &by_patch).unwrap();
+        let t = gpu.upload("by tap", &[cols, rows], &by_tap).unwrap();
+        let bias = gpu.upload("bias", &[g.c], &random(g.c, 6)).unwrap();
+        let saved = gpu.upload("saved", &image, &random(want.len(), 7)).unwrap();
+        // Per layout: col2im, with bias, SELU's pre-activation and
+        // activation, tanh's, through LeakyReLU → dropout, through tanh.
+        const OUTPUTS: usize = 8;
+        let outs: Vec<Tensor> = (0..2 * OUTPUTS)
+            .map(|_| gpu.zeros("out", &image).unwrap())
+            .collect();
+        let mut prog = Program::new();
+        for (layout, cols) in [Cols::ByPatch(&a), Cols::ByTap(&t)].into_iter().enumerate() {
+            let o = &outs[layout * OUTPUTS..];
+            col2im(gpu, &mut prog, &g, cols, None, &o[0]).unwrap();
+            col2im(gpu, &mut prog, &g, cols, Some(&bias), &o[1]).unwrap();
+            let (selu, tanh) = (Activation::Selu, Activation::Tanh);
+            col2im_bias_activation(gpu, &mut prog, &g, cols, &bias, selu, &o[2], &o[3]).unwrap();
+            col2im_bias_activation(gpu, &mut prog, &g, cols, &bias, tanh, &o[4], &o[5]).unwrap();
+            let leaky = Through::LeakyReluDropout(LeakyReluDropout {
+                factor: &saved,
+                alpha: 0.2,
+            });
+            col2im_through(gpu, &mut prog, &g, cols, leaky, &o[6]).unwrap();
+            let tanh_back = Through::Tanh { pre: &saved };
+            col2im_through(gpu, &mut prog, &g, cols, tanh_back, &o[7]).unwrap();
+        }
+        gpu.run(&prog).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        let mut got = Vec::new();
+        for o in &outs {
+            got.push(gpu.download::<f32>(o).await.unwrap());
+        }
+        for i in 0..OUTPUTS {
+            assert_eq!(bits(&got[i]), bits(&got[OUTPUTS + i]), "{g:?} output {i}");
+        }
+        assert_close("col2im", &got[0], &want, TOL);
+    }
 }

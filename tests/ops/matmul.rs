@@ -81,6 +81,8 @@ async fn check_matmul(
 /// Shapes that reach every kernel: odd sizes take the general strided
 /// kernel; contiguous dimensions that are multiples of 4 take the vec4
 /// kernels (nn, tn, nt), including blocks cut by the edge (12, 20, 36);
+/// nt with M ≤ 32 runs 32-row workgroups on subgroup adapters (25 rows
+/// over several column blocks, as a one-channel kernel's taps; exactly 32).
 /// Long K with a small output splits K into slices (Aᵀ·B: 8×5000·5000×8,
 /// 7×3000·3000×12). N = 1 takes a matrix-vector kernel (a workgroup per row for K ≥ M, an
 /// invocation per row below).
@@ -103,6 +105,8 @@ async fn parity_over_odd_shapes_and_transposes() {
         (2, 1000, 1),
         (8, 5000, 8),
         (7, 3000, 12),
+        (25, 64, 200),
+        (32, 12, 68),
     ];
     for &(m, k, n) in &shapes {
         for a_t in [false, true] {

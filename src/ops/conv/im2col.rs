@@ -26,7 +26,8 @@ struct Params {
     pad_left: u32,
     activation: u32,
     alpha: f32,
-    _pad: [u32; 3],
+    by_tap: u32,
+    _pad: [u32; 2],
 }
 
 fn params(g: &Geometry) -> Params {
@@ -44,7 +45,44 @@ fn params(g: &Geometry) -> Params {
         pad_left: g.pad_left as u32,
         activation: 0,
         alpha: 0.0,
-        _pad: [0; 3],
+        by_tap: 0,
+        _pad: [0; 2],
+    }
+}
+
+/// A column matrix for col2im, and how it is laid out.
+#[derive(Clone, Copy)]
+pub enum Cols<'a> {
+    /// [patches, kh·kw·c], as im2col writes it.
+    ByPatch(&'a Tensor),
+    /// [kh·kw·c, patches]: where the columns are few (a one-channel
+    /// kernel's 25 taps) the product that makes them runs better with them
+    /// as its rows. Only the scalar kernels read this layout.
+    ByTap(&'a Tensor),
+}
+
+impl<'a> Cols<'a> {
+    fn tensor(self) -> &'a Tensor {
+        match self {
+            Cols::ByPatch(t) | Cols::ByTap(t) => t,
+        }
+    }
+
+    fn by_tap(self) -> bool {
+        matches!(self, Cols::ByTap(_))
+    }
+
+    /// The checks and the Params every col2im kernel shares; whether the
+    /// vec4 kernels can run (channels in 4s, columns by patch).
+    fn params(self, op: &str, g: &Geometry, image: &Tensor) -> Result<(Params, bool)> {
+        expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+        expect(op, "col", self.tensor(), g.rows() * g.cols())?;
+        fits_u32(op, self.tensor().len())?;
+        let p = Params {
+            by_tap: self.by_tap() as u32,
+            ..params(g)
+        };
+        Ok((p, g.c.is_multiple_of(4) && !self.by_tap()))
     }
 }
 
@@ -74,49 +112,39 @@ pub fn col2im(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
-    col: &Tensor,
+    cols: Cols,
     bias: Option<&Tensor>,
     image: &Tensor,
 ) -> Result<()> {
     let op = "col2im";
-    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
-    expect(op, "col", col, g.rows() * g.cols())?;
-    fits_u32(op, col.len())?;
-    if g.c.is_multiple_of(4) {
+    let (p, vec4) = cols.params(op, g, image)?;
+    let col = cols.tensor();
+    if let Some(b) = bias {
+        expect(op, "bias", b, g.c)?;
+    }
+    if vec4 {
         let groups = grid_1d(gpu, image.len() / 4);
         return match bias {
             None => prog.dispatch_at(
                 gpu,
                 ("conv", "col2im_vec4"),
-                &params(g),
+                &p,
                 &[(5, col), (6, image)],
                 groups,
             ),
-            Some(b) => {
-                expect(op, "bias", b, g.c)?;
-                prog.dispatch_at(
-                    gpu,
-                    ("conv", "col2im_bias_vec4"),
-                    &params(g),
-                    &[(5, col), (6, image), (7, b)],
-                    groups,
-                )
-            }
+            Some(b) => prog.dispatch_at(
+                gpu,
+                ("conv", "col2im_bias_vec4"),
+                &p,
+                &[(5, col), (6, image), (7, b)],
+                groups,
+            ),
         };
     }
     let groups = grid_1d(gpu, image.len());
     match bias {
-        None => prog.dispatch(gpu, ("conv", "col2im"), &params(g), &[col, image], groups),
-        Some(b) => {
-            expect(op, "bias", b, g.c)?;
-            prog.dispatch(
-                gpu,
-                ("conv", "col2im_bias"),
-                &params(g),
-                &[col, image, b],
-                groups,
-            )
-        }
+        None => prog.dispatch(gpu, ("conv", "col2im"), &p, &[col, image], groups),
+        Some(b) => prog.dispatch(gpu, ("conv", "col2im_bias"), &p, &[col, image, b], groups),
     }
 }
 
@@ -127,18 +155,17 @@ pub fn col2im_bias_activation(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
-    col: &Tensor,
+    cols: Cols,
     bias: &Tensor,
     act: Activation,
     image: &Tensor,
     out: &Tensor,
 ) -> Result<()> {
     let op = "col2im with activation";
-    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    let (p, vec4) = cols.params(op, g, image)?;
+    let col = cols.tensor();
     expect(op, "out", out, image.len())?;
-    expect(op, "col", col, g.rows() * g.cols())?;
     expect(op, "bias", bias, g.c)?;
-    fits_u32(op, col.len())?;
     let activation = match act {
         Activation::Selu => 1,
         Activation::Tanh => 2,
@@ -149,11 +176,8 @@ pub fn col2im_bias_activation(
             })
         }
     };
-    let p = Params {
-        activation,
-        ..params(g)
-    };
-    if g.c.is_multiple_of(4) {
+    let p = Params { activation, ..p };
+    if vec4 {
         return prog.dispatch_at(
             gpu,
             ("conv", "col2im_bias_activation_vec4"),
@@ -210,27 +234,26 @@ pub fn col2im_through(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
-    col: &Tensor,
+    cols: Cols,
     through: Through,
     image: &Tensor,
 ) -> Result<()> {
     let op = "col2im through an activation's gradient";
-    expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    let (p, vec4) = cols.params(op, g, image)?;
+    let col = cols.tensor();
     expect(
         op,
         "the activation's saved tensor",
         through.saved(),
         image.len(),
     )?;
-    expect(op, "col", col, g.rows() * g.cols())?;
-    fits_u32(op, col.len())?;
     let through = match through {
         Through::LeakyReluDropout(l) => l,
         Through::Tanh { pre } => {
             return prog.dispatch_at(
                 gpu,
                 ("conv", "col2im_tanh_backward"),
-                &params(g),
+                &p,
                 &[(1, col), (2, image), (9, pre)],
                 grid_1d(gpu, image.len()),
             )
@@ -238,9 +261,9 @@ pub fn col2im_through(
     };
     let p = Params {
         alpha: through.alpha,
-        ..params(g)
+        ..p
     };
-    if g.c.is_multiple_of(4) {
+    if vec4 {
         return prog.dispatch_at(
             gpu,
             ("conv", "col2im_leaky_relu_dropout_vec4"),
@@ -264,6 +287,6 @@ pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
         Params,
         "conv",
         "Params",
-        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, activation, alpha]
+        [n, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, activation, alpha, by_tap]
     )
 }
