@@ -19,6 +19,7 @@ recipes=(
     "seed+hinge+sn|--recipe seed --loss hinge --spectral-norm"
     "seed+smoothing|--recipe seed --label-smoothing 0.1"
     "seed+ttur|--recipe seed --lr-d 2e-3"
+    "seed+smoothing+ttur+ema|--recipe seed --label-smoothing 0.1 --lr-d 2e-3 --ema 0.999"
 )
 
 table() {
