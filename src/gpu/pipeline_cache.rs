@@ -84,9 +84,10 @@ impl DiskCache {
     }
 
     /// Writes the driver's data back if they differ from what was read
-    /// (where every pipeline came from the cache they do not), atomically, so a
-    /// start that reads the file meanwhile sees the old one whole. Whether
-    /// it wrote.
+    /// (where every pipeline came from the cache they do not), atomically,
+    /// so that a start reading the file meanwhile sees the old one whole,
+    /// and through a temporary file of this process's own, so that two
+    /// runs ending together leave one whole file. Whether it wrote.
     pub fn save(&self) -> Result<bool> {
         let Some(data) = self.cache.get_data().filter(|d| *d != self.read) else {
             return Ok(false);
@@ -94,7 +95,11 @@ impl DiskCache {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(crate::error::io_err(dir))?;
         }
-        crate::train::checkpoint::write_atomically(&self.path, &data)?;
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = self
+            .path
+            .with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        crate::train::checkpoint::write_atomically_via(&self.path, &tmp, &data)?;
         Ok(true)
     }
 }

@@ -199,21 +199,27 @@ pub fn remove_stale_temp_files(dir: &Path, names: &[&str]) -> usize {
 /// Writes through a temporary file in the same directory, fsyncs it, then
 /// renames it over `path` and fsyncs the directory.
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomically_via(path, &temp_path(path), data)
+}
+
+/// [`write_atomically`] through the temporary file `tmp` (in `path`'s
+/// directory): a file that several processes may write at once needs one
+/// per process, so that none renames another's half-written data.
+pub fn write_atomically_via(path: &Path, tmp: &Path, data: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = temp_path(path);
-    let written = std::fs::File::create(&tmp)
+    let written = std::fs::File::create(tmp)
         .and_then(|mut f| {
             f.write_all(data)?;
             f.sync_all()
         })
-        .map_err(io_err(&tmp))
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(io_err(path)));
+        .map_err(io_err(tmp))
+        .and_then(|()| std::fs::rename(tmp, path).map_err(io_err(path)));
     if let Err(e) = written {
         // A full disk or a failed rename leaves no partial file behind.
-        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(tmp);
         return Err(e);
     }
     if let Ok(d) = std::fs::File::open(dir) {

@@ -59,6 +59,8 @@ async fn the_pipeline_cache_is_written_read_back_and_survives_damage() {
     drop(gpu);
     let written = std::fs::read(&path).unwrap();
     assert!(!written.is_empty(), "{}", path.display());
+    let files = || std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+    assert_eq!(files(), 1, "the temporary file is gone");
 
     let gpu = open().await;
     assert_eq!(
@@ -84,4 +86,5 @@ async fn the_pipeline_cache_is_written_read_back_and_survives_damage() {
     assert!((got[1] - (-2.0f32).tanh()).abs() < 1e-6, "{got:?}");
     drop(gpu);
     assert_eq!(std::fs::read(&path).unwrap().len(), written.len());
+    assert_eq!(files(), 1);
 }
