@@ -443,9 +443,9 @@ impl Gpu {
 }
 
 impl Drop for Gpu {
-    /// Writes the pipeline cache back where pipelines were created; a
-    /// cache that cannot be written costs the next start its compiles, not
-    /// this run, so it is a warning.
+    /// Writes the pipeline cache back if the driver's data changed; a cache
+    /// that cannot be written costs the next start its compiles, not this
+    /// run, so that is a warning.
     fn drop(&mut self) {
         if let Some(c) = &self.pipeline_cache {
             if let Err(e) = c.save() {

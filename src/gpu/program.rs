@@ -67,9 +67,9 @@ impl Program {
         }
     }
 
-    /// Records with `record`, then names each dispatch it recorded that has
-    /// no layer yet `layer` (so an inner name stands): the profile sums
-    /// the step's time by layer as well as by kernel.
+    /// Records with `record`, then gives the name `layer` to each dispatch
+    /// it recorded that has none yet (so an inner name stands): the profile
+    /// sums the step's time by layer as well as by kernel.
     pub fn layer(
         &mut self,
         layer: &str,

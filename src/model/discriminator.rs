@@ -337,6 +337,69 @@ impl Discriminator {
         })
     }
 
+    /// The dense layer's part of [`Self::record_backward`]: its weight and
+    /// bias gradients when `weight_grads`, and the gradient at its input,
+    /// passed on through the last block's LeakyReLU → dropout into its d_a.
+    fn dense_backward(
+        &self,
+        gpu: &Gpu,
+        prog: &mut Program,
+        ws: &DiscWorkspace,
+        d_logits: &Tensor,
+        weight_grads: bool,
+    ) -> Result<()> {
+        let p = &self.params;
+        let last = ws.blocks.last().expect("a discriminator has blocks");
+        let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
+        if weight_grads {
+            let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
+            // One product for both where it can, else the bias gradient's
+            // own pass.
+            if !weight_and_bias_grads(gpu, prog, &flat, d_logits, (&dw, &db))? {
+                let features = Operand::transposed(&flat);
+                matmul(gpu, prog, features, Operand::plain(d_logits), None, &dw)?;
+                sum_columns(gpu, prog, d_logits, &db, 1.0)?;
+            }
+            if let Some(labels) = &ws.labels {
+                let grad = p.grad("projection.class_rows");
+                class_rows_gradient(gpu, prog, &flat, labels, Some(d_logits), &grad)?;
+            }
+        }
+        let dense = self.kernel("dense.kernel");
+        match (&ws.labels, &ws.d_features) {
+            (Some(labels), Some(d_features)) => {
+                matmul(
+                    gpu,
+                    prog,
+                    Operand::plain(d_logits),
+                    Operand::transposed(&dense),
+                    None,
+                    d_features,
+                )?;
+                let rows = p.value("projection.class_rows");
+                add_class_rows(gpu, prog, &rows, labels, Some(d_logits), d_features)?;
+                dropout::leaky_relu_dropout_backward(
+                    gpu,
+                    prog,
+                    LEAKY_SLOPE,
+                    &last.factor,
+                    d_features,
+                    &last.d_a,
+                )?;
+            }
+            _ => {
+                let through = LeakyReluDropout {
+                    factor: &last.factor,
+                    alpha: LEAKY_SLOPE,
+                };
+                dropout::dense_leaky_relu_dropout_backward(
+                    gpu, prog, through, d_logits, &dense, &last.d_a,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records the backward pass from `d_logits` after a forward pass on
     /// `x` with the same workspace.
     pub fn record_backward(
@@ -355,56 +418,8 @@ impl Discriminator {
             }
         };
         let p = &self.params;
-        let last = ws.blocks.last().expect("a discriminator has blocks");
-        let flat = last.d.reshape(&[ws.batch, self.shape.disc_flat()])?;
         prog.layer("D dense backward", |prog| {
-            if weight_grads {
-                let (dw, db) = (p.grad("dense.kernel"), p.grad("dense.bias"));
-                // One product for both where it can, else the bias gradient's
-                // own pass.
-                if !weight_and_bias_grads(gpu, prog, &flat, d_logits, (&dw, &db))? {
-                    let features = Operand::transposed(&flat);
-                    matmul(gpu, prog, features, Operand::plain(d_logits), None, &dw)?;
-                    sum_columns(gpu, prog, d_logits, &db, 1.0)?;
-                }
-                if let Some(labels) = &ws.labels {
-                    let grad = p.grad("projection.class_rows");
-                    class_rows_gradient(gpu, prog, &flat, labels, Some(d_logits), &grad)?;
-                }
-            }
-            let dense = self.kernel("dense.kernel");
-            match (&ws.labels, &ws.d_features) {
-                (Some(labels), Some(d_features)) => {
-                    matmul(
-                        gpu,
-                        prog,
-                        Operand::plain(d_logits),
-                        Operand::transposed(&dense),
-                        None,
-                        d_features,
-                    )?;
-                    let rows = p.value("projection.class_rows");
-                    add_class_rows(gpu, prog, &rows, labels, Some(d_logits), d_features)?;
-                    dropout::leaky_relu_dropout_backward(
-                        gpu,
-                        prog,
-                        LEAKY_SLOPE,
-                        &last.factor,
-                        d_features,
-                        &last.d_a,
-                    )?;
-                }
-                _ => {
-                    let through = LeakyReluDropout {
-                        factor: &last.factor,
-                        alpha: LEAKY_SLOPE,
-                    };
-                    dropout::dense_leaky_relu_dropout_backward(
-                        gpu, prog, through, d_logits, &dense, &last.d_a,
-                    )?;
-                }
-            }
-            Ok(())
+            self.dense_backward(gpu, prog, ws, d_logits, weight_grads)
         })?;
         // Each input gradient goes on through the activation below: the
         // LeakyReLU → dropout of the block below, into its d_a, or the

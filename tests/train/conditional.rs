@@ -404,3 +404,42 @@ fn conditional_errors_name_the_problem() {
     );
     assert!(!png.exists());
 }
+
+/// `bench --profile` sums the step by layer: every dispatch of the step
+/// with every optional part on (classes, spectral normalisation, the
+/// moving average) is named by the layer that recorded it.
+#[test]
+fn every_dispatch_of_the_fullest_step_names_its_layer() {
+    use gan_gpu::train::{Trainer, TrainingSet};
+    let cfg = TrainConfig {
+        spectral_norm: true,
+        ema: Some(0.999),
+        ..conditional(2, 8, 1)
+    };
+    let mut classes = read_fashion_labels();
+    classes.truncate(8);
+    let data = TrainingSet {
+        images: images(8),
+        classes: Some(classes),
+    };
+    let mut t = Trainer::new(gpu(), cfg, data).unwrap();
+    if t.gpu.timestamp_mode().is_none() {
+        return;
+    }
+    let times = block_on(t.profile_step()).unwrap();
+    let unnamed: Vec<&str> = times
+        .iter()
+        .filter(|d| d.layer.is_none())
+        .map(|d| d.kernel.as_str())
+        .collect();
+    assert!(unnamed.is_empty(), "dispatches with no layer: {unnamed:?}");
+    for layer in [
+        "D spectral norm forward",
+        "D spectral norm backward",
+        "G moving average",
+        "data",
+    ] {
+        let found = times.iter().any(|d| d.layer.as_deref() == Some(layer));
+        assert!(found, "no dispatch of {layer}");
+    }
+}
