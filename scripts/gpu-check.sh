@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # For a machine with a real GPU: checks the driver, then runs the test
-# suite, the kernel benchmarks (default kernels and --no-subgroups) and a
+# suite, the kernel benchmarks (default kernels and --no-subgroups), the
+# step's profile, start-up with and without the pipeline cache and a
 # 200-step training run, printing everything to paste into BENCHMARKS.md.
 #   bash scripts/gpu-check.sh [--adapter NAME]
 set -uo pipefail
@@ -39,6 +40,24 @@ echo "== gan-gpu bench (default kernels)"
 "$bin" "${adapter[@]}" bench --batch-sizes 32,64,128
 echo "== gan-gpu bench --no-subgroups"
 "$bin" "${adapter[@]}" --no-subgroups bench --batch-sizes 32,64,128
+
+echo "== gan-gpu bench --profile (batch 64, by kernel and by layer)"
+"$bin" "${adapter[@]}" bench --profile --batch-sizes 64 --train-steps 5
+
+# Start-up with NVIDIA's own shader disk cache off, so that what wgpu's
+# pipeline cache saves shows: without it, then with an empty one (it fills),
+# then with the filled one.
+echo "== start-up: one-step runs, driver cache off"
+cache=$(mktemp -d)
+for run in "without|--no-pipeline-cache" "cold|" "warm|"; do
+    start=$(date +%s.%N)
+    # shellcheck disable=SC2086 # the flag is a word or nothing
+    XDG_CACHE_HOME=$cache __GL_SHADER_DISK_CACHE=0 "$bin" "${adapter[@]}" ${run#*|} \
+        train --epochs 1 --limit 64 --batch-size 64 --out "$cache/run-${run%%|*}" > "$cache/log" 2>&1 || cat "$cache/log"
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" -v r="${run%%|*}" 'BEGIN { printf "pipeline cache %s: %.2f s\n", r, e - s }'
+done
+rm -rf "$cache"
 
 echo "== 200 training steps at batch 64"
 out=$(mktemp -d)
