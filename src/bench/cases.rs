@@ -147,7 +147,7 @@ impl Bencher<'_> {
             io + col_bytes,
             |p| {
                 if transpose {
-                    conv::col2im(gpu, p, &g, conv::Cols::ByPatch(&col), Some(&b), &y)
+                    conv::col2im(gpu, p, &g, &conv::Cols::ByPatch(col.clone()), Some(&b), &y)
                 } else {
                     conv::im2col(gpu, p, &g, &x, &col)
                 }

@@ -155,7 +155,9 @@ pub fn matmul(
         };
         // A short M (a one-channel kernel's 25 taps) in 32-row workgroups.
         let (entry, groups) = match entry {
-            "matmul_nt" if gpu.subgroup_matmul && m <= 32 => ("matmul_nt_32", [groups[0], 1, 1]),
+            "matmul_nt" if gpu.subgroup_matmul && m <= 32 => {
+                ("matmul_nt_32", [groups[0], m.div_ceil(32) as u32, 1])
+            }
             _ => (entry, groups),
         };
         return dispatch_product(

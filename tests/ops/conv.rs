@@ -557,7 +557,7 @@ async fn transpose_forward_applies_its_activation_in_the_same_pass() {
         gpu,
         &mut Program::new(),
         &g,
-        Cols::ByPatch(&col),
+        &Cols::ByPatch(col),
         &bias,
         Activation::LeakyRelu(0.2),
         &image,
@@ -1010,7 +1010,7 @@ async fn col2im_reads_columns_by_tap_as_by_patch() {
             .map(|_| gpu.zeros("out", &image).unwrap())
             .collect();
         let mut prog = Program::new();
-        for (layout, cols) in [Cols::ByPatch(&a), Cols::ByTap(&t)].into_iter().enumerate() {
+        for (layout, cols) in [Cols::ByPatch(a), Cols::ByTap(t)].iter().enumerate() {
             let o = &outs[layout * OUTPUTS..];
             col2im(gpu, &mut prog, &g, cols, None, &o[0]).unwrap();
             col2im(gpu, &mut prog, &g, cols, Some(&bias), &o[1]).unwrap();

@@ -51,30 +51,29 @@ fn params(g: &Geometry) -> Params {
 }
 
 /// A column matrix for col2im, and how it is laid out.
-#[derive(Clone, Copy)]
-pub enum Cols<'a> {
+pub enum Cols {
     /// [patches, kh·kw·c], as im2col writes it.
-    ByPatch(&'a Tensor),
+    ByPatch(Tensor),
     /// [kh·kw·c, patches]: where the columns are few (a one-channel
     /// kernel's 25 taps) the product that makes them runs better with them
     /// as its rows. Only the scalar kernels read this layout.
-    ByTap(&'a Tensor),
+    ByTap(Tensor),
 }
 
-impl<'a> Cols<'a> {
-    fn tensor(self) -> &'a Tensor {
+impl Cols {
+    fn tensor(&self) -> &Tensor {
         match self {
             Cols::ByPatch(t) | Cols::ByTap(t) => t,
         }
     }
 
-    fn by_tap(self) -> bool {
+    fn by_tap(&self) -> bool {
         matches!(self, Cols::ByTap(_))
     }
 
     /// The checks and the Params every col2im kernel shares; whether the
     /// vec4 kernels can run (channels in 4s, columns by patch).
-    fn params(self, op: &str, g: &Geometry, image: &Tensor) -> Result<(Params, bool)> {
+    fn params(&self, op: &str, g: &Geometry, image: &Tensor) -> Result<(Params, bool)> {
         expect(op, "image", image, g.n * g.h * g.w * g.c)?;
         expect(op, "col", self.tensor(), g.rows() * g.cols())?;
         fits_u32(op, self.tensor().len())?;
@@ -112,7 +111,7 @@ pub fn col2im(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
-    cols: Cols,
+    cols: &Cols,
     bias: Option<&Tensor>,
     image: &Tensor,
 ) -> Result<()> {
@@ -155,7 +154,7 @@ pub fn col2im_bias_activation(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
-    cols: Cols,
+    cols: &Cols,
     bias: &Tensor,
     act: Activation,
     image: &Tensor,
@@ -234,7 +233,7 @@ pub fn col2im_through(
     gpu: &Gpu,
     prog: &mut Program,
     g: &Geometry,
-    cols: Cols,
+    cols: &Cols,
     through: Through,
     image: &Tensor,
 ) -> Result<()> {

@@ -191,14 +191,13 @@ pub fn conv2d_backward(
     if let Some(dx) = d.dx {
         let w = as_2d(t.w, out_c)?;
         chunks.for_each(|c| {
-            let (dcol, by_tap) = patches_times_kernel_t(gpu, prog, c, d.dy, &w, d.dcol)?;
-            let dcol = cols(&dcol, by_tap);
+            let dcol = patches_times_kernel_t(gpu, prog, c, d.dy, &w, d.dcol)?;
             let dx = c.image_side(dx)?;
             match d.dx_through {
-                None => col2im(gpu, prog, &c.g, dcol, None, &dx),
+                None => col2im(gpu, prog, &c.g, &dcol, None, &dx),
                 Some(through) => {
                     let saved = c.image_side(through.saved())?;
-                    col2im_through(gpu, prog, &c.g, dcol, through.with_saved(&saved), &dx)
+                    col2im_through(gpu, prog, &c.g, &dcol, through.with_saved(&saved), &dx)
                 }
             }
         })?;
@@ -214,7 +213,7 @@ pub fn conv2d_backward(
 /// one-channel kernel's 25 taps) and the subgroup kernels run, it computes
 /// the transpose, w · patchesᵀ, whose 25 rows fill 32-row workgroups
 /// (`matmul_nt_32`) where 25 columns filled 25 of 64; the same bits, since
-/// each entry is the same dot products in the same order. Whether it did.
+/// each entry is the same dot products in the same order.
 fn patches_times_kernel_t(
     gpu: &Gpu,
     prog: &mut Program,
@@ -222,7 +221,7 @@ fn patches_times_kernel_t(
     patches: &Tensor,
     w: &Tensor,
     col: &Tensor,
-) -> Result<(Tensor, bool)> {
+) -> Result<Cols> {
     let col = c.col(col)?;
     let (taps, k) = (w.shape()[0], w.shape()[1]);
     let rows = as_2d(&c.patch_side(patches)?, k)?;
@@ -235,18 +234,11 @@ fn patches_times_kernel_t(
         let col = col.reshape(&[taps, rows.shape()[0]])?;
         let (w, rows) = (Operand::plain(w), Operand::transposed(&rows));
         matmul(gpu, prog, w, rows, None, &col)?;
-        return Ok((col, true));
+        return Ok(Cols::ByTap(col));
     }
     let (rows, w) = (Operand::plain(&rows), Operand::transposed(w));
     matmul(gpu, prog, rows, w, None, &col)?;
-    Ok((col, false))
-}
-
-fn cols(col: &Tensor, by_tap: bool) -> Cols<'_> {
-    match by_tap {
-        true => Cols::ByTap(col),
-        false => Cols::ByPatch(col),
-    }
+    Ok(Cols::ByPatch(col))
 }
 
 /// Conv2dTranspose: `x` [n, h, w, in] → `y` [n, H, W, out] with kernel `w`
@@ -290,14 +282,13 @@ fn transpose_forward(
     expect(layer, "x", t.x, g.rows() * in_c)?;
     let w = as_2d(t.w, in_c)?;
     ColChunks::new(gpu, g, in_c)?.for_each(|c| {
-        let (col, by_tap) = patches_times_kernel_t(gpu, prog, c, t.x, &w, t.col)?;
-        let col = cols(&col, by_tap);
+        let col = patches_times_kernel_t(gpu, prog, c, t.x, &w, t.col)?;
         let y = c.image_side(t.y)?;
         match activation {
-            None => col2im(gpu, prog, &c.g, col, Some(t.b), &y),
+            None => col2im(gpu, prog, &c.g, &col, Some(t.b), &y),
             Some((act, out)) => {
                 let out = c.image_side(out)?;
-                col2im_bias_activation(gpu, prog, &c.g, col, t.b, act, &y, &out)
+                col2im_bias_activation(gpu, prog, &c.g, &col, t.b, act, &y, &out)
             }
         }
     })
