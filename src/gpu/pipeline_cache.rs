@@ -5,14 +5,17 @@
 //! disk cache of their own gain the most.
 
 use crate::error::Result;
+use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 pub(super) struct DiskCache {
     pub cache: wgpu::PipelineCache,
     path: PathBuf,
-    /// What the file held at start (empty: no file, or another adapter's
-    /// that wgpu refused). The file is rewritten only if the data differ.
-    read: Vec<u8>,
+    /// The length and a hash of what the file held at start (0 bytes: no
+    /// file, or another adapter's that wgpu refused). The file is rewritten
+    /// only if the driver's data differ; a hash, not the bytes, because a
+    /// real driver's cache can run to megabytes.
+    read: (usize, u64),
 }
 
 impl DiskCache {
@@ -72,6 +75,7 @@ impl DiskCache {
             }
             None => (create(None).ok()?, Vec::new()),
         };
+        let read = (read.len(), fingerprint(&read));
         Some(DiskCache { cache, path, read })
     }
 
@@ -80,7 +84,7 @@ impl DiskCache {
     }
 
     pub fn bytes_read(&self) -> usize {
-        self.read.len()
+        self.read.0
     }
 
     /// Writes the driver's data back if they differ from what was read
@@ -89,7 +93,8 @@ impl DiskCache {
     /// and through a temporary file of this process's own, so that two
     /// runs ending together leave one whole file. Whether it wrote.
     pub fn save(&self) -> Result<bool> {
-        let Some(data) = self.cache.get_data().filter(|d| *d != self.read) else {
+        let unchanged = |d: &Vec<u8>| (d.len(), fingerprint(d)) == self.read;
+        let Some(data) = self.cache.get_data().filter(|d| !unchanged(d)) else {
             return Ok(false);
         };
         if let Some(dir) = self.path.parent() {
@@ -102,4 +107,11 @@ impl DiskCache {
         crate::train::checkpoint::write_atomically_via(&self.path, &tmp, &data)?;
         Ok(true)
     }
+}
+
+/// A hash to tell, within one process, whether the data changed.
+fn fingerprint(data: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(data);
+    h.finish()
 }

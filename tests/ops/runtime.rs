@@ -62,12 +62,21 @@ async fn the_pipeline_cache_is_written_read_back_and_survives_damage() {
     let files = || std::fs::read_dir(path.parent().unwrap()).unwrap().count();
     assert_eq!(files(), 1, "the temporary file is gone");
 
+    // Written through a temporary file and a rename, so a rewrite gives the
+    // file a new inode (where there are inodes).
+    let inode = || inode_of(&path);
+    let first = inode();
     let gpu = open().await;
     assert_eq!(
         gpu.pipeline_cache_file().map(|(_, n)| n),
         Some(written.len())
     );
     drop(gpu);
+    assert_eq!(
+        inode(),
+        first,
+        "a cache that did not change is not rewritten"
+    );
 
     // Truncated: wgpu's header check fails, the cache starts empty, the
     // kernels still run, and the drop writes a whole file again.
@@ -86,5 +95,20 @@ async fn the_pipeline_cache_is_written_read_back_and_survives_damage() {
     assert!((got[1] - (-2.0f32).tanh()).abs() < 1e-6, "{got:?}");
     drop(gpu);
     assert_eq!(std::fs::read(&path).unwrap().len(), written.len());
+    if first.is_some() {
+        assert_ne!(inode(), first, "the damaged file was rewritten");
+    }
     assert_eq!(files(), 1);
+}
+
+#[cfg(unix)]
+fn inode_of(path: &std::path::Path) -> Option<u64> {
+    Some(std::os::unix::fs::MetadataExt::ino(
+        &std::fs::metadata(path).unwrap(),
+    ))
+}
+
+#[cfg(all(not(unix), not(target_arch = "wasm32")))]
+fn inode_of(_: &std::path::Path) -> Option<u64> {
+    None
 }
