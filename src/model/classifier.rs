@@ -153,8 +153,8 @@ impl Classifier {
         Ok(ClassifierWorkspace {
             batch,
             cols: [
-                conv::col_workspace(gpu, "classifier col1", &geo1, c1)?,
-                conv::col_workspace(gpu, "classifier col2", &geo2, c2)?,
+                conv::forward_col_workspace(gpu, "classifier col1", &geo1, c1)?,
+                conv::forward_col_workspace(gpu, "classifier col2", &geo2, c2)?,
             ],
             conv_out: [
                 pair("classifier conv1", &act1)?,

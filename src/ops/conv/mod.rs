@@ -32,6 +32,28 @@ use implicit::{
     implicit_tn, weight_and_bias_grads,
 };
 
+/// Whether a Conv2d layer of geometry `g` with `out_c` outputs gathers
+/// im2col inside both of its products (the forward pass and the weight
+/// gradient), so that it neither materialises the column matrix nor, in
+/// [`conv2d_forward_leaky_relu_dropout`], writes the convolution's output
+/// before the activation: the workspaces for those can be left out.
+pub fn gathers_im2col(gpu: &Gpu, g: &Geometry, out_c: usize) -> bool {
+    implicit_nn(gpu, g, out_c) && implicit_tn(gpu, g, out_c)
+}
+
+/// The column workspace a Conv2d layer's forward pass and weight gradient
+/// use (`Conv2dTensors::col`): [`col_workspace`], or one element where the
+/// layer gathers im2col ([`gathers_im2col`]): 40 MB for the
+/// discriminator's second convolution in a batch-64 training step (128
+/// images). A workspace too small for a pass that does use it fails with a
+/// named error, not garbage.
+pub fn forward_col_workspace(gpu: &Gpu, label: &str, g: &Geometry, out_c: usize) -> Result<Tensor> {
+    if gathers_im2col(gpu, g, out_c) {
+        return gpu.zeros(label, &[1]);
+    }
+    col_workspace(gpu, label, g, out_c)
+}
+
 pub(super) fn expect(op: &str, what: &str, t: &Tensor, len: usize) -> Result<()> {
     if t.len() != len {
         return shape_err(
