@@ -20,6 +20,8 @@ recipes=(
     "seed+smoothing|--recipe seed --label-smoothing 0.1"
     "seed+ttur|--recipe seed --lr-d 2e-3"
     "seed+smoothing+ttur+ema|--recipe seed --label-smoothing 0.1 --lr-d 2e-3 --ema 0.999"
+    "rmsprop+batch-bn|--optimizer rmsprop --fake-batch-norm batch"
+    "adam+running-bn|--optimizer adam --fake-batch-norm running"
 )
 
 table() {
