@@ -283,6 +283,30 @@ async fn conv_layers_split_column_matrices_past_the_binding_limit() {
     assert!(err.to_string().contains("storage binding limit"), "{err}");
 }
 
+/// A layer whose products both gather im2col (the discriminator's, on
+/// subgroup adapters) gets a one-element column workspace; a layer that
+/// materialises im2col in either pass gets the whole matrix. The step's
+/// tests run with these workspaces, where a pass reading a one-element one
+/// would stop with a shape error.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn only_a_materialised_im2col_gets_a_column_workspace() {
+    let m = gan_gpu::model::ModelShape::new(100, 28, 28).unwrap();
+    let conv2 = conv2d_geometry("disc conv2", 4, (14, 14), &m.disc_conv(1)).unwrap();
+    let len = |gpu, g: &Geometry, out_c| forward_col_workspace(gpu, "col", g, out_c).unwrap().len();
+    let without = gpu_without_subgroups().await;
+    assert!(!gathers_im2col(without, &conv2, 128));
+    assert_eq!(len(without, &conv2, 128), conv2.rows() * conv2.cols());
+    // 4 channels: the forward pass gathers, the weight gradient needs 8.
+    let with = gpu().await;
+    let four = geo(2, (8, 8), 4, 16, 5, 2, Padding::Same);
+    assert!(!gathers_im2col(with, &four, 16));
+    assert_eq!(len(with, &four, 16), four.rows() * four.cols());
+    assert_eq!(gathers_im2col(with, &conv2, 128), with.subgroup_matmul);
+    if with.subgroup_matmul {
+        assert_eq!(len(with, &conv2, 128), 1);
+    }
+}
+
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn conv2d_parity() {
     conv_case(geo(2, (7, 5), 3, 4, 3, 1, Padding::Same), 4).await;
