@@ -218,16 +218,10 @@ impl Discriminator {
             let name = format!("discriminator conv{}", i + 1);
             let geo = conv2d_geometry(&name, batch, hw, &spec)?;
             let act = [batch, geo.oh, geo.ow, spec.out_c];
-            // Where the products gather im2col, LeakyReLU → dropout runs in
-            // the forward product's store and `a` is never written.
-            let a = match conv::gathers_im2col(gpu, &geo, spec.out_c) {
-                true => z("disc a (unused: gathered)", &[1])?,
-                false => z("disc a", &act)?,
-            };
             blocks.push(DiscBlock {
                 out_c: spec.out_c,
                 col: conv::forward_col_workspace(gpu, "disc col", &geo, spec.out_c)?,
-                a,
+                a: conv::pre_activation_workspace(gpu, "disc a", &geo, spec.out_c)?,
                 factor: z("disc dropout factor", &act)?,
                 d: z("disc d", &act)?,
                 d_a: z("disc d_a", &act)?,

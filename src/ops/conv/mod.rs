@@ -34,9 +34,7 @@ use implicit::{
 
 /// Whether a Conv2d layer of geometry `g` with `out_c` outputs gathers
 /// im2col inside both of its products (the forward pass and the weight
-/// gradient), so that it neither materialises the column matrix nor, in
-/// [`conv2d_forward_leaky_relu_dropout`], writes the convolution's output
-/// before the activation: the workspaces for those can be left out.
+/// gradient), so that it never materialises the column matrix.
 pub fn gathers_im2col(gpu: &Gpu, g: &Geometry, out_c: usize) -> bool {
     implicit_nn(gpu, g, out_c) && implicit_tn(gpu, g, out_c)
 }
@@ -52,6 +50,22 @@ pub fn forward_col_workspace(gpu: &Gpu, label: &str, g: &Geometry, out_c: usize)
         return gpu.zeros(label, &[1]);
     }
     col_workspace(gpu, label, g, out_c)
+}
+
+/// The convolution's output before the activation for
+/// [`conv2d_forward_leaky_relu_dropout`] (`Conv2dTensors::y`), [n, oh, ow,
+/// out_c]: one element where the product's store applies LeakyReLU →
+/// dropout, which never writes it.
+pub fn pre_activation_workspace(
+    gpu: &Gpu,
+    label: &str,
+    g: &Geometry,
+    out_c: usize,
+) -> Result<Tensor> {
+    if implicit_nn(gpu, g, out_c) {
+        return gpu.zeros(label, &[1]);
+    }
+    gpu.zeros(label, &[g.n, g.oh, g.ow, out_c])
 }
 
 pub(super) fn expect(op: &str, what: &str, t: &Tensor, len: usize) -> Result<()> {
