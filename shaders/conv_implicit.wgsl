@@ -8,7 +8,7 @@
 // With p.ones_row the tn products' A has one more row, of ones, and C's
 // last row is Σ_k B[k, ·]: a layer's bias gradient in the product that
 // makes its weight gradient, with no pass of its own.
-// Binding 1 (`a` in tile_vec4.wgsl) holds the image. A one-channel image
+// Binding 1 (A, read by a_vec4: operands.wgsl) holds the image. A one-channel image
 // (the discriminator's input, the generator's output) gives rows of
 // kh·kw = 25 single pixels, no whole vec4s: conv1_nn and conv1_tn read it
 // as scalars from binding 5, as matmul_subgroup.wgsl's nn_any_k and
@@ -37,13 +37,13 @@ fn store_row_leaky_relu_dropout(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32
         return;
     }
     let i = row * p.n + col0;
-    let a = leaky_relu_dropout4(lo, key, i);
-    c[i / 4u] = a[0];
-    factor[i / 4u] = a[1];
+    let out_lo = leaky_relu_dropout4(lo, key, i);
+    c[i / 4u] = out_lo[0];
+    factor[i / 4u] = out_lo[1];
     if col0 + 4u < p.n {
-        let b = leaky_relu_dropout4(hi, key, i + 4u);
-        c[i / 4u + 1u] = b[0];
-        factor[i / 4u + 1u] = b[1];
+        let out_hi = leaky_relu_dropout4(hi, key, i + 4u);
+        c[i / 4u + 1u] = out_hi[0];
+        factor[i / 4u + 1u] = out_hi[1];
     }
 }
 
@@ -82,7 +82,7 @@ fn image_vec4(patch_row: u32, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
     let ix = pt.x0 + i32(kx);
     let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
     let pixel = select(0u, pt.image + u32(iy) * p.w + u32(ix), inside);
-    return select(vec4(0.0), a[pixel * p.c4 + ci4], inside);
+    return select(vec4(0.0), a_vec4(pixel * p.c4 + ci4), inside);
 }
 
 fn block_conv_nn(t: Tile) -> array<vec4<f32>, 16> {
@@ -97,7 +97,7 @@ fn block_conv_nn(t: Tile) -> array<vec4<f32>, 16> {
             let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
             let pixel = select(0u, (pt.image + u32(iy) * p.w + u32(ix)) * p.c4, inside);
             for (var ci4 = 0u; ci4 < p.c4; ci4++) {
-                let mine = select(vec4(0.0), a[pixel + ci4], inside);
+                let mine = select(vec4(0.0), a_vec4(pixel + ci4), inside);
                 update_nn(&acc, shuffle8(mine, t.base), load_b_nn(kk, cb.x, cb.y));
                 kk++;
             }
@@ -128,7 +128,7 @@ fn block_conv_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     for (var kk = k_full; kk < ks.y; kk++) {
         let lo = select(image_vec4(kk, ky, kx, ci4), vec4(1.0), ones);
         let hi = select(image_vec4(kk, ky, kx, ci4 + 1u), vec4(1.0), ones);
-        update_tn(&acc, lo, hi, b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+        update_tn(&acc, lo, hi, b_vec4(kk * n4 + cb.x), b_vec4(kk * n4 + cb.y));
     }
     return acc;
 }
@@ -202,7 +202,7 @@ fn block_conv1_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     }
     for (var kk = k_full; kk < ks.y; kk++) {
         let pt = patch_of(kk);
-        update_tn(&acc, patch_taps4(pt, t.row0), patch_taps4(pt, t.row0 + 4u), b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+        update_tn(&acc, patch_taps4(pt, t.row0), patch_taps4(pt, t.row0 + 4u), b_vec4(kk * n4 + cb.x), b_vec4(kk * n4 + cb.y));
     }
     return acc;
 }

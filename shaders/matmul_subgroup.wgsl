@@ -25,7 +25,7 @@ fn block_nn(t: Tile) -> array<vec4<f32>, 16> {
     let cb = col_blocks(t.col0);
     var acc: array<vec4<f32>, 16>;
     for (var kk = 0u; kk < k4; kk++) {
-        update_nn(&acc, shuffle8(a[r_mine + kk], t.base), load_b_nn(kk, cb.x, cb.y));
+        update_nn(&acc, shuffle8(a_vec4(r_mine + kk), t.base), load_b_nn(kk, cb.x, cb.y));
     }
     return acc;
 }
@@ -39,8 +39,8 @@ fn block_nt(t: Tile) -> array<vec4<f32>, 16> {
     }
     var acc: array<vec4<f32>, 16>;
     for (var kk = 0u; kk < k4; kk++) {
-        let bs = array(b[s[0] + kk], b[s[1] + kk], b[s[2] + kk], b[s[3] + kk], b[s[4] + kk], b[s[5] + kk], b[s[6] + kk], b[s[7] + kk]);
-        update_nt(&acc, shuffle8(a[r_mine + kk], t.base), bs);
+        let bs = array(b_vec4(s[0] + kk), b_vec4(s[1] + kk), b_vec4(s[2] + kk), b_vec4(s[3] + kk), b_vec4(s[4] + kk), b_vec4(s[5] + kk), b_vec4(s[6] + kk), b_vec4(s[7] + kk));
+        update_nt(&acc, shuffle8(a_vec4(r_mine + kk), t.base), bs);
     }
     return acc;
 }
@@ -57,11 +57,11 @@ fn block_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     var acc: array<vec4<f32>, 16>;
     let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
     for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
-        update_tn_shared(&acc, a[(k0 + t.lane / 2u) * m4 + my_half], t.base, k0, cb);
+        update_tn_shared(&acc, a_vec4((k0 + t.lane / 2u) * m4 + my_half), t.base, k0, cb);
     }
     // The last K % 4 steps, without sharing.
     for (var kk = k_full; kk < ks.y; kk++) {
-        update_tn(&acc, a[kk * m4 + ra0], a[kk * m4 + ra1], b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+        update_tn(&acc, a_vec4(kk * m4 + ra0), a_vec4(kk * m4 + ra1), b_vec4(kk * n4 + cb.x), b_vec4(kk * n4 + cb.y));
     }
     return acc;
 }
@@ -102,7 +102,7 @@ fn block_tn_any_m(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
         update_tn_shared(&acc, a_row4(k0 + t.lane / 2u, t.row0 + 4u * (t.lane % 2u)), t.base, k0, cb);
     }
     for (var kk = k_full; kk < ks.y; kk++) {
-        update_tn(&acc, a_row4(kk, t.row0), a_row4(kk, t.row0 + 4u), b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+        update_tn(&acc, a_row4(kk, t.row0), a_row4(kk, t.row0 + 4u), b_vec4(kk * n4 + cb.x), b_vec4(kk * n4 + cb.y));
     }
     return acc;
 }

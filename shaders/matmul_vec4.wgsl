@@ -17,7 +17,7 @@ fn block_nn(row0: u32, col0: u32) -> array<vec4<f32>, 16> {
     let cb = col_blocks(col0);
     var acc: array<vec4<f32>, 16>;
     for (var kk = 0u; kk < k4; kk++) {
-        let rows = array(a[r[0] + kk], a[r[1] + kk], a[r[2] + kk], a[r[3] + kk], a[r[4] + kk], a[r[5] + kk], a[r[6] + kk], a[r[7] + kk]);
+        let rows = array(a_vec4(r[0] + kk), a_vec4(r[1] + kk), a_vec4(r[2] + kk), a_vec4(r[3] + kk), a_vec4(r[4] + kk), a_vec4(r[5] + kk), a_vec4(r[6] + kk), a_vec4(r[7] + kk));
         update_nn(&acc, rows, load_b_nn(kk, cb.x, cb.y));
     }
     return acc;
@@ -31,7 +31,7 @@ fn block_tn(row0: u32, col0: u32, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let cb = col_blocks(col0);
     var acc: array<vec4<f32>, 16>;
     for (var kk = ks.x; kk < ks.y; kk++) {
-        update_tn(&acc, a[kk * m4 + ra0], a[kk * m4 + ra1], b[kk * n4 + cb.x], b[kk * n4 + cb.y]);
+        update_tn(&acc, a_vec4(kk * m4 + ra0), a_vec4(kk * m4 + ra1), b_vec4(kk * n4 + cb.x), b_vec4(kk * n4 + cb.y));
     }
     return acc;
 }
@@ -46,8 +46,8 @@ fn block_nt(row0: u32, col0: u32) -> array<vec4<f32>, 16> {
     }
     var acc: array<vec4<f32>, 16>;
     for (var kk = 0u; kk < k4; kk++) {
-        let rows = array(a[r[0] + kk], a[r[1] + kk], a[r[2] + kk], a[r[3] + kk], a[r[4] + kk], a[r[5] + kk], a[r[6] + kk], a[r[7] + kk]);
-        let cols = array(b[s[0] + kk], b[s[1] + kk], b[s[2] + kk], b[s[3] + kk], b[s[4] + kk], b[s[5] + kk], b[s[6] + kk], b[s[7] + kk]);
+        let rows = array(a_vec4(r[0] + kk), a_vec4(r[1] + kk), a_vec4(r[2] + kk), a_vec4(r[3] + kk), a_vec4(r[4] + kk), a_vec4(r[5] + kk), a_vec4(r[6] + kk), a_vec4(r[7] + kk));
+        let cols = array(b_vec4(s[0] + kk), b_vec4(s[1] + kk), b_vec4(s[2] + kk), b_vec4(s[3] + kk), b_vec4(s[4] + kk), b_vec4(s[5] + kk), b_vec4(s[6] + kk), b_vec4(s[7] + kk));
         update_nt(&acc, rows, cols);
     }
     return acc;

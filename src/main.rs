@@ -35,6 +35,9 @@ struct Cli {
     /// Use the matrix kernels without subgroup shuffles even where the adapter has subgroups.
     #[arg(long, global = true)]
     no_subgroups: bool,
+    /// Read the subgroup kernels' operands from storage buffers even on a CPU Vulkan driver, where texel fetches are chosen.
+    #[arg(long, global = true)]
+    no_texel_operands: bool,
     /// Neither read nor write the pipeline cache (Vulkan; in ~/.cache/gan-gpu/pipelines).
     #[arg(long, global = true)]
     no_pipeline_cache: bool,
@@ -171,6 +174,7 @@ fn info(choice: &AdapterChoice) -> Result<()> {
     println!("matrix products: {matmul}");
     println!("convolutions: {conv}");
     println!("why: {}", gpu.subgroup_reason);
+    println!("operands A and B read from: {}", gpu.texel_reason);
     match gpu.pipeline_cache_file() {
         Some((path, read)) => println!("pipeline cache: {} ({read} bytes read)", path.display()),
         None if choice.pipeline_cache.is_none() => println!("pipeline cache: off"),
@@ -184,6 +188,7 @@ fn run(cli: Cli) -> Result<i32> {
     let choice = AdapterChoice {
         name: cli.adapter,
         no_subgroups: cli.no_subgroups,
+        no_texel_operands: cli.no_texel_operands,
         pipeline_cache: if cli.no_pipeline_cache {
             None
         } else {
@@ -260,6 +265,9 @@ fn run(cli: Cli) -> Result<i32> {
                 }
                 if choice.no_subgroups {
                     global_args.push("--no-subgroups".into());
+                }
+                if choice.no_texel_operands {
+                    global_args.push("--no-texel-operands".into());
                 }
                 let new = std::env::current_exe()
                     .map_err(|e| Error::Config(format!("cannot find this binary: {e}")))?;

@@ -46,8 +46,8 @@ fn shuffle8(mine: vec4<f32>, base: u32) -> array<vec4<f32>, 8> {
 // and lane 2j + 1 A[k0 + j, rows 4..8] as `mine`.
 fn update_tn_shared(acc: ptr<function, array<vec4<f32>, 16>>, mine: vec4<f32>, base: u32, k0: u32, cb: vec2<u32>) {
     let n4 = p.n / 4u;
-    update_tn(acc, subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), b[(k0 + 0u) * n4 + cb.x], b[(k0 + 0u) * n4 + cb.y]);
-    update_tn(acc, subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), b[(k0 + 1u) * n4 + cb.x], b[(k0 + 1u) * n4 + cb.y]);
-    update_tn(acc, subgroupShuffle(mine, base + 4u), subgroupShuffle(mine, base + 5u), b[(k0 + 2u) * n4 + cb.x], b[(k0 + 2u) * n4 + cb.y]);
-    update_tn(acc, subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u), b[(k0 + 3u) * n4 + cb.x], b[(k0 + 3u) * n4 + cb.y]);
+    update_tn(acc, subgroupShuffle(mine, base + 0u), subgroupShuffle(mine, base + 1u), b_vec4((k0 + 0u) * n4 + cb.x), b_vec4((k0 + 0u) * n4 + cb.y));
+    update_tn(acc, subgroupShuffle(mine, base + 2u), subgroupShuffle(mine, base + 3u), b_vec4((k0 + 1u) * n4 + cb.x), b_vec4((k0 + 1u) * n4 + cb.y));
+    update_tn(acc, subgroupShuffle(mine, base + 4u), subgroupShuffle(mine, base + 5u), b_vec4((k0 + 2u) * n4 + cb.x), b_vec4((k0 + 2u) * n4 + cb.y));
+    update_tn(acc, subgroupShuffle(mine, base + 6u), subgroupShuffle(mine, base + 7u), b_vec4((k0 + 3u) * n4 + cb.x), b_vec4((k0 + 3u) * n4 + cb.y));
 }

@@ -1,16 +1,15 @@
 // The 8×8 register tile shared by the vec4 matrix kernels (matmul_vec4.wgsl,
-// matmul_subgroup.wgsl, conv_implicit.wgsl; matmul_params.wgsl comes
-// first). Each invocation owns an 8×8 block of C held in 16 vec4
-// registers, acc[2r + h] = C[row0 + r, col0 + 4h .. col0 + 4h + 4], written
-// with constant indices only so that the compiler can keep them in
-// registers (dynamic indexing would force them into memory). Rows and
-// columns past the edge are clamped on load and skipped on store.
+// matmul_subgroup.wgsl, conv_implicit.wgsl; matmul_params.wgsl and
+// operands.wgsl or operands_texels.wgsl, which read A and B, come first).
+// Each invocation owns an 8×8 block of C held in 16 vec4 registers,
+// acc[2r + h] = C[row0 + r, col0 + 4h .. col0 + 4h + 4], written with
+// constant indices only so that the compiler can keep them in registers
+// (dynamic indexing would force them into memory). Rows and columns past
+// the edge are clamped on load and skipped on store.
 //   nn: A [M,K], B [K,N]   (K, N multiples of 4)
 //   tn: A [K,M], B [K,N]   (M, N multiples of 4)
 //   nt: A [M,K], B [N,K]   (K, N multiples of 4)
 
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 
@@ -66,7 +65,7 @@ fn load_b_rows(k: u32, cb0: u32, cb1: u32) -> array<vec4<f32>, 8> {
     let r1 = min(k + 1u, p.k - 1u) * n4;
     let r2 = min(k + 2u, p.k - 1u) * n4;
     let r3 = min(k + 3u, p.k - 1u) * n4;
-    return array(b[r0 + cb0], b[r0 + cb1], b[r1 + cb0], b[r1 + cb1], b[r2 + cb0], b[r2 + cb1], b[r3 + cb0], b[r3 + cb1]);
+    return array(b_vec4(r0 + cb0), b_vec4(r0 + cb1), b_vec4(r1 + cb0), b_vec4(r1 + cb1), b_vec4(r2 + cb0), b_vec4(r2 + cb1), b_vec4(r3 + cb0), b_vec4(r3 + cb1));
 }
 
 fn bias_pair(col0: u32) -> array<vec4<f32>, 2> {
@@ -138,5 +137,5 @@ fn update_tn(acc: ptr<function, array<vec4<f32>, 16>>, a_lo: vec4<f32>, a_hi: ve
 fn load_b_nn(k4: u32, cb0: u32, cb1: u32) -> array<vec4<f32>, 8> {
     let n4 = p.n / 4u;
     let kb = k4 * 4u * n4;
-    return array(b[kb + cb0], b[kb + cb1], b[kb + n4 + cb0], b[kb + n4 + cb1], b[kb + 2u * n4 + cb0], b[kb + 2u * n4 + cb1], b[kb + 3u * n4 + cb0], b[kb + 3u * n4 + cb1]);
+    return array(b_vec4(kb + cb0), b_vec4(kb + cb1), b_vec4(kb + n4 + cb0), b_vec4(kb + n4 + cb1), b_vec4(kb + 2u * n4 + cb0), b_vec4(kb + 2u * n4 + cb1), b_vec4(kb + 3u * n4 + cb0), b_vec4(kb + 3u * n4 + cb1));
 }

@@ -7,6 +7,7 @@ mod probe;
 pub mod profile;
 mod program;
 mod tensor;
+pub mod texels;
 
 pub use program::{Program, Work};
 pub use tensor::Tensor;
@@ -35,6 +36,9 @@ pub struct AdapterChoice {
     /// Use the kernels that avoid subgroup operations even where the
     /// adapter offers them (for comparison and for testing the fallback).
     pub no_subgroups: bool,
+    /// Read the subgroup kernels' operands from storage buffers even where
+    /// texel fetches are chosen (see [`Gpu::texel_operands`]).
+    pub no_texel_operands: bool,
     /// A storage binding limit below the adapter's, in bytes: the tests
     /// use it to make small layers split their column matrices as the
     /// model's do past lavapipe's 128 MiB (`ops::conv`'s chunks).
@@ -65,6 +69,14 @@ pub struct Gpu {
     pub subgroup_matmul: bool,
     /// Why the matrix kernels are (or are not) the subgroup ones, for `info`.
     pub subgroup_reason: String,
+    /// Whether the subgroup kernels read their operands A and B by texel
+    /// fetch from texture copies (their `*_texels` modules) instead of
+    /// from storage buffers: on a CPU Vulkan driver (lavapipe), whose
+    /// storage loads at per-lane addresses are loops with a branch per
+    /// lane, and only with `subgroup_matmul`.
+    pub texel_operands: bool,
+    /// Why the operands are read one way or the other, for `info`.
+    pub texel_reason: String,
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
     pipeline_cache: Option<DiskCache>,
@@ -77,6 +89,8 @@ pub struct Pipeline {
     pub name: String,
     pub pipeline: wgpu::ComputePipeline,
     pub layout: wgpu::BindGroupLayout,
+    /// The bindings that take a texture copy of their tensor.
+    pub textures: Vec<u32>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -227,6 +241,8 @@ impl Gpu {
             features,
             subgroup_matmul: false,
             subgroup_reason: String::new(),
+            texel_operands: false,
+            texel_reason: String::new(),
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
             pipeline_cache: None,
@@ -249,6 +265,18 @@ impl Gpu {
             }
         }
         gpu.subgroup_reason = subgroup_reason;
+        let on_cpu_vulkan = gpu.info.device_type == wgpu::DeviceType::Cpu
+            && gpu.info.backend == wgpu::Backend::Vulkan;
+        gpu.texel_reason = if !gpu.subgroup_matmul {
+            "storage buffers: the kernels without subgroups have no texel variant".into()
+        } else if choice.no_texel_operands {
+            "storage buffers: --no-texel-operands was given".into()
+        } else if !on_cpu_vulkan {
+            "storage buffers: texel fetches were measured faster only on a CPU Vulkan driver (lavapipe)".into()
+        } else {
+            gpu.texel_operands = true;
+            "texel fetches: on a CPU Vulkan driver a storage load at a per-lane address is a loop with a branch per lane, a texel fetch is not (BENCHMARKS.md)".into()
+        };
         Ok(gpu)
     }
 
@@ -297,21 +325,36 @@ impl Gpu {
             count: None,
         }];
         let writes = crate::shaders::storage_writes(shader);
+        let textures: Vec<u32> = crate::shaders::texture_bindings(shader)
+            .into_iter()
+            .filter(|b| bindings.contains(b))
+            .collect();
         for &binding in bindings {
-            let Some(&w) = writes.get(&binding) else {
+            let ty = if textures.contains(&binding) {
+                // rgba32float is not filterable; the kernels only load texels.
+                wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                }
+            } else if let Some(&w) = writes.get(&binding) {
+                wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only: !w },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                }
+            } else {
                 return Err(Error::Gpu {
                     context: format!("building kernel {name}"),
-                    msg: format!("the shader declares no storage buffer at binding {binding}"),
+                    msg: format!(
+                        "the shader declares no storage buffer or texture at binding {binding}"
+                    ),
                 });
             };
             entries.push(wgpu::BindGroupLayoutEntry {
                 binding,
                 visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only: !w },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
+                ty,
                 count: None,
             });
         }
@@ -342,6 +385,7 @@ impl Gpu {
             name,
             pipeline,
             layout,
+            textures,
         })
     }
 

@@ -1,9 +1,12 @@
 //! A program is a recorded list of dispatches. Ops record into it once; the
 //! training step replays the same program every step, encoded into one
 //! compute pass and one submit (a submit per dispatch costs ~4x more on
-//! lavapipe and stalls real GPUs).
+//! lavapipe and stalls real GPUs). A dispatch whose kernel reads textures
+//! (`gpu::texels`) has its operands' copies recorded before it, between
+//! passes.
 
 use super::profile::TimestampMode;
+use super::texels::TexelCopy;
 use super::{Gpu, Pipeline, Tensor};
 use crate::error::{limit_err, Result};
 use std::sync::Arc;
@@ -18,6 +21,8 @@ struct Dispatch {
     /// The layer and pass it belongs to, for the profile (see
     /// [`Program::layer`]).
     layer: Option<Arc<str>>,
+    /// The texture copies of its operands, recorded right before it.
+    copies: Vec<TexelCopy>,
 }
 
 /// A dispatch's work, for the profile's GFLOP/s and GB/s.
@@ -38,6 +43,12 @@ impl Dispatch {
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
     }
+
+    fn encode_copies(&self, encoder: &mut wgpu::CommandEncoder) {
+        for copy in &self.copies {
+            copy.encode(encoder);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -57,6 +68,11 @@ impl Program {
 
     pub fn is_empty(&self) -> bool {
         self.dispatches.is_empty()
+    }
+
+    /// Number of operand copies into textures recorded.
+    pub fn texel_copies(&self) -> usize {
+        self.dispatches.iter().map(|d| d.copies.len()).sum()
     }
 
     /// Counts `flops` as the matrix-product work of the dispatch recorded
@@ -129,9 +145,25 @@ impl Program {
         for &(binding, t) in args {
             gpu.check_binding_size(&name, &format!("binding {binding}"), t.bytes())?;
         }
+        let mut copies = Vec::new();
+        for &(binding, t) in args {
+            if pipeline.textures.contains(&binding) {
+                copies.push((binding, TexelCopy::new(gpu, &name, binding, t)?));
+            }
+        }
+        let resources: Vec<(u32, wgpu::BindingResource)> = args
+            .iter()
+            .map(
+                |&(binding, t)| match copies.iter().find(|(b, _)| *b == binding) {
+                    Some((_, copy)) => (binding, wgpu::BindingResource::TextureView(&copy.view)),
+                    None => (binding, t.binding()),
+                },
+            )
+            .collect();
         let bind_group = gpu.validated(&format!("binding kernel {name}"), || {
-            Ok(bind(gpu, &name, &pipeline, params, args))
+            Ok(bind(gpu, &name, &pipeline, params, resources))
         })?;
+        let copies = copies.into_iter().map(|(_, copy)| copy).collect();
         let bytes = args.iter().map(|(_, t)| t.bytes() as f64).sum();
         self.dispatches.push(Dispatch {
             pipeline,
@@ -139,6 +171,7 @@ impl Program {
             workgroups,
             work: Work { flops: 0.0, bytes },
             layer: None,
+            copies,
         });
         Ok(())
     }
@@ -152,6 +185,21 @@ impl Program {
             .collect()
     }
 
+    /// The dispatches in runs that share a compute pass: a new run starts
+    /// at each dispatch with copies to record first. Each run comes with
+    /// the index of its first dispatch.
+    fn runs(&self) -> impl Iterator<Item = (usize, &[Dispatch])> {
+        let starts: Vec<usize> = (0..self.dispatches.len())
+            .filter(|&i| i == 0 || !self.dispatches[i].copies.is_empty())
+            .collect();
+        let ends: Vec<usize> = starts.iter().skip(1).copied().collect();
+        let ends = ends.into_iter().chain([self.dispatches.len()]);
+        starts
+            .into_iter()
+            .zip(ends)
+            .map(|(from, to)| (from, &self.dispatches[from..to]))
+    }
+
     /// Encodes every dispatch with timestamps 2i and 2i + 1 around
     /// dispatch i (see `gpu::profile`).
     pub(crate) fn encode_timed(
@@ -162,18 +210,22 @@ impl Program {
     ) {
         match mode {
             TimestampMode::InsidePass => {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("program (timed)"),
-                    timestamp_writes: None,
-                });
-                for (i, d) in self.dispatches.iter().enumerate() {
-                    pass.write_timestamp(queries, 2 * i as u32);
-                    d.encode(&mut pass);
-                    pass.write_timestamp(queries, 2 * i as u32 + 1);
+                for (from, run) in self.runs() {
+                    run[0].encode_copies(encoder);
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("program (timed)"),
+                        timestamp_writes: None,
+                    });
+                    for (i, d) in (from..).zip(run) {
+                        pass.write_timestamp(queries, 2 * i as u32);
+                        d.encode(&mut pass);
+                        pass.write_timestamp(queries, 2 * i as u32 + 1);
+                    }
                 }
             }
             TimestampMode::PassPerDispatch => {
                 for (i, d) in self.dispatches.iter().enumerate() {
+                    d.encode_copies(encoder);
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                         label: Some(&d.pipeline.name),
                         timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
@@ -188,26 +240,30 @@ impl Program {
         }
     }
 
-    /// Encodes every dispatch into one compute pass.
+    /// Encodes every dispatch into one compute pass, or one per run of
+    /// dispatches between operand copies.
     pub fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("program"),
-            timestamp_writes: None,
-        });
-        for d in &self.dispatches {
-            d.encode(&mut pass);
+        for (_, run) in self.runs() {
+            run[0].encode_copies(encoder);
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("program"),
+                timestamp_writes: None,
+            });
+            for d in run {
+                d.encode(&mut pass);
+            }
         }
     }
 }
 
 /// The bind group of one dispatch: `params` as a new uniform buffer at
-/// binding 0, then the tensors at their bindings.
+/// binding 0, then the tensors (or their texture copies) at their bindings.
 fn bind<P: bytemuck::Pod>(
     gpu: &Gpu,
     name: &str,
     pipeline: &Pipeline,
     params: &P,
-    args: &[(u32, &Tensor)],
+    args: Vec<(u32, wgpu::BindingResource)>,
 ) -> wgpu::BindGroup {
     let params = gpu
         .device
@@ -220,10 +276,10 @@ fn bind<P: bytemuck::Pod>(
         binding: 0,
         resource: params.as_entire_binding(),
     }];
-    entries.extend(args.iter().map(|&(binding, t)| wgpu::BindGroupEntry {
-        binding,
-        resource: t.binding(),
-    }));
+    entries.extend(
+        args.into_iter()
+            .map(|(binding, resource)| wgpu::BindGroupEntry { binding, resource }),
+    );
     gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some(name),
         layout: &pipeline.layout,

@@ -247,8 +247,9 @@ pub fn matmul(
     )
 }
 
-/// Records one product's dispatch and counts its 2·M·N·K FLOPs (from
-/// `params`) for the profile.
+/// Records one product's dispatch, of the kernel's texel variant where the
+/// adapter reads operands by texel fetch (`Gpu::texel_operands`), and
+/// counts its 2·M·N·K FLOPs (from `params`) for the profile.
 pub(crate) fn dispatch_product(
     gpu: &Gpu,
     prog: &mut Program,
@@ -257,6 +258,10 @@ pub(crate) fn dispatch_product(
     args: &[(u32, &Tensor)],
     workgroups: [u32; 3],
 ) -> Result<()> {
+    let kernel = match crate::shaders::texel_variant(kernel.0) {
+        Some(variant) if gpu.texel_operands => (variant, kernel.1),
+        _ => kernel,
+    };
     prog.dispatch_at(gpu, kernel, params, args, workgroups)?;
     let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
     prog.count_flops(flops(m, n, k));

@@ -35,6 +35,31 @@ pub async fn gpu_without_subgroups() -> &'static Gpu {
     shared(&GPU, choice).await
 }
 
+/// The same adapter with the subgroup kernels reading their operands from
+/// storage buffers: where the default reads them by texel fetch
+/// (lavapipe), this is the path every GPU runs.
+pub async fn gpu_with_storage_operands() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    let choice = AdapterChoice {
+        no_texel_operands: true,
+        ..Default::default()
+    };
+    shared(&GPU, choice).await
+}
+
+/// Every kernel path of this adapter, named: the default; the subgroup
+/// kernels on storage operands, where the default reads textures; and the
+/// kernels without subgroups.
+pub async fn kernel_paths() -> Vec<(&'static Gpu, &'static str)> {
+    let default = gpu().await;
+    let mut paths = vec![(default, "default")];
+    if default.texel_operands {
+        paths.push((gpu_with_storage_operands().await, "storage operands"));
+    }
+    paths.push((gpu_without_subgroups().await, "no subgroups"));
+    paths
+}
+
 /// The storage binding limit of [`gpu_with_small_bindings`]: small enough
 /// that the chunking tests' column matrices split into uneven chunks.
 pub const SMALL_BINDING: u64 = 24 * 1024;

@@ -137,8 +137,8 @@ struct LayerCase {
 
 impl LayerCase {
     async fn run(&self, reference: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>> + Copy) {
-        self.run_on(&[gpu().await, gpu_without_subgroups().await], reference)
-            .await;
+        let gpus: Vec<_> = kernel_paths().await.into_iter().map(|(g, _)| g).collect();
+        self.run_on(&gpus, reference).await;
     }
 
     async fn run_on(
@@ -736,7 +736,7 @@ async fn bias_gradient_comes_out_of_the_weight_gradient_product() {
             &vec![0.0; g.cols() * out_c],
             &to64(&dy),
         );
-        for gpu in [gpu().await, gpu_without_subgroups().await] {
+        for (gpu, _) in kernel_paths().await {
             let xt = gpu.upload("x", &g.image_shape(), &x).unwrap();
             let dyt = gpu.upload("dy", &[g.n, g.oh, g.ow, out_c], &dy).unwrap();
             let w = gpu.zeros("w", &[g.kh, g.kw, g.c, out_c]).unwrap();
@@ -852,7 +852,7 @@ async fn forward_applies_leaky_relu_dropout_in_the_store() {
         let x = random(g.n * g.h * g.w * g.c, 7);
         let w = random(g.cols() * out_c, 8);
         let b = random(out_c, 9);
-        for gpu in [gpu().await, gpu_without_subgroups().await] {
+        for (gpu, _) in kernel_paths().await {
             let up = |label, shape: &[usize], v: &[f32]| gpu.upload(label, shape, v).unwrap();
             let (xt, wt, bt) = (
                 up("x", &g.image_shape(), &x),

@@ -20,10 +20,7 @@ async fn case(m: usize, k: usize, n: usize, a_t: bool, b_t: bool, bias: bool) {
     if bias {
         inputs.push((vec![n], bias_v));
     }
-    for (gpu, path) in [
-        (gpu().await, "default"),
-        (gpu_without_subgroups().await, "no subgroups"),
-    ] {
+    for (gpu, path) in kernel_paths().await {
         check_matmul(gpu, path, &inputs, (m, k, n), a_t, b_t, bias).await;
     }
 }
@@ -257,7 +254,7 @@ async fn dense_weight_and_bias_gradients_in_one_product() {
         let db_ref: Vec<f64> = (0..n)
             .map(|j| (0..k).map(|r| d[r * n + j] as f64).sum())
             .collect();
-        for gpu in [gpu().await, gpu_without_subgroups().await] {
+        for (gpu, _) in kernel_paths().await {
             let it = gpu.upload("input", &[k, m], &input).unwrap();
             let dt = gpu.upload("d", &[k, n], &d).unwrap();
             let padded = (m * n).next_multiple_of(64);
@@ -302,4 +299,39 @@ async fn dense_weight_and_bias_gradients_in_one_product() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("[9, 100]"), "{err}");
+}
+
+/// Where the operands are read by texel fetch, a product copies its A and B
+/// into textures right before it runs, inside the program: a product that
+/// reads what the one before it wrote in the same program sees those
+/// values. Two chained products match the CPU on every path, and record
+/// two copies each on the texel path, none elsewhere.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_product_reads_what_the_product_before_it_wrote() {
+    let (m, k, n, p) = (70, 36, 44, 28);
+    let (a, b, d) = (random(m * k, 51), random(k * n, 52), random(n * p, 53));
+    let ab = cpu::matmul::matmul(&to64(&a), &to64(&b), m, k, n);
+    let want = cpu::matmul::matmul(&ab, &to64(&d), m, n, p);
+    for (gpu, path) in kernel_paths().await {
+        let at = gpu.upload("a", &[m, k], &a).unwrap();
+        let bt = gpu.upload("b", &[k, n], &b).unwrap();
+        let dt = gpu.upload("d", &[n, p], &d).unwrap();
+        let (c1, c2) = (
+            gpu.zeros("c1", &[m, n]).unwrap(),
+            gpu.zeros("c2", &[m, p]).unwrap(),
+        );
+        let mut prog = Program::new();
+        let (at, bt, dt) = (
+            Operand::plain(&at),
+            Operand::plain(&bt),
+            Operand::plain(&dt),
+        );
+        matmul(gpu, &mut prog, at, bt, None, &c1).unwrap();
+        matmul(gpu, &mut prog, Operand::plain(&c1), dt, None, &c2).unwrap();
+        let copies = if gpu.texel_operands { 4 } else { 0 };
+        assert_eq!(prog.texel_copies(), copies, "{path}");
+        gpu.run(&prog).unwrap();
+        let got = gpu.download::<f32>(&c2).await.unwrap();
+        assert_close(path, &got, &want, TOL);
+    }
 }

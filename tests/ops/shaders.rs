@@ -24,7 +24,7 @@ fn files_in(dir: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_shader_validates_with_naga() {
-    for name in gan_gpu::shaders::names() {
+    for name in gan_gpu::shaders::modules() {
         let src = gan_gpu::shaders::source(name).unwrap();
         let module = module(name);
         naga::valid::Validator::new(
@@ -125,6 +125,40 @@ fn binding_access_comes_from_the_declarations() {
     assert_eq!(w.get(&1), Some(&false));
     assert_eq!(w.get(&3), Some(&true));
     assert_eq!(w.get(&4), Some(&false));
+}
+
+/// The texel variants differ from their files only in how A and B are
+/// read: bindings 1 and 2 become textures, every other binding keeps its
+/// access, and the files without a variant have no textures.
+#[test]
+fn texel_variants_read_a_and_b_as_textures_and_nothing_else() {
+    use gan_gpu::shaders::{modules, storage_writes, texel_variant, texture_bindings};
+    let mut variants = 0;
+    for name in gan_gpu::shaders::names() {
+        assert!(texture_bindings(name).is_empty(), "{name}");
+        let Some(variant) = texel_variant(name) else {
+            continue;
+        };
+        variants += 1;
+        assert!(modules().any(|m| m == variant), "{variant} is compiled");
+        let mut textures = texture_bindings(variant);
+        textures.sort_unstable();
+        assert_eq!(textures, [1, 2], "{variant}");
+        let mut storage = storage_writes(name);
+        assert_eq!(
+            (storage.remove(&1), storage.remove(&2)),
+            (Some(false), Some(false)),
+            "{name}"
+        );
+        assert_eq!(storage, storage_writes(variant), "{variant}");
+    }
+    assert_eq!(variants, 2);
+    let width = gan_gpu::gpu::texels::TEXELS_WIDTH;
+    let src = gan_gpu::shaders::source("matmul_subgroup_texels").unwrap();
+    assert!(
+        src.contains(&format!("const TEXELS_WIDTH: u32 = {width}u;")),
+        "operands_texels.wgsl mirrors gpu::texels::TEXELS_WIDTH ({width})"
+    );
 }
 
 /// The README's "Where things live" table names every shader file, and
