@@ -74,14 +74,22 @@ pub fn profile(opts: &BenchOptions, b: usize, steps: usize) -> Result<Option<Str
     by_kernel.sort_by(|a, b| b.ms.total_cmp(&a.ms));
     let total: f64 = by_kernel.iter().map(|r| r.ms).sum();
     let how = match mode {
-        TimestampMode::InsidePass => "timestamps around each dispatch inside the step's one pass",
+        TimestampMode::InsidePass => "timestamps around each dispatch inside the step's passes",
         TimestampMode::PassPerDispatch => {
             "one pass per dispatch, timed at its ends (adds a pass boundary to each dispatch)"
         }
     };
+    let (copies, copy_bytes) = t.texel_copies_per_step();
+    let copies = match copies {
+        0 => String::new(),
+        n => format!(
+            " and {n} operand copies into textures ({:.1} MB, between the dispatches: untimed)",
+            copy_bytes as f64 / 1e6
+        ),
+    };
     let mut s = format!(
         "profile of the training step at batch {b}, mean of {steps} steps on {}: {how}\n\
-         {dispatches} dispatches; {total:.1} ms of GPU time per step, {wall_ms:.1} ms wall per step (readback included)\n\
+         {dispatches} dispatches{copies}; {total:.1} ms of GPU time per step, {wall_ms:.1} ms wall per step (readback included)\n\
          GFLOP/s counts the matrix products' FLOPs; GB/s the bytes of the tensors a kernel binds, each counted once\n\n",
         t.gpu.info.name
     );

@@ -91,6 +91,8 @@ pub struct Pipeline {
     pub layout: wgpu::BindGroupLayout,
     /// The bindings that take a texture copy of their tensor.
     pub textures: Vec<u32>,
+    /// The storage bindings the kernel may write.
+    pub writes: Vec<u32>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -386,6 +388,11 @@ impl Gpu {
             pipeline,
             layout,
             textures,
+            writes: bindings
+                .iter()
+                .copied()
+                .filter(|b| writes.get(b) == Some(&true))
+                .collect(),
         })
     }
 

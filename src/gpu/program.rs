@@ -3,7 +3,8 @@
 //! compute pass and one submit (a submit per dispatch costs ~4x more on
 //! lavapipe and stalls real GPUs). A dispatch whose kernel reads textures
 //! (`gpu::texels`) has its operands' copies recorded before it, between
-//! passes.
+//! passes, unless an earlier dispatch of the program copied the same
+//! elements and nothing has written them since: then it reads that texture.
 
 use super::profile::TimestampMode;
 use super::texels::TexelCopy;
@@ -23,6 +24,8 @@ struct Dispatch {
     layer: Option<Arc<str>>,
     /// The texture copies of its operands, recorded right before it.
     copies: Vec<TexelCopy>,
+    /// The tensors it binds for writing.
+    writes: Vec<Tensor>,
 }
 
 /// A dispatch's work, for the profile's GFLOP/s and GB/s.
@@ -70,9 +73,28 @@ impl Program {
         self.dispatches.is_empty()
     }
 
-    /// Number of operand copies into textures recorded.
-    pub fn texel_copies(&self) -> usize {
-        self.dispatches.iter().map(|d| d.copies.len()).sum()
+    /// Number of operand copies into textures recorded, and their bytes.
+    pub fn texel_copies(&self) -> (usize, u64) {
+        let copies = self.dispatches.iter().flat_map(|d| &d.copies);
+        (
+            copies.clone().count(),
+            copies.map(|c| c.source.bytes()).sum(),
+        )
+    }
+
+    /// The texture of an earlier copy of exactly `t`'s elements that no
+    /// dispatch has written since, if any.
+    fn fresh_copy_of(&self, t: &Tensor) -> Option<wgpu::TextureView> {
+        for d in self.dispatches.iter().rev() {
+            // Its copies ran before it, so its writes make them stale too.
+            if d.writes.iter().any(|w| w.overlaps(t)) {
+                return None;
+            }
+            if let Some(c) = d.copies.iter().find(|c| c.source.same_elements(t)) {
+                return Some(c.view.clone());
+            }
+        }
+        None
     }
 
     /// Counts `flops` as the matrix-product work of the dispatch recorded
@@ -145,17 +167,33 @@ impl Program {
         for &(binding, t) in args {
             gpu.check_binding_size(&name, &format!("binding {binding}"), t.bytes())?;
         }
-        let mut copies = Vec::new();
+        // The texture each texture binding reads, and the copies to record.
+        let mut views = Vec::new();
+        let mut copies: Vec<TexelCopy> = Vec::new();
         for &(binding, t) in args {
-            if pipeline.textures.contains(&binding) {
-                copies.push((binding, TexelCopy::new(gpu, &name, binding, t)?));
+            if !pipeline.textures.contains(&binding) {
+                continue;
             }
+            let earlier = copies.iter().find(|c| c.source.same_elements(t));
+            let view = match earlier
+                .map(|c| c.view.clone())
+                .or_else(|| self.fresh_copy_of(t))
+            {
+                Some(view) => view,
+                None => {
+                    let copy = TexelCopy::new(gpu, &name, binding, t)?;
+                    let view = copy.view.clone();
+                    copies.push(copy);
+                    view
+                }
+            };
+            views.push((binding, view));
         }
         let resources: Vec<(u32, wgpu::BindingResource)> = args
             .iter()
             .map(
-                |&(binding, t)| match copies.iter().find(|(b, _)| *b == binding) {
-                    Some((_, copy)) => (binding, wgpu::BindingResource::TextureView(&copy.view)),
+                |&(binding, t)| match views.iter().find(|(b, _)| *b == binding) {
+                    Some((_, view)) => (binding, wgpu::BindingResource::TextureView(view)),
                     None => (binding, t.binding()),
                 },
             )
@@ -163,7 +201,11 @@ impl Program {
         let bind_group = gpu.validated(&format!("binding kernel {name}"), || {
             Ok(bind(gpu, &name, &pipeline, params, resources))
         })?;
-        let copies = copies.into_iter().map(|(_, copy)| copy).collect();
+        let writes = args
+            .iter()
+            .filter(|(binding, _)| pipeline.writes.contains(binding))
+            .map(|&(_, t)| t.clone())
+            .collect();
         let bytes = args.iter().map(|(_, t)| t.bytes() as f64).sum();
         self.dispatches.push(Dispatch {
             pipeline,
@@ -172,6 +214,7 @@ impl Program {
             work: Work { flops: 0.0, bytes },
             layer: None,
             copies,
+            writes,
         });
         Ok(())
     }

@@ -105,6 +105,20 @@ impl Tensor {
         })
     }
 
+    /// Whether `other` views exactly these elements of the same buffer.
+    pub(crate) fn same_elements(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.buffer, &other.buffer)
+            && self.offset == other.offset
+            && self.len() == other.len()
+    }
+
+    /// Whether `other` shares any element of the same buffer with this one.
+    pub(crate) fn overlaps(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.buffer, &other.buffer)
+            && self.offset < other.offset + other.len()
+            && other.offset < self.offset + self.len()
+    }
+
     pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.buffer,

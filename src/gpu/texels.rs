@@ -17,7 +17,7 @@ const TEXEL_BYTES: u64 = 16;
 
 /// A texture copy of one operand of one dispatch.
 pub(crate) struct TexelCopy {
-    source: Tensor,
+    pub source: Tensor,
     texture: wgpu::Texture,
     pub view: wgpu::TextureView,
 }

@@ -372,6 +372,12 @@ impl Trainer {
         self.step_program.len()
     }
 
+    /// Operand copies into textures per step, and their bytes (none
+    /// unless the adapter reads operands by texel fetch).
+    pub fn texel_copies_per_step(&self) -> (usize, u64) {
+        self.step_program.texel_copies()
+    }
+
     /// Both networks' parameter sets with their checkpoint names.
     pub fn nets(&self) -> [(&'static str, &ParamSet); 2] {
         [

@@ -1,6 +1,6 @@
 use crate::common::*;
 use gan_gpu::cpu;
-use gan_gpu::gpu::Program;
+use gan_gpu::gpu::{Program, Tensor};
 use gan_gpu::ops::matmul::{matmul, Operand};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -302,36 +302,64 @@ async fn dense_weight_and_bias_gradients_in_one_product() {
 }
 
 /// Where the operands are read by texel fetch, a product copies its A and B
-/// into textures right before it runs, inside the program: a product that
-/// reads what the one before it wrote in the same program sees those
-/// values. Two chained products match the CPU on every path, and record
-/// two copies each on the texel path, none elsewhere.
+/// into textures right before it runs, inside the program, unless an
+/// earlier product copied the same elements and nothing wrote them since.
+/// A chain of products that reads again what it read (no new copy), reads
+/// what the product before it wrote, and overwrites an operand it read
+/// before (a new copy) matches the CPU on every path, with the copies
+/// counted on the texel path and none elsewhere.
 #[wasm_bindgen_test(unsupported = pollster::test)]
-async fn a_product_reads_what_the_product_before_it_wrote() {
+async fn products_copy_an_operand_again_only_after_it_is_written() {
     let (m, k, n, p) = (70, 36, 44, 28);
-    let (a, b, d) = (random(m * k, 51), random(k * n, 52), random(n * p, 53));
-    let ab = cpu::matmul::matmul(&to64(&a), &to64(&b), m, k, n);
-    let want = cpu::matmul::matmul(&ab, &to64(&d), m, n, p);
+    let (a, b, d, e) = (
+        random(m * k, 51),
+        random(k * n, 52),
+        random(n * p, 53),
+        random(p * k, 54),
+    );
+    let mm = |x: &[f64], y: &[f64], (r, inner, c): (usize, usize, usize)| {
+        cpu::matmul::matmul(x, y, r, inner, c)
+    };
+    let ab = mm(&to64(&a), &to64(&b), (m, k, n));
+    let abd = mm(&ab, &to64(&d), (m, n, p));
+    let new_a = mm(&abd, &to64(&e), (m, p, k));
+    let want = mm(&new_a, &to64(&b), (m, k, n));
     for (gpu, path) in kernel_paths().await {
         let at = gpu.upload("a", &[m, k], &a).unwrap();
         let bt = gpu.upload("b", &[k, n], &b).unwrap();
         let dt = gpu.upload("d", &[n, p], &d).unwrap();
-        let (c1, c2) = (
-            gpu.zeros("c1", &[m, n]).unwrap(),
-            gpu.zeros("c2", &[m, p]).unwrap(),
+        let et = gpu.upload("e", &[p, k], &e).unwrap();
+        let c = |name, shape: &[usize]| gpu.zeros(name, shape).unwrap();
+        let (c1, c2, c3, c4) = (
+            c("c1", &[m, n]),
+            c("c2", &[m, p]),
+            c("c3", &[m, n]),
+            c("c4", &[m, n]),
         );
         let mut prog = Program::new();
-        let (at, bt, dt) = (
-            Operand::plain(&at),
-            Operand::plain(&bt),
-            Operand::plain(&dt),
-        );
-        matmul(gpu, &mut prog, at, bt, None, &c1).unwrap();
-        matmul(gpu, &mut prog, Operand::plain(&c1), dt, None, &c2).unwrap();
-        let copies = if gpu.texel_operands { 4 } else { 0 };
-        assert_eq!(prog.texel_copies(), copies, "{path}");
+        let mut product = |x: &Tensor, y: &Tensor, out: &Tensor, copies: usize| {
+            let before = prog.texel_copies().0;
+            matmul(
+                gpu,
+                &mut prog,
+                Operand::plain(x),
+                Operand::plain(y),
+                None,
+                out,
+            )
+            .unwrap();
+            let added = prog.texel_copies().0 - before;
+            assert_eq!(added, if gpu.texel_operands { copies } else { 0 }, "{path}");
+        };
+        product(&at, &bt, &c1, 2);
+        product(&c1, &dt, &c2, 2);
+        product(&at, &bt, &c3, 0);
+        product(&c2, &et, &at, 2);
+        product(&at, &bt, &c4, 1);
         gpu.run(&prog).unwrap();
-        let got = gpu.download::<f32>(&c2).await.unwrap();
-        assert_close(path, &got, &want, TOL);
+        let c3 = gpu.download::<f32>(&c3).await.unwrap();
+        let c4 = gpu.download::<f32>(&c4).await.unwrap();
+        assert_close(&format!("{path}: a·b read again"), &c3, &ab, TOL);
+        assert_close(&format!("{path}: after a is overwritten"), &c4, &want, TOL);
     }
 }
