@@ -67,17 +67,45 @@ struct Patch {
     x0: i32,
 }
 
+// A patch's place in the grid: image, output row and column.
+struct PatchPos {
+    bi: u32,
+    oy: u32,
+    ox: u32,
+}
+
+fn patch_pos(patch_row: u32) -> PatchPos {
+    return PatchPos(patch_row / (p.ow * p.oh), (patch_row / p.ow) % p.oh, patch_row % p.ow);
+}
+
+// The position `rows` patches on, by adding: the tn products step each
+// lane's patch along K, and a division by a non-constant is a scalar loop
+// over the lanes on a CPU driver.
+fn advance(pos: PatchPos, rows: u32) -> PatchPos {
+    var q = pos;
+    q.ox += rows;
+    while q.ox >= p.ow {
+        q.ox -= p.ow;
+        q.oy += 1u;
+        if q.oy == p.oh {
+            q.oy = 0u;
+            q.bi += 1u;
+        }
+    }
+    return q;
+}
+
+fn patch_at(pos: PatchPos) -> Patch {
+    return Patch(pos.bi * p.h * p.w, i32(pos.oy * p.stride) - i32(p.pad_top), i32(pos.ox * p.stride) - i32(p.pad_left));
+}
+
 fn patch_of(patch_row: u32) -> Patch {
-    let ox = patch_row % p.ow;
-    let oy = (patch_row / p.ow) % p.oh;
-    let bi = patch_row / (p.ow * p.oh);
-    return Patch(bi * p.h * p.w, i32(oy * p.stride) - i32(p.pad_top), i32(ox * p.stride) - i32(p.pad_left));
+    return patch_at(patch_pos(patch_row));
 }
 
 // The vec4 of image channels 4·ci4 .. 4·ci4 + 4 that im2col puts at
 // (patch, tap (ky, kx)), or zeros where the tap falls in the padding.
-fn image_vec4(patch_row: u32, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
-    let pt = patch_of(patch_row);
+fn image_vec4(pt: Patch, ky: u32, kx: u32, ci4: u32) -> vec4<f32> {
     let iy = pt.y0 + i32(ky);
     let ix = pt.x0 + i32(kx);
     let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
@@ -121,13 +149,17 @@ fn block_conv_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let cb = col_blocks(t.col0);
     var acc: array<vec4<f32>, 16>;
     let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    // Lane g reads the patch of row k0 + g / 2.
+    var pos = patch_pos(ks.x + t.lane / 2u);
     for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
-        let mine = select(image_vec4(k0 + t.lane / 2u, ky, kx, ci4 + t.lane % 2u), vec4(1.0), ones);
+        let mine = select(image_vec4(patch_at(pos), ky, kx, ci4 + t.lane % 2u), vec4(1.0), ones);
         update_tn_shared(&acc, mine, t.base, k0, cb);
+        pos = advance(pos, 4u);
     }
     for (var kk = k_full; kk < ks.y; kk++) {
-        let lo = select(image_vec4(kk, ky, kx, ci4), vec4(1.0), ones);
-        let hi = select(image_vec4(kk, ky, kx, ci4 + 1u), vec4(1.0), ones);
+        let pt = patch_of(kk);
+        let lo = select(image_vec4(pt, ky, kx, ci4), vec4(1.0), ones);
+        let hi = select(image_vec4(pt, ky, kx, ci4 + 1u), vec4(1.0), ones);
         update_tn(&acc, lo, hi, b_vec4(kk * n4 + cb.x), b_vec4(kk * n4 + cb.y));
     }
     return acc;
@@ -197,8 +229,10 @@ fn block_conv1_tn(t: Tile, ks: vec2<u32>) -> array<vec4<f32>, 16> {
     let cb = col_blocks(t.col0);
     var acc: array<vec4<f32>, 16>;
     let k_full = ks.x + (ks.y - ks.x) / 4u * 4u;
+    var pos = patch_pos(ks.x + t.lane / 2u);
     for (var k0 = ks.x; k0 < k_full; k0 += 4u) {
-        update_tn_shared(&acc, patch_taps4(patch_of(k0 + t.lane / 2u), t.row0 + 4u * (t.lane % 2u)), t.base, k0, cb);
+        update_tn_shared(&acc, patch_taps4(patch_at(pos), t.row0 + 4u * (t.lane % 2u)), t.base, k0, cb);
+        pos = advance(pos, 4u);
     }
     for (var kk = k_full; kk < ks.y; kk++) {
         let pt = patch_of(kk);

@@ -325,6 +325,10 @@ async fn conv2d_parity() {
     // 7·7 = 49 taps: the one-channel weight gradient's rows span two of its
     // 32-row workgroups.
     conv_case(geo(2, (14, 14), 1, 8, 7, 2, Padding::Same), 8).await;
+    // Output rows of 3 and 2 patches, under the 4 by which the weight
+    // gradients step each lane's patch: a step crosses rows and images.
+    conv_case(geo(3, (5, 5), 8, 4, 3, 2, Padding::Same), 4).await;
+    conv_case(geo(5, (6, 6), 1, 4, 3, 3, Padding::Same), 4).await;
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
