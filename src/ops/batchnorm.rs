@@ -103,6 +103,15 @@ pub fn forward_train(
         &[("y", y)],
     )?;
     p.update_running = update_running as u32;
+    if p.channels.is_multiple_of(4) {
+        return prog.dispatch_at(
+            gpu,
+            ("batchnorm", "bn_forward_vec4"),
+            &p,
+            &[(9, x), (2, stats), (3, gamma_beta), (4, running), (12, y)],
+            [p.channels / 4, 1, 1],
+        );
+    }
     prog.dispatch_at(
         gpu,
         ("batchnorm", "bn_forward"),
@@ -174,22 +183,30 @@ pub fn backward(
             );
         }
     }
+    // Channels in 4s: the vec4 kernels, a workgroup per 4 channels.
+    let vec4 = p.channels.is_multiple_of(4);
+    let (x_at, dy_at, pre_at, dx_at, groups) = match vec4 {
+        true => (9, 10, 11, 12, p.channels / 4),
+        false => (1, 5, 6, 7, p.channels),
+    };
     let mut args = vec![
-        (1, x),
+        (x_at, x),
         (2, stats),
         (3, gamma_beta),
         (4, dgamma_beta),
-        (5, dy),
-        (7, dx),
+        (dy_at, dy),
+        (dx_at, dx),
     ];
     if let Some(s) = selu {
-        args.extend([(6, s.pre), (8, s.bias_grad)]);
+        args.extend([(pre_at, s.pre), (8, s.bias_grad)]);
     }
-    let entry = match selu {
-        None => "bn_backward",
-        Some(_) => "bn_backward_selu",
+    let entry = match (selu, vec4) {
+        (None, false) => "bn_backward",
+        (Some(_), false) => "bn_backward_selu",
+        (None, true) => "bn_backward_vec4",
+        (Some(_), true) => "bn_backward_selu_vec4",
     };
-    prog.dispatch_at(gpu, ("batchnorm", entry), &p, &args, [p.channels, 1, 1])
+    prog.dispatch_at(gpu, ("batchnorm", entry), &p, &args, [groups, 1, 1])
 }
 
 /// The layout `shaders/batchnorm.wgsl` mirrors.
