@@ -170,10 +170,9 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
             hw = (c.oh, c.ow);
         }
         bce_case(&mut bench, d)?;
-        let gen_params = crate::model::generator::Generator::specs(&shape)
-            .iter()
-            .map(|s| s.len())
-            .sum();
+        // The generator's parameter buffer, as training lays it out.
+        let gen_params =
+            crate::model::params::layout(&crate::model::generator::Generator::specs(&shape)).1;
         optim_case(
             &mut bench,
             "adam generator",

@@ -63,6 +63,19 @@ pub struct ParamSet {
 
 const ALIGN: usize = 64;
 
+/// Each tensor's offset in a parameter set's buffers, each starting on a
+/// 256-byte boundary (so that it can be bound alone), and the buffers'
+/// length: a multiple of 64 elements, which the optimiser updates as vec4s.
+pub fn layout(specs: &[ParamSpec]) -> (Vec<usize>, usize) {
+    let mut offsets = Vec::with_capacity(specs.len());
+    let mut len = 0;
+    for s in specs {
+        offsets.push(len);
+        len += s.len().div_ceil(ALIGN) * ALIGN;
+    }
+    (offsets, len)
+}
+
 impl ParamSet {
     pub fn new(
         gpu: &Gpu,
@@ -70,12 +83,7 @@ impl ParamSet {
         specs: Vec<ParamSpec>,
         state_count: usize,
     ) -> Result<ParamSet> {
-        let mut offsets = Vec::with_capacity(specs.len());
-        let mut len = 0;
-        for s in &specs {
-            offsets.push(len);
-            len += s.len().div_ceil(ALIGN) * ALIGN;
-        }
+        let (offsets, len) = layout(&specs);
         let state = (0..state_count)
             .map(|k| gpu.zeros(&format!("{label} optimiser state {k}"), &[len]))
             .collect::<Result<_>>()?;

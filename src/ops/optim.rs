@@ -44,45 +44,42 @@ pub fn step(
     let mut named = vec![("param", param), ("grad", grad)];
     named.extend(state.iter().map(|s| ("state", s)));
     let len = same_len(op, &named)?;
-    match *opt {
+    // A length in 4s: the vec4 kernels, one invocation per 4 parameters.
+    let vec4 = len.is_multiple_of(4);
+    // Adam's bias correction reads the step counter.
+    let (entry, params, reads_counter) = match *opt {
         Optimizer::Adam {
             lr,
             beta1,
             beta2,
             eps,
-        } => prog.dispatch(
-            gpu,
-            ("optim", "adam"),
-            &Params {
-                len: len as u32,
-                lr,
-                beta1,
-                beta2,
-                eps,
-                _pad0: 0,
-                _pad1: 0,
-                _pad2: 0,
-            },
-            &[param, grad, &state[0], &state[1], counter],
-            grid_1d(gpu, len),
-        ),
-        Optimizer::Rmsprop { lr, rho, eps } => prog.dispatch(
-            gpu,
-            ("optim", "rmsprop"),
-            &Params {
-                len: len as u32,
-                lr,
-                beta1: rho,
-                beta2: 0.0,
-                eps,
-                _pad0: 0,
-                _pad1: 0,
-                _pad2: 0,
-            },
-            &[param, grad, &state[0]],
-            grid_1d(gpu, len),
-        ),
+        } => (["adam", "adam_vec4"], (lr, beta1, beta2, eps), true),
+        Optimizer::Rmsprop { lr, rho, eps } => {
+            (["rmsprop", "rmsprop_vec4"], (lr, rho, 0.0, eps), false)
+        }
+    };
+    let (lr, beta1, beta2, eps) = params;
+    let params = Params {
+        len: len as u32,
+        lr,
+        beta1,
+        beta2,
+        eps,
+        _pad0: 0,
+        _pad1: 0,
+        _pad2: 0,
+    };
+    let first = if vec4 { 6 } else { 1 };
+    let mut args: Vec<(u32, &Tensor)> = vec![(first, param), (first + 1, grad)];
+    args.extend((first + 2..).zip(state));
+    if reads_counter {
+        args.push((5, counter));
     }
+    let (entry, groups) = match vec4 {
+        true => (entry[1], grid_1d(gpu, len / 4)),
+        false => (entry[0], grid_1d(gpu, len)),
+    };
+    prog.dispatch_at(gpu, ("optim", entry), &params, &args, groups)
 }
 
 /// The layout `shaders/optim.wgsl` mirrors.
