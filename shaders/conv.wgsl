@@ -122,51 +122,67 @@ fn col_entry(row: u32, col: u32) -> f32 {
 
 // Pixel (iy, ix) is read by tap ky of patch row oy exactly when
 // oy·stride + ky = iy + pad_top, so only taps ky ≡ iy + pad_top (mod
-// stride) contribute: the loops start at that residue and step by stride.
+// stride) contribute: the loops start at that residue and step by stride,
+// and the patch row oy = (iy + pad_top - ky) / stride steps down by one as
+// they do (likewise ox): no division inside the loops, since a division by
+// a non-constant is a scalar loop over the lanes on a CPU driver.
+struct Pixel {
+    b: u32,
+    // iy + pad_top, ix + pad_left
+    ty: u32,
+    tx: u32,
+}
+
+// Element i of an NHWC image of `c` channels (or vec4s of channels): its
+// pixel's flat index and its channel.
+fn pixel_of(i: u32, c: u32) -> vec2<u32> {
+    return vec2(i / c, i % c);
+}
+
+fn pixel_at(flat: u32) -> Pixel {
+    let ix = flat % p.w;
+    let rest = flat / p.w;
+    return Pixel(rest / p.h, rest % p.h + p.pad_top, ix + p.pad_left);
+}
+
 fn gather(i: u32) -> f32 {
-    let ci = i % p.c;
-    let ix = (i / p.c) % p.w;
-    let iy = (i / (p.c * p.w)) % p.h;
-    let b = i / (p.c * p.w * p.h);
-    let ty = iy + p.pad_top;
-    let tx = ix + p.pad_left;
+    let pc = pixel_of(i, p.c);
+    let px = pixel_at(pc.x);
     var s = 0.0;
-    for (var ky = ty % p.stride; ky < p.kh && ky <= ty; ky += p.stride) {
-        let oy = (ty - ky) / p.stride;
-        if oy >= p.oh {
-            continue;
-        }
-        for (var kx = tx % p.stride; kx < p.kw && kx <= tx; kx += p.stride) {
-            let ox = (tx - kx) / p.stride;
-            if ox < p.ow {
-                s += col_entry((b * p.oh + oy) * p.ow + ox, (ky * p.kw + kx) * p.c + ci);
+    var oy = px.ty / p.stride;
+    for (var ky = px.ty % p.stride; ky < p.kh && ky <= px.ty; ky += p.stride) {
+        if oy < p.oh {
+            var ox = px.tx / p.stride;
+            for (var kx = px.tx % p.stride; kx < p.kw && kx <= px.tx; kx += p.stride) {
+                if ox < p.ow {
+                    s += col_entry((px.b * p.oh + oy) * p.ow + ox, (ky * p.kw + kx) * p.c + pc.y);
+                }
+                ox -= 1u;
             }
         }
+        oy -= 1u;
     }
     return s;
 }
 
 fn gather4(i: u32) -> vec4<f32> {
     let c4 = p.c / 4u;
-    let ci4 = i % c4;
-    let ix = (i / c4) % p.w;
-    let iy = (i / (c4 * p.w)) % p.h;
-    let b = i / (c4 * p.w * p.h);
+    let pc = pixel_of(i, c4);
+    let px = pixel_at(pc.x);
     let cols4 = p.kh * p.kw * c4;
-    let ty = iy + p.pad_top;
-    let tx = ix + p.pad_left;
     var s = vec4(0.0);
-    for (var ky = ty % p.stride; ky < p.kh && ky <= ty; ky += p.stride) {
-        let oy = (ty - ky) / p.stride;
-        if oy >= p.oh {
-            continue;
-        }
-        for (var kx = tx % p.stride; kx < p.kw && kx <= tx; kx += p.stride) {
-            let ox = (tx - kx) / p.stride;
-            if ox < p.ow {
-                s += src4[((b * p.oh + oy) * p.ow + ox) * cols4 + (ky * p.kw + kx) * c4 + ci4];
+    var oy = px.ty / p.stride;
+    for (var ky = px.ty % p.stride; ky < p.kh && ky <= px.ty; ky += p.stride) {
+        if oy < p.oh {
+            var ox = px.tx / p.stride;
+            for (var kx = px.tx % p.stride; kx < p.kw && kx <= px.tx; kx += p.stride) {
+                if ox < p.ow {
+                    s += src4[((px.b * p.oh + oy) * p.ow + ox) * cols4 + (ky * p.kw + kx) * c4 + pc.y];
+                }
+                ox -= 1u;
             }
         }
+        oy -= 1u;
     }
     return s;
 }
