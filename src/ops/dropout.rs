@@ -166,6 +166,15 @@ pub fn dense_leaky_relu_dropout_backward(
         cols: cols as u32,
         ..params(len, 0.0, None, through.alpha)
     };
+    if cols.is_multiple_of(4) {
+        return prog.dispatch_at(
+            gpu,
+            ("dropout", "dense_leaky_relu_dropout_backward_vec4"),
+            &params,
+            &[(1, d_out), (6, through.factor), (7, dx), (8, kernel)],
+            grid_1d(gpu, len / 4),
+        );
+    }
     prog.dispatch_at(
         gpu,
         ("dropout", "dense_leaky_relu_dropout_backward"),
