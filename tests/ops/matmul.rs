@@ -212,7 +212,8 @@ async fn binding_over_the_device_limit_is_an_error() {
 }
 
 /// The subgroup kernels run only with the feature enabled on the device and
-/// subgroups of at least 8 lanes; `no_subgroups` turns them off.
+/// subgroups of at least 8 lanes; `no_subgroups` turns them off. Their
+/// operands are read by texel fetch only where that was measured faster.
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn subgroup_kernels_only_where_they_are_valid() {
     let gpu = gpu().await;
@@ -221,6 +222,15 @@ async fn subgroup_kernels_only_where_they_are_valid() {
     }
     assert!(!gpu_without_subgroups().await.subgroup_matmul);
     assert!(!gpu.subgroup_reason.is_empty());
+    // Texel fetches only on a CPU Vulkan driver, only for the subgroup
+    // kernels, and never when turned off.
+    if gpu.texel_operands {
+        assert!(gpu.subgroup_matmul && gpu.info.device_type == wgpu::DeviceType::Cpu);
+        assert_eq!(gpu.info.backend, wgpu::Backend::Vulkan);
+    }
+    assert!(!gpu_with_storage_operands().await.texel_operands);
+    assert!(!gpu_without_subgroups().await.texel_operands);
+    assert!(!gpu.texel_reason.is_empty());
 }
 
 /// A dense layer's weight and bias gradients as one product where the bias
