@@ -117,8 +117,8 @@ fn bn_forward_vec4(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workg
             out[c + ch] = p.momentum * out[c + ch] + (1.0 - p.momentum) * mv[1][lid];
         }
     }
-    let gamma = gamma4(cb);
-    let beta = vec4(gamma_beta[c + 4u * cb], gamma_beta[c + 4u * cb + 1u], gamma_beta[c + 4u * cb + 2u], gamma_beta[c + 4u * cb + 3u]);
+    let gamma = gamma_beta4(cb);
+    let beta = gamma_beta4(cb + c4);
     for (var r = lid; r < p.rows; r += WG) {
         let i = r * c4 + cb;
         let xhat = (x4[i] - mean) * inv_std;
@@ -272,8 +272,8 @@ fn bn_backward_selu(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(work
 fn block_backward_sums(lid: u32, cb: u32) -> array<vec4<f32>, 2> {
     let c = p.channels;
     let c4 = c / 4u;
-    let mean = channel4(cb, 0u);
-    let inv_std = channel4(cb, c);
+    let mean = stats4(cb);
+    let inv_std = stats4(cb + c4);
     var sg = vec4(0.0);
     var sb = vec4(0.0);
     for (var r = lid; r < p.rows; r += WG) {
@@ -293,24 +293,23 @@ fn block_backward_sums(lid: u32, cb: u32) -> array<vec4<f32>, 2> {
     return array(dgamma, dbeta);
 }
 
-// Channels 4·cb .. 4·cb + 4 of the per-channel vector that starts at
-// `start` in stats: μ at 0, 1/√(σ² + ε) at p.channels.
-fn channel4(cb: u32, start: u32) -> vec4<f32> {
-    let j = start + 4u * cb;
-    return vec4(stats[j], stats[j + 1u], stats[j + 2u], stats[j + 3u]);
+// Elements 4·j .. 4·j + 4 of stats or gamma_beta, whose halves are per
+// channel: channel block cb is j = cb in the first half (μ, γ) and
+// j = cb + channels / 4 in the second (1/√(σ² + ε), β).
+fn stats4(j: u32) -> vec4<f32> {
+    return vec4(stats[4u * j], stats[4u * j + 1u], stats[4u * j + 2u], stats[4u * j + 3u]);
 }
 
-fn gamma4(cb: u32) -> vec4<f32> {
-    let j = 4u * cb;
-    return vec4(gamma_beta[j], gamma_beta[j + 1u], gamma_beta[j + 2u], gamma_beta[j + 3u]);
+fn gamma_beta4(j: u32) -> vec4<f32> {
+    return vec4(gamma_beta[4u * j], gamma_beta[4u * j + 1u], gamma_beta[4u * j + 2u], gamma_beta[4u * j + 3u]);
 }
 
 // backward_dx for vec4 i of channel block cb.
 fn block_backward_dx(i: u32, cb: u32, sums: array<vec4<f32>, 2>) -> vec4<f32> {
-    let inv_std = channel4(cb, p.channels);
-    let xhat = (x4[i] - channel4(cb, 0u)) * inv_std;
+    let inv_std = stats4(cb + p.channels / 4u);
+    let xhat = (x4[i] - stats4(cb)) * inv_std;
     let m = f32(p.rows);
-    return gamma4(cb) * inv_std / m * (m * dy4[i] - sums[1] - xhat * sums[0]);
+    return gamma_beta4(cb) * inv_std / m * (m * dy4[i] - sums[1] - xhat * sums[0]);
 }
 
 @compute @workgroup_size(256)

@@ -131,23 +131,19 @@ struct Pixel {
     // iy + pad_top, ix + pad_left
     ty: u32,
     tx: u32,
+    // the channel (or vec4 of channels)
+    ci: u32,
 }
 
-// Element i of an NHWC image of `c` channels (or vec4s of channels): its
-// pixel's flat index and its channel.
-fn pixel_of(i: u32, c: u32) -> vec2<u32> {
-    return vec2(i / c, i % c);
-}
-
-fn pixel_at(flat: u32) -> Pixel {
-    let ix = flat % p.w;
+// Element i of an NHWC image of `c` channels (or vec4s of channels).
+fn pixel_of(i: u32, c: u32) -> Pixel {
+    let flat = i / c;
     let rest = flat / p.w;
-    return Pixel(rest / p.h, rest % p.h + p.pad_top, ix + p.pad_left);
+    return Pixel(rest / p.h, rest % p.h + p.pad_top, flat % p.w + p.pad_left, i % c);
 }
 
 fn gather(i: u32) -> f32 {
-    let pc = pixel_of(i, p.c);
-    let px = pixel_at(pc.x);
+    let px = pixel_of(i, p.c);
     var s = 0.0;
     var oy = px.ty / p.stride;
     for (var ky = px.ty % p.stride; ky < p.kh && ky <= px.ty; ky += p.stride) {
@@ -155,7 +151,7 @@ fn gather(i: u32) -> f32 {
             var ox = px.tx / p.stride;
             for (var kx = px.tx % p.stride; kx < p.kw && kx <= px.tx; kx += p.stride) {
                 if ox < p.ow {
-                    s += col_entry((px.b * p.oh + oy) * p.ow + ox, (ky * p.kw + kx) * p.c + pc.y);
+                    s += col_entry((px.b * p.oh + oy) * p.ow + ox, (ky * p.kw + kx) * p.c + px.ci);
                 }
                 ox -= 1u;
             }
@@ -167,8 +163,7 @@ fn gather(i: u32) -> f32 {
 
 fn gather4(i: u32) -> vec4<f32> {
     let c4 = p.c / 4u;
-    let pc = pixel_of(i, c4);
-    let px = pixel_at(pc.x);
+    let px = pixel_of(i, c4);
     let cols4 = p.kh * p.kw * c4;
     var s = vec4(0.0);
     var oy = px.ty / p.stride;
@@ -177,7 +172,7 @@ fn gather4(i: u32) -> vec4<f32> {
             var ox = px.tx / p.stride;
             for (var kx = px.tx % p.stride; kx < p.kw && kx <= px.tx; kx += p.stride) {
                 if ox < p.ow {
-                    s += src4[((px.b * p.oh + oy) * p.ow + ox) * cols4 + (ky * p.kw + kx) * c4 + pc.y];
+                    s += src4[((px.b * p.oh + oy) * p.ow + ox) * cols4 + (ky * p.kw + kx) * c4 + px.ci];
                 }
                 ox -= 1u;
             }

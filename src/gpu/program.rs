@@ -232,15 +232,12 @@ impl Program {
     /// at each dispatch with copies to record first. Each run comes with
     /// the index of its first dispatch.
     fn runs(&self) -> impl Iterator<Item = (usize, &[Dispatch])> {
-        let starts: Vec<usize> = (0..self.dispatches.len())
-            .filter(|&i| i == 0 || !self.dispatches[i].copies.is_empty())
-            .collect();
-        let ends: Vec<usize> = starts.iter().skip(1).copied().collect();
-        let ends = ends.into_iter().chain([self.dispatches.len()]);
-        starts
-            .into_iter()
-            .zip(ends)
-            .map(|(from, to)| (from, &self.dispatches[from..to]))
+        self.dispatches
+            .chunk_by(|_, next| next.copies.is_empty())
+            .scan(0, |from, run| {
+                *from += run.len();
+                Some((*from - run.len(), run))
+            })
     }
 
     /// Encodes every dispatch with timestamps 2i and 2i + 1 around
