@@ -12,6 +12,12 @@ struct Params {
     pixels: u32,
     // first element of `out` to write
     dst_offset: u32,
+    // gather_images_shifted: the image's width, the largest shift in
+    // pixels, and the shifts' random stream (rng.wgsl)
+    width: u32,
+    max_shift: u32,
+    seed: u32,
+    salt: u32,
     _pad: u32,
 }
 
@@ -31,6 +37,36 @@ fn gather_images(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let image = order[counter.batch_start + i / p.pixels];
     let byte_index = image * p.pixels + i % p.pixels;
     let byte = (dataset[byte_index / 4u] >> (8u * (byte_index % 4u))) & 0xffu;
+    out[p.dst_offset + i] = f32(byte) / 127.5 - 1.0;
+}
+
+// gather_images with each image moved by a random whole number of pixels,
+// up to max_shift each way on each axis, the pixels moved in from past
+// the edge black (byte 0): the data augmentation of the classifier's
+// training, so that it learns garments, not their exact place in the
+// frame. Image b's shift comes from draw b of the step's stream, the
+// same for all its pixels.
+@compute @workgroup_size(GRID_WORKGROUP)
+fn gather_images_shifted(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if i >= p.count * p.pixels {
+        return;
+    }
+    let b = i / p.pixels;
+    let pixel = i % p.pixels;
+    let span = 2u * p.max_shift + 1u;
+    let r = rng_u32(rng_key(p.seed, p.salt, counter.step), b);
+    // The shift is (dx, dy) = (r % span, r / span % span) - max_shift, and
+    // the source pixel (row - dy, column - dx); x and y are its column and
+    // row plus max_shift, so that they stay unsigned.
+    let x = pixel % p.width + 2u * p.max_shift - r % span;
+    let y = pixel / p.width + 2u * p.max_shift - r / span % span;
+    let height = p.pixels / p.width;
+    var byte = 0u;
+    if x >= p.max_shift && x < p.width + p.max_shift && y >= p.max_shift && y < height + p.max_shift {
+        let byte_index = order[counter.batch_start + b] * p.pixels + (y - p.max_shift) * p.width + x - p.max_shift;
+        byte = (dataset[byte_index / 4u] >> (8u * (byte_index % 4u))) & 0xffu;
+    }
     out[p.dst_offset + i] = f32(byte) / 127.5 - 1.0;
 }
 

@@ -60,7 +60,7 @@ const FILES: &[File] = &[
             ACTIVATION
         ]
     ),
-    file!("data", [GRID, COUNTER]),
+    file!("data", [GRID, COUNTER, RNG]),
     file!("dropout", [GRID, COUNTER, RNG, ACTIVATION]),
     file!("ema", [GRID, COUNTER]),
     file!("embedding", [GRID, TREE_SUM]),

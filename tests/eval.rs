@@ -649,4 +649,15 @@ fn classifier_training_reproduces_from_its_seed() {
     let needle = format!("init_sha256\\\":\\\"{}", sha256_hex(&a));
     let header = String::from_utf8_lossy(&c[..4096.min(c.len())]).to_string();
     assert!(header.contains(&needle), "no {needle} in {header}");
+    // --shift draws its shifts from the seed too: two runs agree with each
+    // other, not with the unshifted run, and the file records it.
+    let shifted = ["--epochs", "2", "--shift", "2"];
+    train_with("s.safetensors", &shifted);
+    train_with("t.safetensors", &shifted);
+    let s = std::fs::read(dir.path().join("s.safetensors")).unwrap();
+    let t = std::fs::read(dir.path().join("t.safetensors")).unwrap();
+    assert_eq!(sha256_hex(&s), sha256_hex(&t), "--shift runs differ");
+    assert_ne!(sha256_hex(&s), sha256_hex(&a), "--shift changed nothing");
+    let header = String::from_utf8_lossy(&s[..4096.min(s.len())]).to_string();
+    assert!(header.contains("shift\\\":\\\"2"), "no shift in {header}");
 }

@@ -1,8 +1,8 @@
-// Counter-based random numbers shared by random.wgsl and dropout.wgsl (the
-// Rust side prepends this file to them). A number depends only on (seed,
-// salt, step counter, element index): no state is carried between
-// dispatches, any element can be drawn in any order, and src/cpu/rng.rs
-// reproduces every bit on the CPU.
+// Counter-based random numbers shared by random.wgsl, dropout.wgsl and
+// data.wgsl (the Rust side prepends this file to them). A number depends
+// only on (seed, salt, step counter, element index): no state is carried
+// between dispatches, any element can be drawn in any order, and
+// src/cpu/rng.rs reproduces every bit on the CPU.
 
 // PCG's RXS-M-XS output permutation (O'Neill 2014), used as a hash; it is a
 // bijection on u32.

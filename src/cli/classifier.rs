@@ -33,6 +33,9 @@ pub struct ClassifierTrainArgs {
     /// Start from these weights (with a fresh optimiser) instead of the seed's initialisation: a second stage at a lower --lr.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Move each training image by a random whole number of pixels, up to this many each way on each axis (data augmentation; 0: none).
+    #[arg(long, default_value_t = ClassifierConfig::default().shift)]
+    pub shift: u32,
     /// Where the weights go (safetensors).
     #[arg(long, default_value = "classifier.safetensors")]
     pub out: PathBuf,
@@ -66,6 +69,7 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
         lr: args.lr,
         seed: args.seed,
         init: args.init.clone(),
+        shift: args.shift,
     };
     let init_sha256 = match &args.init {
         Some(p) => classifier::sha256_hex(&std::fs::read(p).map_err(gan_gpu::error::io_err(p))?),
@@ -104,6 +108,9 @@ pub fn train(args: &ClassifierTrainArgs, adapter: &AdapterChoice) -> Result<()> 
                     format!("{:.4}", r.test_accuracy),
                 ),
             ]);
+            if cfg.shift > 0 {
+                metadata.insert("shift".to_string(), cfg.shift.to_string());
+            }
             if !init_sha256.is_empty() {
                 metadata.insert("init_sha256".to_string(), init_sha256.clone());
             }

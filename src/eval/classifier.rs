@@ -41,6 +41,9 @@ pub struct ClassifierConfig {
     /// Start from these weights (a classifier file) instead of the seeded
     /// initialisation, with a fresh optimiser: a second, lower-rate stage.
     pub init: Option<std::path::PathBuf>,
+    /// Move each training image by a random whole number of pixels, up to
+    /// this many each way on each axis (0: as they are): data augmentation.
+    pub shift: u32,
 }
 
 impl Default for ClassifierConfig {
@@ -51,6 +54,7 @@ impl Default for ClassifierConfig {
             lr: 1e-3,
             seed: 0,
             init: None,
+            shift: 0,
         }
     }
 }
@@ -145,7 +149,19 @@ pub fn train(
         .expect("a training workspace has the logits' gradient");
     let pixels = hw.0 * hw.1;
     let mut step = Program::new();
-    data::gather_images(gpu, &mut step, &dataset, &order, &counter, pixels, b, &x, 0)?;
+    if cfg.shift == 0 {
+        data::gather_images(gpu, &mut step, &dataset, &order, &counter, pixels, b, &x, 0)?;
+    } else {
+        let shift = data::Shift {
+            max: cfg.shift,
+            seed,
+            salt: salt::CLASSIFIER_SHIFT,
+        };
+        data::gather_images_shifted(
+            gpu, &mut step, &dataset, &order, &counter, hw, b, &x, 0, shift,
+        )
+        .map_err(|e| Error::Config(format!("--shift {}: {e}", cfg.shift)))?;
+    }
     data::gather_labels(gpu, &mut step, &label_set, &order, &counter, b, &labels, 0)?;
     let dropout = RngSource {
         seed,

@@ -39,3 +39,6 @@ pub const DISC_INIT_SEED_MIX: u32 = 0x5bd1_e995;
 pub const SAMPLE_GRID_SEED_MIX: u32 = 100;
 /// The dropout of the classifier `eval` uses (`gan-gpu classifier train`).
 pub const CLASSIFIER_DROPOUT: u32 = 8;
+/// The random shifts of the classifier's training images (`--shift`);
+/// above every per-layer dropout salt and every INIT + index.
+pub const CLASSIFIER_SHIFT: u32 = 1 << 16;

@@ -11,7 +11,21 @@ struct Params {
     count: u32,
     pixels: u32,
     dst_offset: u32,
+    width: u32,
+    max_shift: u32,
+    seed: u32,
+    salt: u32,
     _pad: u32,
+}
+
+/// Random shifts for [`gather_images_shifted`]: each image moves by up to
+/// `max` pixels each way on each axis, drawn from the stream of (`seed`,
+/// `salt`, the step counter).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shift {
+    pub max: u32,
+    pub seed: u32,
+    pub salt: u32,
 }
 
 /// Packs bytes four to a u32 (little-endian), the layout `dataset` uses.
@@ -54,6 +68,54 @@ pub fn gather_images(
         count,
         out,
         dst_offset,
+        None,
+    )
+}
+
+/// [`gather_images`] with image b moved by (dx, dy), each in [-max, max],
+/// from draw b of the shift's stream at the counter's step; pixels moved in
+/// from past the edge are black (-1). `hw` is the images' height and width.
+#[allow(clippy::too_many_arguments)]
+pub fn gather_images_shifted(
+    gpu: &Gpu,
+    prog: &mut Program,
+    dataset: &Tensor,
+    order: &Tensor,
+    counter: &Tensor,
+    hw: (usize, usize),
+    count: usize,
+    out: &Tensor,
+    dst_offset: usize,
+    shift: Shift,
+) -> Result<()> {
+    let op = "gather_images_shifted";
+    if hw.0 == 0 || hw.1 == 0 {
+        return shape_err(op, format!("images of {}x{} pixels", hw.0, hw.1));
+    }
+    if shift.max as usize >= hw.0.min(hw.1) {
+        return shape_err(
+            op,
+            format!(
+                "a shift of up to {} pixels would move a {}x{} image out of its frame",
+                shift.max, hw.0, hw.1
+            ),
+        );
+    }
+    let source = Source {
+        dataset,
+        order,
+        counter,
+    };
+    gather(
+        gpu,
+        prog,
+        op,
+        &source,
+        hw.0 * hw.1,
+        count,
+        out,
+        dst_offset,
+        Some((hw.1, shift)),
     )
 }
 
@@ -85,6 +147,7 @@ pub fn gather_labels(
         count,
         out,
         dst_offset,
+        None,
     )
 }
 
@@ -106,6 +169,7 @@ fn gather(
     count: usize,
     out: &Tensor,
     dst_offset: usize,
+    shift: Option<(usize, Shift)>,
 ) -> Result<()> {
     let Source {
         dataset,
@@ -130,10 +194,15 @@ fn gather(
     if counter.len() < 2 {
         return shape_err(op, "counter needs [step, batch start]");
     }
+    let (width, s) = shift.unwrap_or_default();
     let params = Params {
         count: count as u32,
         pixels: pixels as u32,
         dst_offset: fits_u32(op, dst_offset)?,
+        width: width as u32,
+        max_shift: s.max,
+        seed: s.seed,
+        salt: s.salt,
         _pad: 0,
     };
     fits_u32(op, dataset.len() * 4)?;
@@ -148,5 +217,10 @@ fn gather(
 
 /// The layout `shaders/data.wgsl` mirrors.
 pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
-    crate::wgsl_mirror!(Params, "data", "Params", [count, pixels, dst_offset])
+    crate::wgsl_mirror!(
+        Params,
+        "data",
+        "Params",
+        [count, pixels, dst_offset, width, max_shift, seed, salt]
+    )
 }
