@@ -70,13 +70,6 @@ struct Params {
 @group(0) @binding(9) var<storage, read> saved: array<f32>;
 @group(0) @binding(10) var<storage, read> saved4: array<vec4<f32>>;
 
-fn activate(v: f32) -> f32 {
-    if p.activation == 1u {
-        return selu(v);
-    }
-    return stable_tanh(v);
-}
-
 // One invocation per column-matrix element: consecutive invocations write
 // consecutive addresses and mostly read consecutive channels. (One
 // invocation per (patch, tap) copying a run of channels does less index
@@ -220,7 +213,7 @@ fn col2im_bias_activation_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @b
     if i < p.n * p.h * p.w * p.c / 4u {
         let v = gather4(i) + bias4[i % (p.c / 4u)];
         dst4[i] = v;
-        act4[i] = vec4(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+        act4[i] = vec4(activate(p.activation, v.x), activate(p.activation, v.y), activate(p.activation, v.z), activate(p.activation, v.w));
     }
 }
 
@@ -230,7 +223,7 @@ fn col2im_bias_activation(@builtin(global_invocation_id) gid: vec3<u32>, @builti
     if i < p.n * p.h * p.w * p.c {
         let v = gather(i) + bias[i % p.c];
         dst[i] = v;
-        act[i] = activate(v);
+        act[i] = activate(p.activation, v);
     }
 }
 

@@ -8,6 +8,9 @@
 // With p.ones_row the tn products' A has one more row, of ones, and C's
 // last row is Σ_k B[k, ·]: a layer's bias gradient in the product that
 // makes its weight gradient, with no pass of its own.
+//   conv_t:  the adjoint, C = col2im(P · Wᵀ) [pixels, c] for P [patches,
+//            k] and W [kh·kw·c, k] (c and k multiples of 4), summed
+//            straight from P without the column matrix (below)
 // Binding 1 (A, read by a_vec4: operands.wgsl) holds the image. A one-channel image
 // (the discriminator's input, the generator's output) gives rows of
 // kh·kw = 25 single pixels, no whole vec4s: conv1_nn and conv1_tn read it
@@ -267,4 +270,220 @@ fn conv1_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
     let t = tile_of_32(lid, wid, sg_lane);
     c_base = wid.z * p.m * p.n / 4u;
     store_block(t.row0, t.col0, block_conv1_tn(t, k_range(wid.z)), vec4(0.0), vec4(0.0));
+}
+
+// The adjoint convolution without its column matrix: a transposed
+// convolution's forward pass, or a convolution's input gradient. col2im
+// would sum, into image pixel (iy, ix), the product of every patch
+// (oy, ox) whose tap (ky, kx) lands there: oy·stride + ky = iy + pad_top.
+// For a stride s, the taps that reach a pixel depend only on its row's and
+// column's remainders mod s, so the pixels are taken in s² classes of
+// equal remainders (workgroup z is class z); the 8 rows of a tile are 8
+// pixels of one class and walk the same taps, each reading its own patch
+// of P (A, binding 1, [patches, k]) and sharing it by shuffle, while B
+// (binding 2) is W [kh·kw·c, k], read as nt reads B: C = Σ_taps P·W_tapᵀ.
+// C (binding 3) is the image [pixels, c]. Only products, no column matrix
+// written and read back: (s²) × fewer stores than P · Wᵀ, and no col2im.
+
+// The image's output for the entry points' epilogues: the activation of
+// conv_t_bias_activation (C keeps its input, the pre-activation).
+@group(0) @binding(8) var<storage, read_write> activated: array<vec4<f32>>;
+
+// Class z's pixels: their remainders (py, px), how many rows and columns
+// of them an image has, and the first tap that reaches them.
+struct PixelClass {
+    py: u32,
+    px: u32,
+    hz: u32,
+    wz: u32,
+    // ky ≡ py + pad_top (mod stride), and the same for kx
+    ky0: u32,
+    kx0: u32,
+}
+
+fn pixel_class(z: u32) -> PixelClass {
+    let s = p.stride;
+    let py = z / s;
+    let px = z % s;
+    let hz = select(0u, (p.h - py + s - 1u) / s, p.h > py);
+    let wz = select(0u, (p.w - px + s - 1u) / s, p.w > px);
+    return PixelClass(py, px, hz, wz, (py + p.pad_top) % s, (px + p.pad_left) % s);
+}
+
+// Row r of a class: its pixel (row of C), its image, and the patch (oy0,
+// ox0) that its first tap (ky0, kx0) reads; each further tap along a row
+// or column of the kernel (ky or kx up by the stride) reads the patch one
+// before.
+struct ClassRow {
+    pixel: u32,
+    image: u32,
+    oy0: i32,
+    ox0: i32,
+}
+
+fn class_row(cl: PixelClass, r: u32) -> ClassRow {
+    let per_image = cl.hz * cl.wz;
+    let b = r / per_image;
+    let q = r % per_image;
+    let iy = q / cl.wz * p.stride + cl.py;
+    let ix = q % cl.wz * p.stride + cl.px;
+    let oy0 = i32((iy + p.pad_top - cl.ky0) / p.stride);
+    let ox0 = i32((ix + p.pad_left - cl.kx0) / p.stride);
+    return ClassRow((b * p.h + iy) * p.w + ix, b, oy0, ox0);
+}
+
+fn block_conv_t(t: Tile, cl: PixelClass, me: ClassRow) -> array<vec4<f32>, 16> {
+    let k4 = p.k / 4u;
+    var s: array<u32, 8>;
+    for (var j = 0u; j < 8u; j++) {
+        s[j] = min(t.col0 + j, p.n - 1u) * k4;
+    }
+    var acc: array<vec4<f32>, 16>;
+    var oy = me.oy0;
+    for (var ky = cl.ky0; ky < p.kh; ky += p.stride) {
+        var ox = me.ox0;
+        for (var kx = cl.kx0; kx < p.kw; kx += p.stride) {
+            let inside = oy >= 0 && oy < i32(p.oh) && ox >= 0 && ox < i32(p.ow);
+            let row = select(0u, ((me.image * p.oh + u32(oy)) * p.ow + u32(ox)) * k4, inside);
+            let tap = (ky * p.kw + kx) * p.n * k4;
+            for (var j4 = 0u; j4 < k4; j4++) {
+                let mine = select(vec4(0.0), a_vec4(row + j4), inside);
+                let w = tap + j4;
+                let bs = array(b_vec4(s[0] + w), b_vec4(s[1] + w), b_vec4(s[2] + w), b_vec4(s[3] + w), b_vec4(s[4] + w), b_vec4(s[5] + w), b_vec4(s[6] + w), b_vec4(s[7] + w));
+                update_nt(&acc, shuffle8(mine, t.base), bs);
+            }
+            ox -= 1;
+        }
+        oy -= 1;
+    }
+    return acc;
+}
+
+const NONE: u32 = 0xffffffffu;
+
+// C's vec4 index of each of the tile's 8 rows' first half, or NONE past
+// the class's rows or C's columns. Lane r of the group knows row r's
+// pixel; every lane takes part in every shuffle.
+fn conv_t_dest(t: Tile, rows: u32, pixel_mine: u32) -> array<u32, 8> {
+    var dst: array<u32, 8>;
+    for (var r = 0u; r < 8u; r++) {
+        let pixel = subgroupShuffle(pixel_mine, t.base + r);
+        dst[r] = select(NONE, (pixel * p.n + t.col0) / 4u, t.row0 + r < rows && t.col0 < p.n);
+    }
+    return dst;
+}
+
+// The tile's values v (row r's halves at 2r, 2r + 1) into C.
+fn store_conv_t(t: Tile, dst: array<u32, 8>, v: array<vec4<f32>, 16>) {
+    for (var r = 0u; r < 8u; r++) {
+        if dst[r] != NONE {
+            c[dst[r]] = v[2u * r];
+            if t.col0 + 4u < p.n {
+                c[dst[r] + 1u] = v[2u * r + 1u];
+            }
+        }
+    }
+}
+
+fn activate4(v: vec4<f32>) -> vec4<f32> {
+    return vec4(activate(p.activation, v.x), activate(p.activation, v.y), activate(p.activation, v.z), activate(p.activation, v.w));
+}
+
+// The activation of v into `activated`, where store_conv_t puts v.
+fn store_conv_t_activated(t: Tile, dst: array<u32, 8>, v: array<vec4<f32>, 16>) {
+    for (var r = 0u; r < 8u; r++) {
+        if dst[r] != NONE {
+            activated[dst[r]] = activate4(v[2u * r]);
+            if t.col0 + 4u < p.n {
+                activated[dst[r] + 1u] = activate4(v[2u * r + 1u]);
+            }
+        }
+    }
+}
+
+fn leaky_relu_dropout_grad4(d: vec4<f32>, g: vec4<f32>) -> vec4<f32> {
+    return vec4(leaky_relu_dropout_grad(d.x, g.x, p.alpha), leaky_relu_dropout_grad(d.y, g.y, p.alpha), leaky_relu_dropout_grad(d.z, g.z, p.alpha), leaky_relu_dropout_grad(d.w, g.w, p.alpha));
+}
+
+// v through LeakyReLU → dropout's gradient, with the factors the forward
+// pass stored (binding 6) where store_conv_t puts v.
+fn through_leaky_relu_dropout(t: Tile, dst: array<u32, 8>, v: array<vec4<f32>, 16>) -> array<vec4<f32>, 16> {
+    var out = v;
+    for (var r = 0u; r < 8u; r++) {
+        let i = select(0u, dst[r], dst[r] != NONE);
+        out[2u * r] = leaky_relu_dropout_grad4(v[2u * r], factor[i]);
+        out[2u * r + 1u] = leaky_relu_dropout_grad4(v[2u * r + 1u], factor[min(i + 1u, arrayLength(&factor) - 1u)]);
+    }
+    return out;
+}
+
+fn plus_bias(v: array<vec4<f32>, 16>, col0: u32) -> array<vec4<f32>, 16> {
+    let bb = bias_pair(col0);
+    var out = v;
+    for (var r = 0u; r < 8u; r++) {
+        out[2u * r] += bb[0];
+        out[2u * r + 1u] += bb[1];
+    }
+    return out;
+}
+
+// A tile of class wid.z: C has p.m = images · h · w rows, the class
+// images · hz · wz of them. A workgroup whose class is empty (an image
+// side shorter than the stride) leaves as a whole.
+struct ConvTTile {
+    t: Tile,
+    dst: array<u32, 8>,
+    acc: array<vec4<f32>, 16>,
+    // false: an empty class, nothing to store
+    some: bool,
+}
+
+fn conv_t_tile(lid: u32, wid: vec3<u32>, sg_lane: u32) -> ConvTTile {
+    let t = tile_of(lid, wid, sg_lane);
+    let cl = pixel_class(wid.z);
+    let rows = p.m / (p.h * p.w) * cl.hz * cl.wz;
+    var out: ConvTTile;
+    out.t = t;
+    if rows == 0u {
+        return out;
+    }
+    let me = class_row(cl, min(t.row0 + t.lane, rows - 1u));
+    out.acc = block_conv_t(t, cl, me);
+    out.dst = conv_t_dest(t, rows, me.pixel);
+    out.some = true;
+    return out;
+}
+
+@compute @workgroup_size(64)
+fn conv_t(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let x = conv_t_tile(lid, wid, sg_lane);
+    if x.some {
+        store_conv_t(x.t, x.dst, x.acc);
+    }
+}
+
+@compute @workgroup_size(64)
+fn conv_t_bias(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let x = conv_t_tile(lid, wid, sg_lane);
+    if x.some {
+        store_conv_t(x.t, x.dst, plus_bias(x.acc, x.t.col0));
+    }
+}
+
+@compute @workgroup_size(64)
+fn conv_t_bias_activation(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let x = conv_t_tile(lid, wid, sg_lane);
+    if x.some {
+        let y = plus_bias(x.acc, x.t.col0);
+        store_conv_t(x.t, x.dst, y);
+        store_conv_t_activated(x.t, x.dst, y);
+    }
+}
+
+@compute @workgroup_size(64)
+fn conv_t_leaky_relu_dropout_grad(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32) {
+    let x = conv_t_tile(lid, wid, sg_lane);
+    if x.some {
+        store_conv_t(x.t, x.dst, through_leaky_relu_dropout(x.t, x.dst, x.acc));
+    }
 }

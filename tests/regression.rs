@@ -79,8 +79,11 @@ fn digest_after_three_steps(choice: &AdapterChoice) -> (String, bool, u64) {
 /// generator's SELU gradient into batch norm's backward pass (within an ulp
 /// of the two kernels: the driver orders the fused products its own way)
 /// and made bias gradients in the products of the weight gradients (sums
-/// in another order).
-const LAVAPIPE_SUBGROUP: u64 = 0xff4c_593e_9fcd_0e7b;
+/// in another order); the subgroup kernels' again when the adjoint
+/// convolutions (a transposed convolution's forward pass, a convolution's
+/// input gradient) summed each pixel's taps in one product instead of a
+/// product and col2im.
+const LAVAPIPE_SUBGROUP: u64 = 0x1684_64ff_56d7_4466;
 const LAVAPIPE_FALLBACK: u64 = 0x505b_c279_cf0b_8e90;
 /// On llvmpipe's OpenGL (naga's GLSL backend; no subgroups), recorded when
 /// the OpenGL backend was added, again with the polynomial cos, and again

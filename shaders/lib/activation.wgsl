@@ -17,6 +17,15 @@ fn stable_tanh(v: f32) -> f32 {
     return sign(v) * (1.0 - e) / (1.0 + e);
 }
 
+// The activation a kernel's parameters name by code: 1 SELU, else tanh
+// (the two the generator's transposed convolutions store).
+fn activate(code: u32, v: f32) -> f32 {
+    if code == 1u {
+        return selu(v);
+    }
+    return stable_tanh(v);
+}
+
 // dy · SELU'(v), v the pre-activation.
 fn selu_grad(dy: f32, v: f32) -> f32 {
     return dy * SELU_SCALE * select(SELU_ALPHA * exp(v), 1.0, v > 0.0);

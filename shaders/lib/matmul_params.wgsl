@@ -38,7 +38,9 @@ struct Params {
     drop_salt: u32,
     drop_threshold: u32,
     drop_scale: f32,
-    _pad1: u32,
+    // conv_implicit.wgsl's conv_t_bias_activation: 1 SELU, 2 tanh
+    // (activation.wgsl's activate).
+    activation: u32,
     _pad2: u32,
     _pad3: u32,
 }

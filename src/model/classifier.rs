@@ -144,7 +144,7 @@ impl Classifier {
                     pair("classifier d_conv2", &act2)?,
                     pair("classifier d_conv1", &act1)?,
                 ],
-                dcol2: conv::col_workspace(gpu, "classifier dcol2", &geo2, c2)?,
+                dcol2: conv::adjoint_col_workspace(gpu, "classifier dcol2", &geo2, c2, false)?,
                 dcol1: conv::col_workspace(gpu, "classifier dcol1", &geo1, c1)?,
             })
         } else {

@@ -225,7 +225,9 @@ impl Discriminator {
                 factor: z("disc dropout factor", &act)?,
                 d: z("disc d", &act)?,
                 d_a: z("disc d_a", &act)?,
-                dcol: conv::col_workspace(gpu, "disc dcol", &geo, spec.out_c)?,
+                // The first layer's input gradient (in the generator's
+                // step) passes through the generator's tanh.
+                dcol: conv::adjoint_col_workspace(gpu, "disc dcol", &geo, spec.out_c, i == 0)?,
                 geo,
             });
             hw = (geo.oh, geo.ow);

@@ -215,7 +215,7 @@ impl Generator {
                 in_c: spec.in_c,
                 stats: z("gen bn stats", &[2, spec.in_c])?,
                 h: z("gen h", &input)?,
-                col: conv::col_workspace(gpu, "gen col", &geo, spec.in_c)?,
+                col: conv::adjoint_col_workspace(gpu, "gen col", &geo, spec.in_c, false)?,
                 a: z("gen a", &geo.image_shape())?,
                 s: match last {
                     true => None,

@@ -45,7 +45,9 @@ pub(crate) struct Params {
     pub drop_salt: u32,
     pub drop_threshold: u32,
     pub drop_scale: f32,
-    pub _pad1: [u32; 3],
+    /// `shaders/conv_implicit.wgsl`'s conv_t_bias_activation: 1 SELU, 2 tanh.
+    pub activation: u32,
+    pub _pad1: [u32; 2],
 }
 
 /// An operand and whether it is used transposed: `A` is stored [M, K]
@@ -258,13 +260,27 @@ pub(crate) fn dispatch_product(
     args: &[(u32, &Tensor)],
     workgroups: [u32; 3],
 ) -> Result<()> {
+    let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
+    dispatch_product_of(gpu, prog, kernel, params, args, workgroups, flops(m, n, k))
+}
+
+/// [`dispatch_product`] for a product whose FLOPs are not 2·M·N·K of its
+/// params (the adjoint convolution sums only the taps that reach a pixel).
+pub(crate) fn dispatch_product_of(
+    gpu: &Gpu,
+    prog: &mut Program,
+    kernel: (&'static str, &'static str),
+    params: &Params,
+    args: &[(u32, &Tensor)],
+    workgroups: [u32; 3],
+    flops: f64,
+) -> Result<()> {
     let kernel = match crate::shaders::texel_variant(kernel.0) {
         Some(variant) if gpu.texel_operands => (variant, kernel.1),
         _ => kernel,
     };
     prog.dispatch_at(gpu, kernel, params, args, workgroups)?;
-    let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
-    prog.count_flops(flops(m, n, k));
+    prog.count_flops(flops);
     Ok(())
 }
 
@@ -423,7 +439,8 @@ pub(crate) fn mirror() -> crate::gpu::mirror::Mirror {
             drop_seed,
             drop_salt,
             drop_threshold,
-            drop_scale
+            drop_scale,
+            activation
         ]
     )
 }

@@ -305,6 +305,21 @@ async fn only_a_materialised_im2col_gets_a_column_workspace() {
     if with.subgroup_matmul {
         assert_eq!(len(with, &conv2, 128), 1);
     }
+    // The input gradient's column matrix: summed per pixel from dy on
+    // subgroup adapters (64 channels in vec4s), unless it passes through
+    // tanh's gradient, which only col2im applies.
+    let adjoint = |gpu, tanh| {
+        adjoint_col_workspace(gpu, "dcol", &conv2, 128, tanh)
+            .unwrap()
+            .len()
+    };
+    let whole = conv2.rows() * conv2.cols();
+    assert_eq!(adjoint(without, false), whole);
+    assert_eq!(adjoint(with, true), whole);
+    assert_eq!(
+        adjoint(with, false),
+        if with.subgroup_matmul { 1 } else { whole }
+    );
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
@@ -329,6 +344,13 @@ async fn conv2d_parity() {
     // gradients step each lane's patch: a step crosses rows and images.
     conv_case(geo(3, (5, 5), 8, 4, 3, 2, Padding::Same), 4).await;
     conv_case(geo(5, (6, 6), 1, 4, 3, 3, Padding::Same), 4).await;
+    // Input gradients summed per class of pixels (conv_t on subgroup
+    // adapters): strides 3 and 1, image sides the stride does not divide,
+    // valid padding, and 72 channels, two column blocks of C.
+    conv_case(geo(2, (7, 8), 4, 8, 3, 3, Padding::Same), 8).await;
+    conv_case(geo(2, (5, 6), 4, 4, 3, 1, Padding::Same), 4).await;
+    conv_case(geo(2, (9, 9), 4, 8, 3, 2, Padding::Valid), 8).await;
+    conv_case(geo(1, (6, 6), 72, 4, 3, 2, Padding::Same), 4).await;
 }
 
 #[wasm_bindgen_test(unsupported = pollster::test)]
@@ -343,6 +365,10 @@ async fn conv2d_transpose_parity() {
     transpose_case(t(1, (4, 4), 1, 1, 2, 3, Padding::Valid), 1).await;
     transpose_case(t(2, (5, 5), 4, 8, 3, 2, Padding::Same), 4).await;
     transpose_case(t(8, (8, 8), 8, 8, 3, 2, Padding::Same), 8).await;
+    // The same classes of pixels from the transposed side.
+    transpose_case(t(2, (3, 4), 4, 4, 3, 3, Padding::Same), 4).await;
+    transpose_case(t(1, (4, 5), 4, 8, 3, 1, Padding::Same), 4).await;
+    transpose_case(t(2, (4, 4), 4, 72, 5, 2, Padding::Valid), 4).await;
 }
 
 /// ⟨conv(x), y⟩ = ⟨x, conv_transpose(y)⟩ with the same kernel and no bias:

@@ -165,17 +165,10 @@ pub fn col2im_bias_activation(
     let col = cols.tensor();
     expect(op, "out", out, image.len())?;
     expect(op, "bias", bias, g.c)?;
-    let activation = match act {
-        Activation::Selu => 1,
-        Activation::Tanh => 2,
-        Activation::LeakyRelu(_) => {
-            return Err(Error::Argument {
-                op: op.to_string(),
-                msg: format!("{act:?}: col2im's store applies SELU or tanh"),
-            })
-        }
+    let p = Params {
+        activation: activation_code(op, act)?,
+        ..p
     };
-    let p = Params { activation, ..p };
     if vec4 {
         return prog.dispatch_at(
             gpu,
@@ -192,6 +185,19 @@ pub fn col2im_bias_activation(
         &[(1, col), (2, image), (3, bias), (4, out)],
         grid_1d(gpu, image.len()),
     )
+}
+
+/// The code of `act` in the kernels that apply an activation as they store
+/// a transposed convolution (`activate` in `shaders/lib/activation.wgsl`).
+pub(super) fn activation_code(op: &str, act: Activation) -> Result<u32> {
+    match act {
+        Activation::Selu => Ok(1),
+        Activation::Tanh => Ok(2),
+        Activation::LeakyRelu(_) => Err(Error::Argument {
+            op: op.to_string(),
+            msg: format!("{act:?}: a transposed convolution's store applies SELU or tanh"),
+        }),
+    }
 }
 
 /// The activation below a convolution that its input gradient passes

@@ -4,10 +4,15 @@
 //! has one channel) or through a materialised column matrix and the matmul
 //! kernels.
 
+use super::im2col::activation_code;
 use crate::error::Result;
 use crate::gpu::{Gpu, Program, Tensor};
-use crate::ops::dropout::LeakyReluDropoutForward;
-use crate::ops::matmul::{dispatch_product, matmul, tn_product, Operand, Params as MatmulParams};
+use crate::ops::dropout::{LeakyReluDropout, LeakyReluDropoutForward};
+use crate::ops::matmul::{
+    dispatch_product, dispatch_product_of, flops, matmul, tn_product, Operand,
+    Params as MatmulParams,
+};
+use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
 use crate::spec::dropout::{scale, threshold};
 
@@ -22,6 +27,88 @@ pub(super) fn implicit_nn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
 /// channels of one tap (or 8 taps of a one-channel image).
 pub(super) fn implicit_tn(gpu: &Gpu, g: &Geometry, n: usize) -> bool {
     gpu.subgroup_matmul && (g.c.is_multiple_of(8) || g.c == 1) && n.is_multiple_of(4)
+}
+
+/// Whether col2im(P · Wᵀ), for P [patches, k], can be summed straight from
+/// P without the column matrix (`conv_t_*`): the subgroup kernels, the
+/// image's channels and k in vec4s.
+pub(super) fn implicit_adjoint(gpu: &Gpu, g: &Geometry, k: usize) -> bool {
+    gpu.subgroup_matmul && g.c.is_multiple_of(4) && k.is_multiple_of(4)
+}
+
+/// What the adjoint product stores with its sums.
+pub(super) enum AdjointStore<'a> {
+    /// The sums (a convolution's input gradient).
+    Plain,
+    /// + bias (a transposed convolution's forward pass).
+    Bias(&'a Tensor),
+    /// + bias into the image, and the activation of that into `out`.
+    BiasActivation(&'a Tensor, Activation, &'a Tensor),
+    /// Through LeakyReLU → dropout's gradient (the layer below's).
+    LeakyReluDropoutGrad(LeakyReluDropout<'a>),
+}
+
+/// Records image [n, h, w, c] = col2im(patches · wᵀ) for `g`, the
+/// convolution from the image to the patches, with `patches` [rows, k]
+/// and `w` [cols, k], then `store`'s epilogue: what `col2im` does after a
+/// `matmul` into the column matrix, in one product that sums each pixel's
+/// taps straight from the patches. Where `implicit_adjoint` allows.
+pub(super) fn adjoint_product(
+    gpu: &Gpu,
+    prog: &mut Program,
+    g: &Geometry,
+    (patches, w): (&Tensor, &Tensor),
+    store: AdjointStore,
+    image: &Tensor,
+) -> Result<()> {
+    let op = "adjoint convolution";
+    let k = patches.len() / g.rows();
+    super::expect(op, "w", w, g.cols() * k)?;
+    super::expect(op, "image", image, g.n * g.h * g.w * g.c)?;
+    let mut params = implicit_params(g, g.n * g.h * g.w, g.c, k);
+    let mut args = vec![(1, patches), (2, w), (3, image)];
+    let entry = match store {
+        AdjointStore::Plain => "conv_t",
+        AdjointStore::Bias(bias) => {
+            super::expect(op, "bias", bias, g.c)?;
+            args.push((4, bias));
+            "conv_t_bias"
+        }
+        AdjointStore::BiasActivation(bias, act, out) => {
+            super::expect(op, "bias", bias, g.c)?;
+            super::expect(op, "out", out, image.len())?;
+            params.activation = activation_code(op, act)?;
+            args.extend([(4, bias), (8, out)]);
+            "conv_t_bias_activation"
+        }
+        AdjointStore::LeakyReluDropoutGrad(l) => {
+            super::expect(op, "the dropout's factor", l.factor, image.len())?;
+            params.alpha = l.alpha;
+            args.push((6, l.factor));
+            "conv_t_leaky_relu_dropout_grad"
+        }
+    };
+    // Workgroup z takes the pixels of one class of (row, column)
+    // remainders mod the stride; class 0 is the largest.
+    let s = g.stride;
+    let class_rows = g.n * g.h.div_ceil(s) * g.w.div_ceil(s);
+    let groups = [
+        g.c.div_ceil(64) as u32,
+        class_rows.div_ceil(64) as u32,
+        (s * s) as u32,
+    ];
+    // The FLOPs of the product it replaces: only the taps that land on a
+    // pixel are summed, the same multiply-adds.
+    let done = flops(g.rows(), g.cols(), k);
+    dispatch_product_of(
+        gpu,
+        prog,
+        ("conv_implicit", entry),
+        &params,
+        &args,
+        groups,
+        done,
+    )
 }
 
 fn implicit_params(g: &Geometry, m: usize, n: usize, k: usize) -> MatmulParams {

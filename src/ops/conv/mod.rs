@@ -3,7 +3,10 @@
 //! are chosen in `implicit.rs`: on subgroup adapters the products whose
 //! image side has 4 (or 8) channels per tap gather im2col inside the kernel
 //! (`shaders/conv_implicit.wgsl`); the others materialise it with
-//! `im2col.rs` (`shaders/conv.wgsl`) and run the matmul kernels.
+//! `im2col.rs` (`shaders/conv.wgsl`) and run the matmul kernels. The
+//! adjoint products (a Conv2d's input gradient, a Conv2dTranspose's
+//! forward pass) likewise sum each pixel's taps straight from the patches
+//! there, instead of a product into a column matrix and col2im.
 //!
 //! Layout: activations NHWC, kernels exactly as Keras stores them (Conv2D
 //! `[kh, kw, in, out]`, Conv2DTranspose `[kh, kw, out, in]`), so a kernel
@@ -28,8 +31,8 @@ use crate::spec::activation::Activation;
 use crate::spec::conv::Geometry;
 use chunks::{Chunk, ColChunks};
 use implicit::{
-    as_2d, im2col_product, im2col_t_product, implicit_nn, implicit_product_leaky_relu_dropout,
-    implicit_tn, weight_and_bias_grads,
+    adjoint_product, as_2d, im2col_product, im2col_t_product, implicit_adjoint, implicit_nn,
+    implicit_product_leaky_relu_dropout, implicit_tn, weight_and_bias_grads, AdjointStore,
 };
 
 /// Whether a Conv2d layer of geometry `g` with `out_c` outputs gathers
@@ -50,6 +53,26 @@ pub fn forward_col_workspace(gpu: &Gpu, label: &str, g: &Geometry, out_c: usize)
         return gpu.zeros(label, &[1]);
     }
     col_workspace(gpu, label, g, out_c)
+}
+
+/// The column workspace of a layer's adjoint product (`Conv2dGrads::dcol`
+/// for a Conv2d's input gradient, `Conv2dTensors::col` for a
+/// Conv2dTranspose's forward pass), `k` the patches' channels: one element
+/// where that product sums straight from the patches (`conv_t_*`), which
+/// it does unless its store must pass through tanh's gradient
+/// (`through_tanh`); 40 MB for the discriminator's second convolution in a
+/// batch-64 training step.
+pub fn adjoint_col_workspace(
+    gpu: &Gpu,
+    label: &str,
+    g: &Geometry,
+    k: usize,
+    through_tanh: bool,
+) -> Result<Tensor> {
+    if implicit_adjoint(gpu, g, k) && !through_tanh {
+        return gpu.zeros(label, &[1]);
+    }
+    col_workspace(gpu, label, g, k)
 }
 
 /// The convolution's output before the activation for
@@ -226,6 +249,14 @@ pub fn conv2d_backward(
     }
     if let Some(dx) = d.dx {
         let w = as_2d(t.w, out_c)?;
+        let store = match d.dx_through {
+            None => Some(AdjointStore::Plain),
+            Some(Through::LeakyReluDropout(l)) => Some(AdjointStore::LeakyReluDropoutGrad(l)),
+            Some(Through::Tanh { .. }) => None,
+        };
+        if let Some(store) = store.filter(|_| implicit_adjoint(gpu, g, out_c)) {
+            return adjoint_product(gpu, prog, g, (d.dy, &w), store, dx);
+        }
         chunks.for_each(|c| {
             let dcol = patches_times_kernel_t(gpu, prog, c, d.dy, &w, d.dcol)?;
             let dx = c.image_side(dx)?;
@@ -317,6 +348,13 @@ fn transpose_forward(
     check_kernel(layer, t.w, [g.kh, g.kw, g.c, in_c], t.b, g.c)?;
     expect(layer, "x", t.x, g.rows() * in_c)?;
     let w = as_2d(t.w, in_c)?;
+    if implicit_adjoint(gpu, g, in_c) {
+        let store = match activation {
+            None => AdjointStore::Bias(t.b),
+            Some((act, out)) => AdjointStore::BiasActivation(t.b, act, out),
+        };
+        return adjoint_product(gpu, prog, g, (t.x, &w), store, t.y);
+    }
     ColChunks::new(gpu, g, in_c)?.for_each(|c| {
         let col = patches_times_kernel_t(gpu, prog, c, t.x, &w, t.col)?;
         let y = c.image_side(t.y)?;
