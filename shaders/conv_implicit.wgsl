@@ -282,8 +282,9 @@ fn conv1_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
 // pixels of one class and walk the same taps, each reading its own patch
 // of P (A, binding 1, [patches, k]) and sharing it by shuffle, while B
 // (binding 2) is W [kh·kw·c, k], read as nt reads B: C = Σ_taps P·W_tapᵀ.
-// C (binding 3) is the image [pixels, c]. Only products, no column matrix
-// written and read back: (s²) × fewer stores than P · Wᵀ, and no col2im.
+// C (binding 3) is the image [pixels, c]. No column matrix is written and
+// read back: kh·kw / s² times fewer stores than P · Wᵀ (6 for 5×5 taps at
+// stride 2), and no col2im pass.
 
 // The image's output for the entry points' epilogues: the activation of
 // conv_t_bias_activation (C keeps its input, the pre-activation).

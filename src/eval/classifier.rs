@@ -30,7 +30,7 @@ const METADATA_KEY: &str = "gan-gpu";
 
 /// The SHA-256 of `assets/classifier/fashion-mnist.safetensors`, the
 /// weights every figure in the README was measured with.
-pub const PINNED_SHA256: &str = "f9c8741385a02678de35a331abd9ae6da12253067cb6fb262b08f7773004cfda";
+pub const PINNED_SHA256: &str = "ba98941654089e8fed7fc30a9d1a28b7909d9ef42df17f6191e8eeea5bbcf508";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassifierConfig {
