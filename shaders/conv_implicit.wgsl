@@ -278,7 +278,7 @@ fn conv1_tn(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
 // (oy, ox) whose tap (ky, kx) lands there: oy·stride + ky = iy + pad_top.
 // For a stride s, the taps that reach a pixel depend only on its row's and
 // column's remainders mod s, so the pixels are taken in s² classes of
-// equal remainders (workgroup z is class z); the 8 rows of a tile are 8
+// equal remainders (each workgroup takes one class); the 8 rows of a tile are 8
 // pixels of one class and walk the same taps, each reading its own patch
 // of P (A, binding 1, [patches, k]) and sharing it by shuffle, while B
 // (binding 2) is W [kh·kw·c, k], read as nt reads B: C = Σ_taps P·W_tapᵀ.
@@ -428,9 +428,13 @@ fn plus_bias(v: array<vec4<f32>, 16>, col0: u32) -> array<vec4<f32>, 16> {
     return out;
 }
 
-// A tile of class wid.z: C has p.m = images · h · w rows, the class
-// images · hz · wz of them. A workgroup whose class is empty (an image
-// side shorter than the stride) leaves as a whole.
+// A tile: the grid's y runs over (row block, class) with the class fastest,
+// so that any run of workgroups mixes the classes' unequal tap counts (a
+// CPU driver hands each thread one run: class by class, one thread would
+// get the 9-tap classes and the other the 4-tap ones). C has p.m =
+// images · h · w rows, a class images · hz · wz of them. A workgroup
+// whose class is empty (an image side shorter than the stride) leaves as a
+// whole.
 struct ConvTTile {
     t: Tile,
     dst: array<u32, 8>,
@@ -440,8 +444,9 @@ struct ConvTTile {
 }
 
 fn conv_t_tile(lid: u32, wid: vec3<u32>, sg_lane: u32) -> ConvTTile {
-    let t = tile_of(lid, wid, sg_lane);
-    let cl = pixel_class(wid.z);
+    let classes = p.stride * p.stride;
+    let t = tile_of(lid, vec3(wid.x, wid.y / classes, 0u), sg_lane);
+    let cl = pixel_class(wid.y % classes);
     let rows = p.m / (p.h * p.w) * cl.hz * cl.wz;
     var out: ConvTTile;
     out.t = t;

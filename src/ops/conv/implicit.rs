@@ -88,14 +88,15 @@ pub(super) fn adjoint_product(
             "conv_t_leaky_relu_dropout_grad"
         }
     };
-    // Workgroup z takes the pixels of one class of (row, column)
-    // remainders mod the stride; class 0 is the largest.
+    // Each workgroup takes 64 pixels of one class of (row, column)
+    // remainders mod the stride, the classes interleaved along y; class 0
+    // is the largest.
     let s = g.stride;
     let class_rows = g.n * g.h.div_ceil(s) * g.w.div_ceil(s);
     let groups = [
         g.c.div_ceil(64) as u32,
-        class_rows.div_ceil(64) as u32,
-        (s * s) as u32,
+        (class_rows.div_ceil(64) * s * s) as u32,
+        1,
     ];
     // The FLOPs of the product it replaces: only the taps that land on a
     // pixel are summed, the same multiply-adds.
