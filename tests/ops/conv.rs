@@ -346,8 +346,10 @@ async fn conv2d_parity() {
     conv_case(geo(5, (6, 6), 1, 4, 3, 3, Padding::Same), 4).await;
     // Input gradients summed per class of pixels (conv_t on subgroup
     // adapters): strides 3 and 1, image sides the stride does not divide,
-    // valid padding, and 72 channels, two column blocks of C.
+    // valid padding, 72 channels (two column blocks of C), and an image 2
+    // rows high at stride 3, whose third class of rows is empty.
     conv_case(geo(2, (7, 8), 4, 8, 3, 3, Padding::Same), 8).await;
+    conv_case(geo(2, (2, 4), 4, 4, 3, 3, Padding::Same), 4).await;
     conv_case(geo(2, (5, 6), 4, 4, 3, 1, Padding::Same), 4).await;
     conv_case(geo(2, (9, 9), 4, 8, 3, 2, Padding::Valid), 8).await;
     conv_case(geo(1, (6, 6), 72, 4, 3, 2, Padding::Same), 4).await;

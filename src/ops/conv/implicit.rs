@@ -63,6 +63,7 @@ pub(super) fn adjoint_product(
 ) -> Result<()> {
     let op = "adjoint convolution";
     let k = patches.len() / g.rows();
+    super::expect(op, "patches", patches, g.rows() * k)?;
     super::expect(op, "w", w, g.cols() * k)?;
     super::expect(op, "image", image, g.n * g.h * g.w * g.c)?;
     let mut params = implicit_params(g, g.n * g.h * g.w, g.c, k);
