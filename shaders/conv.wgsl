@@ -213,7 +213,7 @@ fn col2im_bias_activation_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @b
     if i < p.n * p.h * p.w * p.c / 4u {
         let v = gather4(i) + bias4[i % (p.c / 4u)];
         dst4[i] = v;
-        act4[i] = vec4(activate(p.activation, v.x), activate(p.activation, v.y), activate(p.activation, v.z), activate(p.activation, v.w));
+        act4[i] = activate4(p.activation, v);
     }
 }
 
@@ -233,7 +233,7 @@ fn col2im_leaky_relu_dropout_vec4(@builtin(global_invocation_id) gid: vec3<u32>,
     if i < p.n * p.h * p.w * p.c / 4u {
         let v = gather4(i);
         let g = saved4[i];
-        dst4[i] = vec4(leaky_relu_dropout_grad(v.x, g.x, p.alpha), leaky_relu_dropout_grad(v.y, g.y, p.alpha), leaky_relu_dropout_grad(v.z, g.z, p.alpha), leaky_relu_dropout_grad(v.w, g.w, p.alpha));
+        dst4[i] = leaky_relu_dropout_grad4(v, g, p.alpha);
     }
 }
 

@@ -386,34 +386,28 @@ fn store_conv_t(t: Tile, dst: array<u32, 8>, v: array<vec4<f32>, 16>) {
     }
 }
 
-fn activate4(v: vec4<f32>) -> vec4<f32> {
-    return vec4(activate(p.activation, v.x), activate(p.activation, v.y), activate(p.activation, v.z), activate(p.activation, v.w));
-}
-
 // The activation of v into `activated`, where store_conv_t puts v.
 fn store_conv_t_activated(t: Tile, dst: array<u32, 8>, v: array<vec4<f32>, 16>) {
     for (var r = 0u; r < 8u; r++) {
         if dst[r] != NONE {
-            activated[dst[r]] = activate4(v[2u * r]);
+            activated[dst[r]] = activate4(p.activation, v[2u * r]);
             if t.col0 + 4u < p.n {
-                activated[dst[r] + 1u] = activate4(v[2u * r + 1u]);
+                activated[dst[r] + 1u] = activate4(p.activation, v[2u * r + 1u]);
             }
         }
     }
 }
 
-fn leaky_relu_dropout_grad4(d: vec4<f32>, g: vec4<f32>) -> vec4<f32> {
-    return vec4(leaky_relu_dropout_grad(d.x, g.x, p.alpha), leaky_relu_dropout_grad(d.y, g.y, p.alpha), leaky_relu_dropout_grad(d.z, g.z, p.alpha), leaky_relu_dropout_grad(d.w, g.w, p.alpha));
-}
-
 // v through LeakyReLU → dropout's gradient, with the factors the forward
 // pass stored (binding 6) where store_conv_t puts v.
 fn through_leaky_relu_dropout(t: Tile, dst: array<u32, 8>, v: array<vec4<f32>, 16>) -> array<vec4<f32>, 16> {
+    // Rows and halves that store_conv_t skips read a stand-in factor.
+    let hi = select(0u, 1u, t.col0 + 4u < p.n);
     var out = v;
     for (var r = 0u; r < 8u; r++) {
         let i = select(0u, dst[r], dst[r] != NONE);
-        out[2u * r] = leaky_relu_dropout_grad4(v[2u * r], factor[i]);
-        out[2u * r + 1u] = leaky_relu_dropout_grad4(v[2u * r + 1u], factor[min(i + 1u, arrayLength(&factor) - 1u)]);
+        out[2u * r] = leaky_relu_dropout_grad4(v[2u * r], factor[i], p.alpha);
+        out[2u * r + 1u] = leaky_relu_dropout_grad4(v[2u * r + 1u], factor[i + hi], p.alpha);
     }
     return out;
 }

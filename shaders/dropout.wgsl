@@ -102,7 +102,7 @@ fn dense_leaky_relu_dropout_backward_vec4(@builtin(global_invocation_id) gid: ve
     if i < p.len / 4u {
         let d = input[i / c4] * column4[i % c4];
         let m = mask4[i];
-        output4[i] = vec4(leaky_relu_dropout_grad(d.x, m.x, p.alpha), leaky_relu_dropout_grad(d.y, m.y, p.alpha), leaky_relu_dropout_grad(d.z, m.z, p.alpha), leaky_relu_dropout_grad(d.w, m.w, p.alpha));
+        output4[i] = leaky_relu_dropout_grad4(d, m, p.alpha);
     }
 }
 

@@ -26,6 +26,10 @@ fn activate(code: u32, v: f32) -> f32 {
     return stable_tanh(v);
 }
 
+fn activate4(code: u32, v: vec4<f32>) -> vec4<f32> {
+    return vec4(activate(code, v.x), activate(code, v.y), activate(code, v.z), activate(code, v.w));
+}
+
 // dy · SELU'(v), v the pre-activation.
 fn selu_grad(dy: f32, v: f32) -> f32 {
     return dy * SELU_SCALE * select(SELU_ALPHA * exp(v), 1.0, v > 0.0);
@@ -52,4 +56,9 @@ fn leaky_relu_dropout(x: f32, m: f32, alpha: f32) -> vec2<f32> {
 fn leaky_relu_dropout_grad(d: f32, g: f32, alpha: f32) -> f32 {
     let v = d * abs(g);
     return select(alpha * v, v, g > 0.0);
+}
+
+// leaky_relu_dropout_grad of 4 elements.
+fn leaky_relu_dropout_grad4(d: vec4<f32>, g: vec4<f32>, alpha: f32) -> vec4<f32> {
+    return vec4(leaky_relu_dropout_grad(d.x, g.x, alpha), leaky_relu_dropout_grad(d.y, g.y, alpha), leaky_relu_dropout_grad(d.z, g.z, alpha), leaky_relu_dropout_grad(d.w, g.w, alpha));
 }
