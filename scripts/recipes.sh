@@ -22,6 +22,15 @@ recipes=(
     "seed+smoothing+ttur+ema|--recipe seed --label-smoothing 0.1 --lr-d 2e-3 --ema 0.999"
     "rmsprop+batch-bn|--optimizer rmsprop --fake-batch-norm batch"
     "adam+running-bn|--optimizer adam --fake-batch-norm running"
+    "batch-bn+ema|--optimizer rmsprop --fake-batch-norm batch --ema 0.999"
+    "batch-bn+ema+batch16|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --batch-size 16"
+    "batch-bn+ema+batch64|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --batch-size 64"
+    "batch-bn+ema+lr5e-4|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --lr 5e-4"
+    "batch-bn+ema+lr-d5e-4|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --lr-d 5e-4"
+    "batch-bn+ema+lr-d2e-3|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --lr-d 2e-3"
+    "batch-bn+ema+smoothing|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --label-smoothing 0.1"
+    "batch-bn+ema+sn|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --spectral-norm"
+    "conditional|--recipe conditional"
 )
 
 table() {

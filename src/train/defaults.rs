@@ -11,3 +11,5 @@ pub const LOG_EVERY: usize = 20;
 pub const ADAM_LR: f32 = 2e-4;
 /// RMSprop's learning rate (the seed's, Keras' default).
 pub const RMSPROP_LR: f32 = 1e-3;
+/// The moving average's decay `--recipe conditional` keeps (`--ema`).
+pub const EMA_DECAY: f32 = 0.999;

@@ -91,7 +91,7 @@ fn help_states_the_defaults_the_code_uses() {
 
 /// `--recipe seed` is the course project's recipe, recorded in the run's
 /// config; it takes no flag it sets itself, and its checkpoint resumes with
-/// it.
+/// it; `--recipe conditional` is recorded the same way.
 #[test]
 fn seed_recipe_is_the_seed_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,6 +153,37 @@ fn seed_recipe_is_the_seed_and_resumes() {
     let d = config_of(&dcgan);
     assert_eq!(d.optimizer, Optimizer::adam(2e-4));
     assert_eq!(d.fake_batch_norm, gan_gpu::train::FakeBatchNorm::Batch);
+    // `--recipe conditional` is the seed's optimiser with the classes, the
+    // fake batch's own statistics and a moving average (README's tables).
+    let conditional = dir.path().join("conditional");
+    let out = train(&[
+        "--recipe",
+        "conditional",
+        "--out",
+        conditional.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = config_of(&conditional);
+    assert_eq!(c.optimizer, Optimizer::rmsprop(1e-3));
+    assert_eq!((c.batch_size, c.latent_dim), (32, 100));
+    assert_eq!(c.fake_batch_norm, gan_gpu::train::FakeBatchNorm::Batch);
+    assert_eq!((c.ema, c.conditional), (Some(0.999), true));
+    let faster = dir.path().join("faster");
+    assert!(train(&[
+        "--recipe",
+        "conditional",
+        "--ema",
+        "0.99",
+        "--out",
+        faster.to_str().unwrap()
+    ])
+    .status
+    .success());
+    assert_eq!(config_of(&faster).ema, Some(0.99), "an --ema given stays");
     let ckpt = run.join("checkpoint.safetensors");
     let out = std::process::Command::new(exe)
         .args([
