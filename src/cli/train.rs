@@ -115,7 +115,7 @@ pub struct TrainArgs {
     /// Steps between metric readbacks, each waiting for the GPU once [default: 20; when resuming, the checkpoint's].
     #[arg(long)]
     pub log_every: Option<usize>,
-    /// A named recipe; it sets the optimiser, batch size, noise size and fake-batch statistics itself.
+    /// A named recipe; it sets the optimiser, batch size, noise size and fake-batch statistics itself (conditional: --conditional and, unless given, --ema 0.999 too).
     #[arg(long, value_enum, conflicts_with_all = ["optimizer", "lr", "batch_size", "latent_dim", "fake_batch_norm"])]
     pub recipe: Option<Recipe>,
     /// Batch-norm statistics of the generator pass that makes the discriminator's fake batch [default: running, the seed's].
@@ -302,30 +302,29 @@ impl Recipe {
     /// statistics; the conditional recipe also conditions both networks and
     /// keeps a moving average unless `cfg` has one.
     pub fn apply(self, cfg: TrainConfig) -> TrainConfig {
-        let cfg = match self {
-            Recipe::Conditional => TrainConfig {
-                ema: cfg.ema.or(Some(defaults::EMA_DECAY)),
-                conditional: true,
-                ..cfg
-            },
-            Recipe::Seed | Recipe::Dcgan => cfg,
-        };
-        let (optimizer, fake_batch_norm) = match self {
+        let rmsprop = Optimizer::rmsprop(defaults::RMSPROP_LR);
+        let (optimizer, fake_batch_norm, conditional, ema) = match self {
+            Recipe::Seed => (rmsprop, FakeBatchNorm::Running, cfg.conditional, cfg.ema),
             Recipe::Conditional => (
-                Optimizer::rmsprop(defaults::RMSPROP_LR),
+                rmsprop,
                 FakeBatchNorm::Batch,
+                true,
+                cfg.ema.or(Some(defaults::EMA_DECAY)),
             ),
-            Recipe::Seed => (
-                Optimizer::rmsprop(defaults::RMSPROP_LR),
-                FakeBatchNorm::Running,
+            Recipe::Dcgan => (
+                Optimizer::adam(defaults::ADAM_LR),
+                FakeBatchNorm::Batch,
+                cfg.conditional,
+                cfg.ema,
             ),
-            Recipe::Dcgan => (Optimizer::adam(defaults::ADAM_LR), FakeBatchNorm::Batch),
         };
         TrainConfig {
             optimizer,
             batch_size: defaults::BATCH_SIZE,
             latent_dim: defaults::LATENT_DIM,
             fake_batch_norm,
+            conditional,
+            ema,
             ..cfg
         }
     }
