@@ -302,7 +302,7 @@ impl Recipe {
     /// statistics; the conditional recipe also conditions both networks and
     /// keeps a moving average unless `cfg` has one.
     pub fn apply(self, cfg: TrainConfig) -> TrainConfig {
-        let rmsprop = Optimizer::rmsprop(defaults::RMSPROP_LR);
+        let rmsprop = OptimizerKind::Rmsprop.build(None);
         let (optimizer, fake_batch_norm, conditional, ema) = match self {
             Recipe::Seed => (rmsprop, FakeBatchNorm::Running, cfg.conditional, cfg.ema),
             Recipe::Conditional => (
@@ -312,7 +312,7 @@ impl Recipe {
                 cfg.ema.or(Some(defaults::EMA_DECAY)),
             ),
             Recipe::Dcgan => (
-                Optimizer::adam(defaults::ADAM_LR),
+                OptimizerKind::Adam.build(None),
                 FakeBatchNorm::Batch,
                 cfg.conditional,
                 cfg.ema,
