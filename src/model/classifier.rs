@@ -69,8 +69,9 @@ struct Backward {
     d_hidden: Tensor,
     /// Gradients of conv2's activation and pre-activation, then conv1's.
     d_conv: [(Tensor, Tensor); 2],
+    /// conv2's input-gradient columns; conv1 wants no input gradient, so
+    /// it needs no columns of its own.
     dcol2: Tensor,
-    dcol1: Tensor,
 }
 
 impl Classifier {
@@ -145,7 +146,6 @@ impl Classifier {
                     pair("classifier d_conv1", &act1)?,
                 ],
                 dcol2: conv::adjoint_col_workspace(gpu, "classifier dcol2", &geo2, c2, false)?,
-                dcol1: conv::col_workspace(gpu, "classifier dcol1", &geo1, c1)?,
             })
         } else {
             None
@@ -342,7 +342,7 @@ impl Classifier {
             Some((d_pre2, &g.dcol2, Some(d_act1))),
         )?;
         activations::backward(gpu, prog, LEAKY, &ws.conv_out[0].0, d_act1, d_pre1)?;
-        self.conv(gpu, prog, ws, 0, x, Some((d_pre1, &g.dcol1, None)))
+        self.conv(gpu, prog, ws, 0, x, Some((d_pre1, &g.dcol2, None)))
     }
 
     fn flat_view(&self, ws: &ClassifierWorkspace, t: &Tensor) -> Result<Tensor> {

@@ -197,9 +197,10 @@ pub fn conv2d_forward_leaky_relu_dropout(
 /// Gradients of a Conv2d layer: `dw`, `db` and `dx`, each when wanted (the
 /// first layer of the discriminator needs no dx; the generator's batch norm
 /// makes the bias gradient of the transposed convolution before it);
-/// `dcol` is a column workspace (see [`col_workspace`]). With `dx_through`,
-/// `dx` is the gradient at the input of that activation below the layer
-/// instead, applied as `dx` is stored (Conv2d only).
+/// `dcol` is a column workspace (see [`col_workspace`]), read only for
+/// `dx`. With `dx_through`, `dx` is the gradient at the input of that
+/// activation below the layer instead, applied as `dx` is stored (Conv2d
+/// only).
 pub struct Conv2dGrads<'a> {
     pub dy: &'a Tensor,
     pub dw: Option<&'a Tensor>,
