@@ -31,6 +31,8 @@ recipes=(
     "batch-bn+ema+smoothing|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --label-smoothing 0.1"
     "batch-bn+ema+sn|--optimizer rmsprop --fake-batch-norm batch --ema 0.999 --spectral-norm"
     "conditional|--recipe conditional"
+    "conditional+sn|--recipe conditional --spectral-norm"
+    "conditional+hinge+sn|--recipe conditional --loss hinge --spectral-norm"
 )
 
 table() {
