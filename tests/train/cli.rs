@@ -47,11 +47,7 @@ fn cli_resume_refuses_contradicting_flags() {
         .args(["train", "--resume", ckpt_arg, "--epochs", "1"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let info = std::process::Command::new(exe)
         .arg("info")
         .output()
@@ -127,11 +123,7 @@ fn seed_recipe_is_the_seed_and_resumes() {
             .unwrap()
     };
     let out = train(&["--recipe", "seed", "--out", run.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let config_of = |dir: &std::path::Path| -> gan_gpu::train::TrainConfig {
         serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap()
     };
@@ -162,11 +154,7 @@ fn seed_recipe_is_the_seed_and_resumes() {
         "--out",
         conditional.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let c = config_of(&conditional);
     assert_eq!(c.optimizer, Optimizer::rmsprop(1e-3));
     assert_eq!((c.batch_size, c.latent_dim), (32, 100));
@@ -197,11 +185,7 @@ fn seed_recipe_is_the_seed_and_resumes() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
 }
 
 /// `--loss hinge`, `--ema` and `--spectral-norm`: refused where they make

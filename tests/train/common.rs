@@ -99,3 +99,12 @@ pub fn gif_frames(path: &Path) -> (usize, u32, u32) {
     let (w, h) = frames[0].buffer().dimensions();
     (frames.len(), w, h)
 }
+
+/// Asserts that a `gan-gpu` command succeeded, showing its stderr if not.
+pub fn assert_succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -100,11 +100,7 @@ fn interpolate_writes_a_strip_and_an_animation() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        assert_succeeded(&done);
     };
     let png = d.join("walk.png");
     walk_to("3", &png);
